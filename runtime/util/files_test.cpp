@@ -1,0 +1,35 @@
+#include "util/files.h"
+
+#include <filesystem>
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+namespace securemark {
+namespace {
+
+TEST(FilesTest, AtomicWriteReplacesContentAndSetsMode) {
+  std::string dir = testing::TempDir() + "/files_test";
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/secret.bin";
+  ASSERT_TRUE(WriteFileAtomic(path, "one", 0600).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "two", 0600).ok());
+  EXPECT_EQ(*ReadFile(path), "two");
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // No temporary file is left behind.
+  int entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) entries += e.is_regular_file();
+  EXPECT_EQ(entries, 1);
+}
+
+TEST(FilesTest, MissingFileIsNamed) {
+  StatusOr<std::string> r = ReadFile("/nonexistent/securemark/file");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("/nonexistent/securemark/file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace securemark

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian packages securemark needs, only those that are missing.
+# Works as root, or through sudo for anyone else. Safe to run any number of times.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  cmake ninja-build ccache g++ pkg-config clang-format
+  # libraries
+  libtorch-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev cppzmq-dev libzmq3-dev
+  libsqlite3-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3
+  # an optimised BLAS: Debian's LibTorch otherwise runs on the reference BLAS (~30x slower)
+  libopenblas0-pthread
+  # data
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo_cmd=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo_cmd=(sudo)
+else
+  echo "setup: missing packages (${missing[*]}) and neither root nor sudo is available" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
