@@ -1,6 +1,6 @@
 # Thin wrapper: the real build is CMake (CMakePresets.json). Every target installs what
 # is missing first, so each one works on a fresh Debian 12 machine.
-.PHONY: setup configure build demo test bench clean format
+.PHONY: setup configure build demo test clean format
 
 setup:
 	@bash scripts/setup.sh
@@ -18,9 +18,6 @@ demo: build
 
 test: build
 	@ctest --preset default
-
-bench: build
-	@bash scripts/bench.sh
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i

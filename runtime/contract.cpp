@@ -97,6 +97,7 @@ StatusOr<ParamType> ParamTypeFromName(std::string_view name) {
 
 std::string FormatNumber(double d) {
   std::ostringstream os;
+  os.precision(15);
   os << d;
   return os.str();
 }

@@ -68,6 +68,8 @@ class Tensor {
   template <typename T>
   T* mutable_data();
   const std::string& bytes() const { return bytes_; }
+  const char* raw_data() const { return bytes_.data(); }
+  char* mutable_raw_data() { return bytes_.data(); }
 
   std::string ShapeString() const;  // "uint8[60000,28,28]"
 

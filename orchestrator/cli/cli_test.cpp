@@ -1,0 +1,112 @@
+// Runs the built `securemark` binary as a user would.
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "util/process.h"
+
+namespace securemark {
+namespace {
+
+const std::string kBuild = SECUREMARK_BUILD_DIR;
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun Securemark(const std::string& args, const std::string& env = "") {
+  std::string cmd = env + " " + kBuild + "/bin/securemark " + args + " 2>&1";
+  StatusOr<ProcessResult> r = RunProcess({"/bin/sh", "-c", cmd}, true);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return {r->exit_code, r->output};
+}
+
+TEST(CliTest, PluginsListsBuiltInPluginsWithRoleAndVersion) {
+  CliRun r = Securemark("plugins");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("dataset.idx"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dataset.partition"), std::string::npos);
+  EXPECT_NE(r.output.find("1.0.0"), std::string::npos);
+}
+
+TEST(CliTest, PluginsJsonReportsBrokenLibrariesAndKeepsTheRest) {
+  std::string env = "SECUREMARK_PLUGIN_PATH=" + kBuild + "/test-plugins/bad:" + kBuild +
+                    "/test-plugins/good";
+  StatusOr<ProcessResult> r = RunProcess(
+      {"/bin/sh", "-c", env + " " + kBuild + "/bin/securemark plugins --json"}, true);
+  ASSERT_TRUE(r.ok());
+  auto j = nlohmann::json::parse(r->output);
+  std::vector<std::string> names;
+  for (const auto& p : j["plugins"]) names.push_back(p["name"]);
+  EXPECT_NE(std::find(names.begin(), names.end(), "testing.echo"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "dataset.idx"), names.end());
+  std::string problems = j["problems"].dump();
+  EXPECT_NE(problems.find("testing_old_abi.so"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("built for plugin ABI v0"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("not_elf.so"), std::string::npos) << problems;
+}
+
+TEST(CliTest, DescribePrintsTheFullContract) {
+  CliRun r = Securemark("describe dataset.partition");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* expected : {"inputs:", "data", "Dataset", "outputs:", "shards", "Dataset[*]",
+                               "params:", "count", "Range [1, 4096]", "One of: iid dirichlet"}) {
+    EXPECT_NE(r.output.find(expected), std::string::npos) << expected << "\n" << r.output;
+  }
+}
+
+TEST(CliTest, UnknownPluginIsAnsweredWithTheClosestNames) {
+  CliRun r = Securemark("describe dataset.idk");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("did you mean dataset.idx"), std::string::npos) << r.output;
+}
+
+TEST(CliTest, ExecChainsTwoPluginsInHostProcesses) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP();
+  std::string dir = testing::TempDir() + "/cli_exec";
+  std::filesystem::remove_all(dir);
+  CliRun idx = Securemark("exec dataset.idx --with split=test --with limit=500 --out " + dir + "/a");
+  ASSERT_EQ(idx.exit_code, 0) << idx.output;
+  EXPECT_NE(idx.output.find("dataset[0] Dataset"), std::string::npos) << idx.output;
+  CliRun part = Securemark("exec dataset.partition --with count=5 --in data=" + dir +
+                        "/a/dataset.0.Dataset --out " + dir + "/b");
+  ASSERT_EQ(part.exit_code, 0) << part.output;
+  EXPECT_NE(part.output.find("shards[4] Dataset"), std::string::npos) << part.output;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/b/manifest.json"));
+}
+
+TEST(CliTest, ExecRejectsBadParametersBeforeStartingAHost) {
+  CliRun r = Securemark("exec dataset.partition --with count=0 --with shceme=iid --out /tmp/x");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("'count' = 0 is outside [1, 4096]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean 'scheme'"), std::string::npos) << r.output;
+}
+
+TEST(CliTest, ExecReportsPluginFailuresWithTheFile) {
+  CliRun r = Securemark("exec dataset.idx --with images=/nonexistent.idx --with labels=/x --out " +
+                     testing::TempDir() + "/cli_fail");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("/nonexistent.idx"), std::string::npos) << r.output;
+}
+
+TEST(CliTest, BadUsageExitsWithTwo) {
+  EXPECT_EQ(Securemark("plugins --no-such-flag").exit_code, 2);
+  EXPECT_EQ(Securemark("").exit_code, 2);
+}
+
+TEST(CliTest, DoctorReportsAnOptimisedBlas) {
+  StatusOr<ProcessResult> r =
+      RunProcess({kBuild + "/bin/securemark", "doctor", "--json"}, /*capture_stdout=*/true);
+  ASSERT_TRUE(r.ok());
+  auto j = nlohmann::json::parse(r->output);
+  ASSERT_TRUE(j["torch"].is_object()) << r->output;
+  EXPECT_TRUE(j["torch"]["blas_optimised"].get<bool>()) << j["torch"].dump();
+  EXPECT_GE(j["torch"]["intra_op_threads"].get<int>(), 1);
+  EXPECT_FALSE(j["torch"]["blas_libraries"].empty());
+}
+
+}  // namespace
+}  // namespace securemark

@@ -1,0 +1,15 @@
+// Each group of `securemark` subcommands registers itself on the app. A command's
+// callback stores its exit code: 0 success, 1 the operation failed, 2 bad usage.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace securemark::cli {
+
+enum ExitCode { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
+
+void AddPluginCommands(CLI::App& app, int& exit_code);  // plugins, describe
+void AddExecCommand(CLI::App& app, int& exit_code);     // exec
+void AddDoctorCommand(CLI::App& app, int& exit_code);   // doctor
+
+}  // namespace securemark::cli

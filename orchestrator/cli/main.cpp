@@ -1,0 +1,30 @@
+// securemark: the command-line entry point. Each subcommand lives in its own file.
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  namespace cli = securemark::cli;
+  CLI::App app{
+      "securemark: train, fingerprint and trace image classifiers\n"
+      "Example: securemark plugins"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "securemark 0.1.0");
+  int exit_code = cli::kExitOk;
+  cli::AddPluginCommands(app, exit_code);
+  cli::AddExecCommand(app, exit_code);
+  cli::AddDoctorCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return cli::kExitUsage;
+  }
+  return exit_code;
+}

@@ -1,0 +1,98 @@
+// Runs the real dataset plugins, loaded from build/plugins, on Fashion-MNIST and on
+// generated files.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "data/idx_reader.h"
+#include "exec/local_context.h"
+
+namespace securemark {
+namespace {
+
+class DatasetPluginsTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    catalog_ = new PluginCatalog(
+        PluginCatalog::Discover({std::string(SECUREMARK_BUILD_DIR) + "/plugins"}));
+  }
+  static const LoadedPlugin& Plugin(const std::string& name) { return **catalog_->Find(name); }
+
+  std::string TempDir() {
+    std::string dir = testing::TempDir() + "/dataset_plugins_test";
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+
+  static PluginCatalog* catalog_;
+};
+PluginCatalog* DatasetPluginsTest::catalog_ = nullptr;
+
+TEST_F(DatasetPluginsTest, ReadsFashionMnist) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  auto out = RunNode(Plugin("dataset.idx"), {{"limit", int64_t{1000}}, {"split", std::string("test")}}, {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  StatusOr<Dataset> d = Dataset::Decode((*out)[0].value.bytes);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->images().ShapeString(), "uint8[1000,28,28]");
+  EXPECT_EQ(d->Attr("classes"), "10");
+  EXPECT_EQ(d->Attr("name"), "fashion-mnist/test");
+}
+
+TEST_F(DatasetPluginsTest, ReadsExplicitFilesAndChecksCounts) {
+  std::string dir = TempDir();
+  ASSERT_TRUE(data::WriteIdxFile(dir + "/img.idx", Tensor(DType::kUInt8, {6, 4, 4}), false).ok());
+  ASSERT_TRUE(data::WriteIdxFile(dir + "/lab.idx", Tensor::FromVector<uint8_t>({6}, {0, 1, 2, 0, 1, 2}), true).ok());
+  ASSERT_TRUE(data::WriteIdxFile(dir + "/short.idx", Tensor(DType::kUInt8, {5}), false).ok());
+  auto ok = RunNode(Plugin("dataset.idx"),
+                    {{"images", dir + "/img.idx"}, {"labels", dir + "/lab.idx"}}, {});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(Dataset::Decode((*ok)[0].value.bytes)->Attr("classes"), "3");
+
+  auto mismatch = RunNode(Plugin("dataset.idx"),
+                          {{"images", dir + "/img.idx"}, {"labels", dir + "/short.idx"}}, {});
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_NE(mismatch.status().message().find("holds 6 images but"), std::string::npos)
+      << mismatch.status();
+}
+
+TEST_F(DatasetPluginsTest, MissingDirectoryNamesThePackage) {
+  auto out = RunNode(Plugin("dataset.idx"), {{"dir", std::string("/nonexistent/dir")}}, {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(out.status().message().find("dataset-fashion-mnist"), std::string::npos);
+}
+
+TEST_F(DatasetPluginsTest, PartitionsIntoShardsWithSummary) {
+  Dataset d;
+  Tensor labels(DType::kInt64, {100});
+  for (int i = 0; i < 100; ++i) labels.mutable_data<int64_t>()[i] = i % 5;
+  d.Put("images", Tensor(DType::kUInt8, {100, 2, 2}));
+  d.Put("labels", labels);
+  InputValues in;
+  in["data"].push_back({"Dataset", d.Encode(), false});
+  auto out = RunNode(Plugin("dataset.partition"),
+                     {{"count", int64_t{3}}, {"scheme", std::string("dirichlet")}, {"alpha", 1.0}},
+                     std::move(in));
+  ASSERT_TRUE(out.ok()) << out.status();
+  int shards = 0;
+  int64_t total = 0;
+  for (const auto& o : *out) {
+    if (o.port != "shards") {
+      auto summary = nlohmann::json::parse(o.value.bytes);
+      EXPECT_EQ(summary["shards"].size(), 3u);
+      continue;
+    }
+    EXPECT_EQ(o.index, static_cast<size_t>(shards));
+    total += Dataset::Decode(o.value.bytes)->size();
+    ++shards;
+  }
+  EXPECT_EQ(shards, 3);
+  EXPECT_EQ(total, 100);
+}
+
+}  // namespace
+}  // namespace securemark
