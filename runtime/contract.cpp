@@ -82,9 +82,12 @@ StatusOr<ParamValue> JsonToValue(ParamType type, const json& j) {
 }
 
 const std::vector<std::pair<ParamType, std::string_view>> kTypeNames = {
-    {ParamType::kInt, "int"},           {ParamType::kFloat, "float"},
-    {ParamType::kBool, "bool"},         {ParamType::kString, "string"},
-    {ParamType::kIntList, "int[]"},     {ParamType::kFloatList, "float[]"},
+    {ParamType::kInt, "int"},
+    {ParamType::kFloat, "float"},
+    {ParamType::kBool, "bool"},
+    {ParamType::kString, "string"},
+    {ParamType::kIntList, "int[]"},
+    {ParamType::kFloatList, "float[]"},
     {ParamType::kStringList, "string[]"},
 };
 
@@ -126,10 +129,9 @@ std::string_view ParamTypeName(ParamType type) {
 }
 
 ParamType TypeOf(const ParamValue& value) {
-  static constexpr ParamType kByIndex[] = {ParamType::kInt,     ParamType::kFloat,
-                                           ParamType::kBool,    ParamType::kString,
-                                           ParamType::kIntList, ParamType::kFloatList,
-                                           ParamType::kStringList};
+  static constexpr ParamType kByIndex[] = {
+      ParamType::kInt,     ParamType::kFloat,     ParamType::kBool,      ParamType::kString,
+      ParamType::kIntList, ParamType::kFloatList, ParamType::kStringList};
   return kByIndex[value.index()];
 }
 
@@ -149,17 +151,15 @@ StatusOr<ParamValue> ParamSpec::Coerce(const ParamValue& value) const {
 
 Status ParamSpec::Check(const ParamValue& value) const {
   if (TypeOf(value) != type) {
-    return InvalidArgumentError("parameter '" + name + "' expects " +
-                                std::string(ParamTypeName(type)) + ", got " +
-                                std::string(ParamTypeName(TypeOf(value))) + " " +
-                                ParamValueToText(value));
+    return InvalidArgumentError(
+        "parameter '" + name + "' expects " + std::string(ParamTypeName(type)) + ", got " +
+        std::string(ParamTypeName(TypeOf(value))) + " " + ParamValueToText(value));
   }
   if (range) {
     auto check = [&](double v) -> Status {
       if (std::isnan(v) || v < range->min || v > range->max) {
-        return OutOfRangeError("parameter '" + name + "' = " + FormatNumber(v) +
-                               " is outside [" + FormatNumber(range->min) + ", " +
-                               FormatNumber(range->max) + "]");
+        return OutOfRangeError("parameter '" + name + "' = " + FormatNumber(v) + " is outside [" +
+                               FormatNumber(range->min) + ", " + FormatNumber(range->max) + "]");
       }
       return OkStatus();
     };
@@ -213,8 +213,8 @@ StatusOr<ParamValue> ParamSpec::Parse(std::string_view text) const {
   }
   if (j.is_discarded()) {
     return InvalidArgumentError("parameter '" + name + "' expects " +
-                                std::string(ParamTypeName(type)) + ", got \"" +
-                                std::string(text) + "\"");
+                                std::string(ParamTypeName(type)) + ", got \"" + std::string(text) +
+                                "\"");
   }
   StatusOr<ParamValue> value = JsonToValue(type, j);
   if (!value.ok()) return value.status().WithContext("parameter '" + name + "'");
@@ -302,12 +302,8 @@ std::string Contract::ToJson() const {
     if (!p.choices.empty()) j["choices"] = p.choices;
     params.push_back(j);
   }
-  json j = {{"name", name_},
-            {"role", role()},
-            {"version", version_},
-            {"doc", doc_},
-            {"inputs", ports(inputs_)},
-            {"outputs", ports(outputs_)},
+  json j = {{"name", name_},   {"role", role()},           {"version", version_},
+            {"doc", doc_},     {"inputs", ports(inputs_)}, {"outputs", ports(outputs_)},
             {"params", params}};
   return j.dump();
 }

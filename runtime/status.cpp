@@ -50,9 +50,7 @@ Status Status::WithContext(std::string_view context) const {
   return Status(code_, std::string(context) + ": " + message_);
 }
 
-std::ostream& operator<<(std::ostream& os, const Status& status) {
-  return os << status.ToString();
-}
+std::ostream& operator<<(std::ostream& os, const Status& status) { return os << status.ToString(); }
 
 Status CancelledError(std::string m) { return Status(StatusCode::kCancelled, std::move(m)); }
 Status UnknownError(std::string m) { return Status(StatusCode::kUnknown, std::move(m)); }

@@ -236,8 +236,8 @@ Status Dataset::Validate() const {
     return InvalidArgumentError("dataset labels must be int64[N], got " + labels.ShapeString());
   }
   if (images.shape().empty() || images.dim(0) != labels.dim(0)) {
-    return InvalidArgumentError("dataset images " + images.ShapeString() +
-                                " do not match labels " + labels.ShapeString());
+    return InvalidArgumentError("dataset images " + images.ShapeString() + " do not match labels " +
+                                labels.ShapeString());
   }
   return OkStatus();
 }

@@ -31,29 +31,30 @@ TEST(ExamplesTest, OutOfTreePluginBuildsAgainstTheInstalledSdkAndLoads) {
     EXPECT_TRUE(std::filesystem::exists(prefix + path)) << path;
   }
 
-  ProcessResult configure =
-      Shell("cmake -G Ninja -S " + kSource + "/examples/minimal_plugin -B " + work +
-            "/build -DCMAKE_PREFIX_PATH=" + prefix);
+  ProcessResult configure = Shell("cmake -G Ninja -S " + kSource + "/examples/minimal_plugin -B " +
+                                  work + "/build -DCMAKE_PREFIX_PATH=" + prefix);
   ASSERT_EQ(configure.exit_code, 0) << configure.output;
   ProcessResult build = Shell("cmake --build " + work + "/build");
   ASSERT_EQ(build.exit_code, 0) << build.output;
 
   // The installed securemark finds its own plugins relative to itself and the example
   // through the environment.
-  ProcessResult list = Shell("SECUREMARK_PLUGIN_PATH=" + work + "/build " + prefix +
-                             "/bin/securemark plugins");
+  ProcessResult list =
+      Shell("SECUREMARK_PLUGIN_PATH=" + work + "/build " + prefix + "/bin/securemark plugins");
   ASSERT_EQ(list.exit_code, 0) << list.output;
   EXPECT_NE(list.output.find("example.label_count"), std::string::npos) << list.output;
   EXPECT_NE(list.output.find("dataset.idx"), std::string::npos) << list.output;
 
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) return;
-  ProcessResult idx = Shell(prefix + "/bin/securemark exec dataset.idx --with split=test "
-                            "--with limit=300 --out " + work + "/a");
+  ProcessResult idx = Shell(prefix +
+                            "/bin/securemark exec dataset.idx --with split=test "
+                            "--with limit=300 --out " +
+                            work + "/a");
   ASSERT_EQ(idx.exit_code, 0) << idx.output;
-  ProcessResult count = Shell("SECUREMARK_PLUGIN_PATH=" + work + "/build " + prefix +
-                              "/bin/securemark exec example.label_count --in data=" + work +
-                              "/a/dataset.0.Dataset --out " + work + "/b && cat " + work +
-                              "/b/counts.0.Json");
+  ProcessResult count =
+      Shell("SECUREMARK_PLUGIN_PATH=" + work + "/build " + prefix +
+            "/bin/securemark exec example.label_count --in data=" + work +
+            "/a/dataset.0.Dataset --out " + work + "/b && cat " + work + "/b/counts.0.Json");
   ASSERT_EQ(count.exit_code, 0) << count.output;
   EXPECT_NE(count.output.find("\"0\":"), std::string::npos) << count.output;
 }

@@ -33,10 +33,10 @@ TEST(CliTest, PluginsListsBuiltInPluginsWithRoleAndVersion) {
 }
 
 TEST(CliTest, PluginsJsonReportsBrokenLibrariesAndKeepsTheRest) {
-  std::string env = "SECUREMARK_PLUGIN_PATH=" + kBuild + "/test-plugins/bad:" + kBuild +
-                    "/test-plugins/good";
-  StatusOr<ProcessResult> r = RunProcess(
-      {"/bin/sh", "-c", env + " " + kBuild + "/bin/securemark plugins --json"}, true);
+  std::string env =
+      "SECUREMARK_PLUGIN_PATH=" + kBuild + "/test-plugins/bad:" + kBuild + "/test-plugins/good";
+  StatusOr<ProcessResult> r =
+      RunProcess({"/bin/sh", "-c", env + " " + kBuild + "/bin/securemark plugins --json"}, true);
   ASSERT_TRUE(r.ok());
   auto j = nlohmann::json::parse(r->output);
   std::vector<std::string> names;
@@ -68,11 +68,12 @@ TEST(CliTest, ExecChainsTwoPluginsInHostProcesses) {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP();
   std::string dir = testing::TempDir() + "/cli_exec";
   std::filesystem::remove_all(dir);
-  CliRun idx = Securemark("exec dataset.idx --with split=test --with limit=500 --out " + dir + "/a");
+  CliRun idx =
+      Securemark("exec dataset.idx --with split=test --with limit=500 --out " + dir + "/a");
   ASSERT_EQ(idx.exit_code, 0) << idx.output;
   EXPECT_NE(idx.output.find("dataset[0] Dataset"), std::string::npos) << idx.output;
   CliRun part = Securemark("exec dataset.partition --with count=5 --in data=" + dir +
-                        "/a/dataset.0.Dataset --out " + dir + "/b");
+                           "/a/dataset.0.Dataset --out " + dir + "/b");
   ASSERT_EQ(part.exit_code, 0) << part.output;
   EXPECT_NE(part.output.find("shards[4] Dataset"), std::string::npos) << part.output;
   EXPECT_TRUE(std::filesystem::exists(dir + "/b/manifest.json"));
@@ -87,7 +88,7 @@ TEST(CliTest, ExecRejectsBadParametersBeforeStartingAHost) {
 
 TEST(CliTest, ExecReportsPluginFailuresWithTheFile) {
   CliRun r = Securemark("exec dataset.idx --with images=/nonexistent.idx --with labels=/x --out " +
-                     testing::TempDir() + "/cli_fail");
+                        testing::TempDir() + "/cli_fail");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("/nonexistent.idx"), std::string::npos) << r.output;
 }

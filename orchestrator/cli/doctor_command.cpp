@@ -41,11 +41,14 @@ int Doctor(bool as_json) {
   }
   std::cout << "plugin search path:";
   for (const auto& d : report["plugin_search_path"]) std::cout << " " << d.get<std::string>();
-  std::cout << "\nplugins: " << catalog.plugins().size() << " loaded, "
-            << catalog.problems().size() << " problems\n";
-  for (const auto& p : catalog.problems()) std::cout << "  problem: " << p.path << ": " << p.reason << "\n";
+  std::cout << "\nplugins: " << catalog.plugins().size() << " loaded, " << catalog.problems().size()
+            << " problems\n";
+  for (const auto& p : catalog.problems())
+    std::cout << "  problem: " << p.path << ": " << p.reason << "\n";
   std::cout << "fashion-mnist: "
-            << (report["fashion_mnist"].get<bool>() ? "installed" : "missing (apt-get install dataset-fashion-mnist)")
+            << (report["fashion_mnist"].get<bool>()
+                    ? "installed"
+                    : "missing (apt-get install dataset-fashion-mnist)")
             << "\n";
   const auto& t = report["torch"];
   if (t.is_object()) {
@@ -55,11 +58,14 @@ int Doctor(bool as_json) {
     std::cout << "blas: ";
     for (const auto& lib : t["blas_libraries"]) std::cout << lib.get<std::string>() << " ";
     std::cout << "\n  threads " << t.value("blas_threads", 0) << ", "
-              << (t.value("blas_optimised", false) ? "optimised" : "REFERENCE (slow): apt-get install libopenblas0-pthread")
+              << (t.value("blas_optimised", false)
+                      ? "optimised"
+                      : "REFERENCE (slow): apt-get install libopenblas0-pthread")
               << ", sgemm 2048x2048: " << static_cast<int>(t.value("sgemm_2048_gflops", 0.0))
               << " GFLOP/s\n";
   } else {
-    std::cout << "libtorch: the plugin host could not report (" << SiblingExecutable("securemark-host") << ")\n";
+    std::cout << "libtorch: the plugin host could not report ("
+              << SiblingExecutable("securemark-host") << ")\n";
   }
   std::cout << (healthy ? "healthy\n" : "problems found\n");
   return healthy ? kExitOk : kExitFailed;
@@ -69,7 +75,8 @@ int Doctor(bool as_json) {
 
 void AddDoctorCommand(CLI::App& app, int& exit_code) {
   auto* doctor = app.add_subcommand(
-      "doctor", "Check the installation: plugins, data, BLAS and threads\nExample: securemark doctor");
+      "doctor",
+      "Check the installation: plugins, data, BLAS and threads\nExample: securemark doctor");
   auto* as_json = doctor->add_flag("--json", "Print the report as JSON");
   doctor->callback([&exit_code, as_json] { exit_code = Doctor(as_json->count() > 0); });
 }

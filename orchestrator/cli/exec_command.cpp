@@ -22,7 +22,8 @@ struct ExecOptions {
 };
 
 // Parses every --with against the contract and reports all problems at once.
-StatusOr<nlohmann::json> ParamsJson(const Contract& contract, const std::vector<std::string>& with) {
+StatusOr<nlohmann::json> ParamsJson(const Contract& contract,
+                                    const std::vector<std::string>& with) {
   ParamMap params;
   std::vector<std::string> errors;
   for (const auto& kv : with) {
@@ -101,8 +102,8 @@ int Exec(const ExecOptions& o) {
   }
   for (const auto& out : nlohmann::json::parse(*manifest)) {
     std::cout << out["port"].get<std::string>() << "[" << out["index"].get<int>() << "] "
-              << out["type"].get<std::string>() << " " << out["bytes"].get<size_t>()
-              << " bytes -> " << (std::filesystem::path(o.output_dir) / out["file"].get<std::string>()).string()
+              << out["type"].get<std::string>() << " " << out["bytes"].get<size_t>() << " bytes -> "
+              << (std::filesystem::path(o.output_dir) / out["file"].get<std::string>()).string()
               << (out["secret"].get<bool>() ? " (secret)" : "") << "\n";
   }
   return kExitOk;

@@ -38,7 +38,8 @@ int ListPlugins(bool as_json) {
   size_t width = 4;
   for (const auto& p : catalog.plugins()) width = std::max(width, p.name().size());
   std::cout << std::left << std::setw(width + 2) << "NAME" << std::setw(16) << "ROLE"
-            << std::setw(10) << "VERSION" << "DESCRIPTION\n";
+            << std::setw(10) << "VERSION"
+            << "DESCRIPTION\n";
   for (const auto& p : catalog.plugins()) {
     const Contract& c = p.contract();
     std::cout << std::left << std::setw(width + 2) << c.name() << std::setw(16) << c.role()
@@ -113,18 +114,20 @@ int Describe(const std::string& name, bool as_json) {
 }  // namespace
 
 void AddPluginCommands(CLI::App& app, int& exit_code) {
-  auto* plugins = app.add_subcommand(
-      "plugins", "List installed plugins\nExample: securemark plugins --json");
+  auto* plugins =
+      app.add_subcommand("plugins", "List installed plugins\nExample: securemark plugins --json");
   auto* plugins_json = plugins->add_flag("--json", "Print contracts and problems as JSON");
-  plugins->callback([&exit_code, plugins_json] { exit_code = ListPlugins(plugins_json->count() > 0); });
+  plugins->callback(
+      [&exit_code, plugins_json] { exit_code = ListPlugins(plugins_json->count() > 0); });
 
   auto* describe = app.add_subcommand(
       "describe", "Print a plugin's full contract\nExample: securemark describe dataset.partition");
   auto name = std::make_shared<std::string>();
   describe->add_option("name", *name, "Plugin name (role.name)")->required();
   auto* describe_json = describe->add_flag("--json", "Print the contract as JSON");
-  describe->callback(
-      [&exit_code, name, describe_json] { exit_code = Describe(*name, describe_json->count() > 0); });
+  describe->callback([&exit_code, name, describe_json] {
+    exit_code = Describe(*name, describe_json->count() > 0);
+  });
 }
 
 }  // namespace securemark::cli

@@ -33,7 +33,8 @@ TEST_F(DatasetPluginsTest, ReadsFashionMnist) {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) {
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   }
-  auto out = RunNode(Plugin("dataset.idx"), {{"limit", int64_t{1000}}, {"split", std::string("test")}}, {});
+  auto out = RunNode(Plugin("dataset.idx"),
+                     {{"limit", int64_t{1000}}, {"split", std::string("test")}}, {});
   ASSERT_TRUE(out.ok()) << out.status();
   StatusOr<Dataset> d = Dataset::Decode((*out)[0].value.bytes);
   ASSERT_TRUE(d.ok()) << d.status();
@@ -45,7 +46,9 @@ TEST_F(DatasetPluginsTest, ReadsFashionMnist) {
 TEST_F(DatasetPluginsTest, ReadsExplicitFilesAndChecksCounts) {
   std::string dir = TempDir();
   ASSERT_TRUE(data::WriteIdxFile(dir + "/img.idx", Tensor(DType::kUInt8, {6, 4, 4}), false).ok());
-  ASSERT_TRUE(data::WriteIdxFile(dir + "/lab.idx", Tensor::FromVector<uint8_t>({6}, {0, 1, 2, 0, 1, 2}), true).ok());
+  ASSERT_TRUE(data::WriteIdxFile(dir + "/lab.idx",
+                                 Tensor::FromVector<uint8_t>({6}, {0, 1, 2, 0, 1, 2}), true)
+                  .ok());
   ASSERT_TRUE(data::WriteIdxFile(dir + "/short.idx", Tensor(DType::kUInt8, {5}), false).ok());
   auto ok = RunNode(Plugin("dataset.idx"),
                     {{"images", dir + "/img.idx"}, {"labels", dir + "/lab.idx"}}, {});

@@ -23,9 +23,8 @@ class IdxDataset : public Node {
   static constexpr Output<Dataset> kDataset{"dataset", "Images uint8[N,H,W] and labels int64[N]."};
   static constexpr Param<std::string> kDir{"dir", "/usr/share/datasets/fashion-mnist",
                                            "Directory holding the standard IDX file names."};
-  static constexpr Param<std::string> kSplit{"split", "train",
-                                             "train (train-*) or test (t10k-*) files.",
-                                             Choices{"train|test"}};
+  static constexpr Param<std::string> kSplit{
+      "split", "train", "train (train-*) or test (t10k-*) files.", Choices{"train|test"}};
   static constexpr Param<std::string> kImages{"images", "", "Images file; overrides dir/split."};
   static constexpr Param<std::string> kLabels{"labels", "", "Labels file; overrides dir/split."};
   static constexpr Param<int64_t> kLimit{"limit", 0, "Read only the first N examples (0 = all).",

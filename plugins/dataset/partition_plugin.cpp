@@ -18,12 +18,10 @@ class Partition : public Node {
   static constexpr Param<int64_t> kCount{"count", 4, "Number of shards.", Range{1, 4096}};
   static constexpr Param<std::string> kScheme{"scheme", "iid", "iid, or dirichlet (non-IID).",
                                               Choices{"iid|dirichlet"}};
-  static constexpr Param<double> kAlpha{"alpha", 0.5,
-                                        "Dirichlet concentration; smaller = more skewed.",
-                                        Range{1e-3, 1e6}};
-  static constexpr Param<int64_t> kMinSize{"min_shard_size", 1,
-                                           "Redraw until every shard has this many examples.",
-                                           Range{0, 1e9}};
+  static constexpr Param<double> kAlpha{
+      "alpha", 0.5, "Dirichlet concentration; smaller = more skewed.", Range{1e-3, 1e6}};
+  static constexpr Param<int64_t> kMinSize{
+      "min_shard_size", 1, "Redraw until every shard has this many examples.", Range{0, 1e9}};
   static constexpr Param<int64_t> kSeed{"seed", 0, "Random seed.", Range{0, 9.2e18}};
 
   static Contract GetContract() {
@@ -58,7 +56,8 @@ class Partition : public Node {
       summary["shards"].push_back({{"size", shards[k].size()}, {"classes", histogram}});
       std::string line = "shard " + std::to_string(k) + ": " + std::to_string(shards[k].size()) +
                          " examples; per class";
-      for (const auto& [label, count] : histogram) line += " " + label + ":" + std::to_string(count);
+      for (const auto& [label, count] : histogram)
+        line += " " + label + ":" + std::to_string(count);
       ctx.Info(line);
       ctx.Progress(static_cast<double>(k + 1), static_cast<double>(shards.size()), "shard");
     }

@@ -37,8 +37,7 @@ struct ExecutionHooks {
 
 class LocalContext : public Context {
  public:
-  LocalContext(const Contract& contract, ParamMap params, InputValues inputs,
-               ExecutionHooks hooks);
+  LocalContext(const Contract& contract, ParamMap params, InputValues inputs, ExecutionHooks hooks);
   ~LocalContext() override;
 
   void Log(LogLevel level, std::string_view message) override;

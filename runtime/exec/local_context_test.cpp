@@ -63,8 +63,7 @@ TEST_F(LocalContextTest, InputsAreCheckedAgainstTheContract) {
   in["nope"].push_back({"Json", "{}", false});
   auto out = RunNode(*echo_, {}, std::move(in));
   ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("input 'in' expects Json, got Dataset"),
-            std::string::npos)
+  EXPECT_NE(out.status().message().find("input 'in' expects Json, got Dataset"), std::string::npos)
       << out.status();
   EXPECT_NE(out.status().message().find("unknown input 'nope'"), std::string::npos);
 }

@@ -27,7 +27,8 @@ StatusOr<ParamMap> ParamsFromJson(const Contract& contract, const std::string& t
     const ParamSpec* spec = contract.FindParam(name);
     // Unknown names are reported by ResolveParams with a suggestion; keep them as text.
     ParamSpec as_is = spec ? *spec : ParamSpec{name, ParamType::kString, "", {}, {}, {}};
-    StatusOr<ParamValue> v = as_is.Parse(value.is_string() ? value.get<std::string>() : value.dump());
+    StatusOr<ParamValue> v =
+        as_is.Parse(value.is_string() ? value.get<std::string>() : value.dump());
     if (!v.ok()) {
       errors.push_back(v.status().message());
       continue;

@@ -1,14 +1,14 @@
 #include "host/torch_diagnostics.h"
 
-#include <chrono>
 #include <dlfcn.h>
 #include <link.h>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 namespace securemark {
 namespace {

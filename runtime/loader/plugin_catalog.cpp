@@ -15,9 +15,7 @@ namespace securemark {
 namespace fs = std::filesystem;
 namespace {
 
-void AppendMessage(void* sink, const char* message) {
-  *static_cast<std::string*>(sink) += message;
-}
+void AppendMessage(void* sink, const char* message) { *static_cast<std::string*>(sink) += message; }
 
 bool LooksLikeElf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -66,10 +64,9 @@ StatusOr<std::vector<DeclaredPlugin>> DeclaredPlugins(const std::string& library
     if (symbol.rfind(prefix, 0) != 0) continue;
     if (symbol.rfind(ours, 0) != 0) {
       std::string version = symbol.substr(prefix.size(), symbol.find("__") - prefix.size());
-      return FailedPreconditionError("built for plugin ABI v" + version +
-                                     ", but this securemark speaks ABI v" +
-                                     std::to_string(SECUREMARK_ABI_VERSION) +
-                                     "; rebuild it against the current SDK");
+      return FailedPreconditionError(
+          "built for plugin ABI v" + version + ", but this securemark speaks ABI v" +
+          std::to_string(SECUREMARK_ABI_VERSION) + "; rebuild it against the current SDK");
     }
     std::string rest = symbol.substr(ours.size());
     size_t sep = rest.find("__");

@@ -35,9 +35,9 @@ class Echo : public Node {
     }
     std::string sizes;
     for (int64_t s : ctx.Get(kSizes)) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
-    return ctx.Set(kOut, JsonDocument("{\"count\":" + std::to_string(ctx.Get(kCount)) +
-                                      ",\"mode\":\"" + ctx.Get(kMode) + "\",\"sizes\":[" +
-                                      sizes + "]}"));
+    return ctx.Set(kOut,
+                   JsonDocument("{\"count\":" + std::to_string(ctx.Get(kCount)) + ",\"mode\":\"" +
+                                ctx.Get(kMode) + "\",\"sizes\":[" + sizes + "]}"));
   }
 };
 

@@ -1,11 +1,11 @@
 #include "util/files.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
-#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 namespace securemark {
 namespace fs = std::filesystem;
@@ -38,8 +38,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t
   fs::path target(path);
   std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".tmpXXXXXX"));
   int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return PermissionDeniedError(path + ": cannot create temporary file: " +
-                                           std::strerror(errno));
+  if (fd < 0)
+    return PermissionDeniedError(path + ": cannot create temporary file: " + std::strerror(errno));
   auto fail = [&](const char* what) {
     std::string msg = path + ": " + what + ": " + std::strerror(errno);
     ::close(fd);

@@ -1,8 +1,8 @@
 // Small file helpers with Status errors that name the file.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 #include "securemark/status.h"
 

@@ -1,7 +1,7 @@
 #include "util/files.h"
 
-#include <filesystem>
 #include <sys/stat.h>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 

@@ -9,9 +9,9 @@
 namespace securemark {
 
 struct ProcessResult {
-  int exit_code = -1;   // valid when the child exited
-  int signal = 0;       // non-zero when a signal ended it
-  std::string output;   // captured stdout, when asked for
+  int exit_code = -1;  // valid when the child exited
+  int signal = 0;      // non-zero when a signal ended it
+  std::string output;  // captured stdout, when asked for
 };
 
 // Runs argv[0] (looked up in PATH when it has no slash) and waits. stderr is inherited;

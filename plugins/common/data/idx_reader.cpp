@@ -16,8 +16,8 @@ struct IdxType {
 };
 
 constexpr IdxType kIdxTypes[] = {
-    {0x08, 1, DType::kUInt8},   {0x09, 1, DType::kInt8},    {0x0B, 2, DType::kInt32},
-    {0x0C, 4, DType::kInt32},   {0x0D, 4, DType::kFloat32}, {0x0E, 8, DType::kFloat64},
+    {0x08, 1, DType::kUInt8}, {0x09, 1, DType::kInt8},    {0x0B, 2, DType::kInt32},
+    {0x0C, 4, DType::kInt32}, {0x0D, 4, DType::kFloat32}, {0x0E, 8, DType::kFloat64},
 };
 
 uint32_t BigEndian32(const unsigned char* p) {
@@ -44,7 +44,8 @@ void ConvertElements(const unsigned char* in, size_t count, const IdxType& type,
     return;
   }
   for (size_t i = 0; i < count; ++i) {
-    for (size_t b = 0; b < type.size; ++b) out[i * type.size + b] = in[i * type.size + type.size - 1 - b];
+    for (size_t b = 0; b < type.size; ++b)
+      out[i * type.size + b] = in[i * type.size + type.size - 1 - b];
   }
 }
 
@@ -128,8 +129,8 @@ StatusOr<Tensor> ParseIdx(std::string_view bytes, const std::string& source, int
     const uint64_t complete = item_bytes ? available / item_bytes : 0;
     return DataLossError(source + ": truncated IDX data at offset " +
                          std::to_string(header + complete * item_bytes) + ": item " +
-                         std::to_string(complete) + " of " + std::to_string(shape[0]) +
-                         " needs " + std::to_string(item_bytes) + " bytes, file ends at offset " +
+                         std::to_string(complete) + " of " + std::to_string(shape[0]) + " needs " +
+                         std::to_string(item_bytes) + " bytes, file ends at offset " +
                          std::to_string(bytes.size()));
   }
   if (limit == 0 && available > static_cast<uint64_t>(items) * item_bytes) {

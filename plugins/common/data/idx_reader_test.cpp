@@ -78,14 +78,20 @@ TEST_F(IdxReaderTest, CorruptMagicAndTypeAreReported) {
   EXPECT_NE(ReadIdxFile(Path("m.idx")).status().message().find("not an IDX file"),
             std::string::npos);
   ASSERT_TRUE(WriteFileAtomic(Path("t.idx"), std::string("\0\0\x42\x01\0\0\0\0", 8)).ok());
-  EXPECT_NE(ReadIdxFile(Path("t.idx")).status().message().find("unknown IDX element type 0x42 at offset 2"),
+  EXPECT_NE(ReadIdxFile(Path("t.idx"))
+                .status()
+                .message()
+                .find("unknown IDX element type 0x42 at offset 2"),
             std::string::npos);
 }
 
 TEST_F(IdxReaderTest, TrailingBytesAreReported) {
   ASSERT_TRUE(WriteIdxFile(Path("a.idx"), images_, false).ok());
   ASSERT_TRUE(WriteFileAtomic(Path("x.idx"), *ReadFile(Path("a.idx")) + "junk").ok());
-  EXPECT_NE(ReadIdxFile(Path("x.idx")).status().message().find("4 unexpected bytes after the data at offset 46"),
+  EXPECT_NE(ReadIdxFile(Path("x.idx"))
+                .status()
+                .message()
+                .find("4 unexpected bytes after the data at offset 46"),
             std::string::npos);
 }
 
@@ -95,7 +101,8 @@ TEST_F(IdxReaderTest, CorruptAndTruncatedGzipAreReported) {
   ASSERT_TRUE(WriteFileAtomic(Path("cut.gz"), gz.substr(0, gz.size() / 2)).ok());
   StatusOr<Tensor> cut = ReadIdxFile(Path("cut.gz"));
   ASSERT_FALSE(cut.ok());
-  EXPECT_NE(cut.status().message().find("truncated gzip stream"), std::string::npos) << cut.status();
+  EXPECT_NE(cut.status().message().find("truncated gzip stream"), std::string::npos)
+      << cut.status();
   std::string flipped = gz;
   for (size_t i = 12; i < flipped.size() - 8; ++i) flipped[i] = static_cast<char>(~flipped[i]);
   ASSERT_TRUE(WriteFileAtomic(Path("bad.gz"), flipped).ok());

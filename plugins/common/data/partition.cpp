@@ -9,7 +9,8 @@
 namespace securemark::data {
 namespace {
 
-std::vector<std::vector<int64_t>> SplitIid(size_t n, const PartitionOptions& o, std::mt19937_64& rng) {
+std::vector<std::vector<int64_t>> SplitIid(size_t n, const PartitionOptions& o,
+                                           std::mt19937_64& rng) {
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
@@ -33,9 +34,10 @@ std::vector<std::vector<int64_t>> SplitDirichlet(const std::vector<int64_t>& lab
     double cumulative = 0;
     for (int64_t k = 0; k < o.shards; ++k) {
       cumulative += total > 0 ? share[k] / total : 1.0 / o.shards;
-      size_t end = k + 1 == o.shards ? members.size()
-                                     : std::min(members.size(), static_cast<size_t>(std::llround(
-                                                                    cumulative * members.size())));
+      size_t end = k + 1 == o.shards
+                       ? members.size()
+                       : std::min(members.size(),
+                                  static_cast<size_t>(std::llround(cumulative * members.size())));
       shards[k].insert(shards[k].end(), members.begin() + begin, members.begin() + end);
       begin = std::max(begin, end);
     }

@@ -96,22 +96,20 @@ struct Thunks {
 #define SM_PLUGIN_SYMBOL_EXPAND(abi, role, name) SM_PLUGIN_SYMBOL(abi, role, name)
 
 // Registers NodeClass as the plugin "role.name" (role and name are C identifiers).
-#define SECUREMARK_PLUGIN(NodeClass, role, name)                                             \
-  namespace securemark_plugin_##role##_##name {                                              \
-    static int Describe(SmMessageSink out, void* sink) {                                     \
-      return ::securemark::plugin_detail::Thunks<NodeClass>::Describe(#role "." #name, out,  \
-                                                                      sink);                 \
-    }                                                                                        \
-    static const SmPluginEntry kEntry = {                                                    \
-        SECUREMARK_ABI_VERSION,                                                              \
-        #role "." #name,                                                                     \
-        &Describe,                                                                           \
-        &::securemark::plugin_detail::Thunks<NodeClass>::Create,                             \
-        &::securemark::plugin_detail::Thunks<NodeClass>::Invoke,                             \
-        &::securemark::plugin_detail::Thunks<NodeClass>::Destroy,                            \
-    };                                                                                       \
-    const SmPluginEntry* Entry() { return &kEntry; }                                         \
-  }                                                                                          \
-  BOOST_DLL_ALIAS_SECTIONED(securemark_plugin_##role##_##name::Entry,                        \
-                            SM_PLUGIN_SYMBOL_EXPAND(SECUREMARK_ABI_VERSION, role, name),     \
-                            smplugin)
+#define SECUREMARK_PLUGIN(NodeClass, role, name)                                                   \
+  namespace securemark_plugin_##role##_##name {                                                    \
+    static int Describe(SmMessageSink out, void* sink) {                                           \
+      return ::securemark::plugin_detail::Thunks<NodeClass>::Describe(#role "." #name, out, sink); \
+    }                                                                                              \
+    static const SmPluginEntry kEntry = {                                                          \
+        SECUREMARK_ABI_VERSION,                                                                    \
+        #role "." #name,                                                                           \
+        &Describe,                                                                                 \
+        &::securemark::plugin_detail::Thunks<NodeClass>::Create,                                   \
+        &::securemark::plugin_detail::Thunks<NodeClass>::Invoke,                                   \
+        &::securemark::plugin_detail::Thunks<NodeClass>::Destroy,                                  \
+    };                                                                                             \
+    const SmPluginEntry* Entry() { return &kEntry; }                                               \
+  }                                                                                                \
+  BOOST_DLL_ALIAS_SECTIONED(securemark_plugin_##role##_##name::Entry,                              \
+                            SM_PLUGIN_SYMBOL_EXPAND(SECUREMARK_ABI_VERSION, role, name), smplugin)

@@ -87,7 +87,7 @@ class [[nodiscard]] StatusOr {
     assert(!status_.ok() && "StatusOr constructed from an OK status without a value");
     if (status_.ok()) status_ = InternalError("StatusOr constructed from OK without a value");
   }
-  StatusOr(const T& value) : value_(value) {}  // NOLINT
+  StatusOr(const T& value) : value_(value) {}        // NOLINT
   StatusOr(T&& value) : value_(std::move(value)) {}  // NOLINT
   template <typename U, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                                     !std::is_same_v<std::decay_t<U>, Status> &&
@@ -126,10 +126,10 @@ class [[nodiscard]] StatusOr {
 #define SM_STATUS_CONCAT(a, b) SM_STATUS_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define SM_RETURN_IF_ERROR(expr)                              \
-  do {                                                        \
-    ::securemark::Status sm_status_ = (expr);                 \
-    if (!sm_status_.ok()) return sm_status_;                  \
+#define SM_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    ::securemark::Status sm_status_ = (expr); \
+    if (!sm_status_.ok()) return sm_status_;  \
   } while (0)
 
 // `SM_ASSIGN_OR_RETURN(auto x, MakeX());` declares x from a StatusOr or returns its error.

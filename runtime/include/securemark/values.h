@@ -15,7 +15,14 @@
 
 namespace securemark {
 
-enum class DType : uint8_t { kUInt8 = 0, kInt8 = 1, kInt32 = 2, kInt64 = 3, kFloat32 = 4, kFloat64 = 5 };
+enum class DType : uint8_t {
+  kUInt8 = 0,
+  kInt8 = 1,
+  kInt32 = 2,
+  kInt64 = 3,
+  kFloat32 = 4,
+  kFloat64 = 5
+};
 
 std::string_view DTypeName(DType dtype);
 size_t DTypeSize(DType dtype);
