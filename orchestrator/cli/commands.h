@@ -11,5 +11,6 @@ enum ExitCode { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
 void AddPluginCommands(CLI::App& app, int& exit_code);  // plugins, describe
 void AddExecCommand(CLI::App& app, int& exit_code);     // exec
 void AddDoctorCommand(CLI::App& app, int& exit_code);   // doctor
+void AddStoreCommands(CLI::App& app, int& exit_code);   // lineage, show, gc, store check
 
 }  // namespace securemark::cli

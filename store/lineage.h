@@ -1,0 +1,46 @@
+// Lineage: the subgraph of artifacts and executions reachable from one node through
+// events, upstream (what it came from), downstream (what came of it) or both, within a
+// hop limit (one hop = one event edge). Exports as a text tree, Graphviz DOT and
+// OpenLineage RunEvents.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "store.h"
+
+namespace securemark::store {
+
+enum class Direction { kUpstream, kDownstream, kBoth };
+
+struct NodeRef {
+  enum Kind { kArtifact, kExecution } kind = kArtifact;
+  int64_t id = 0;
+  std::string Label() const;  // "a12" / "e7"
+  bool operator<(const NodeRef& o) const { return kind != o.kind ? kind < o.kind : id < o.id; }
+};
+
+// "a12", "artifact:12", "12" (artifact), "e7", "execution:7", or a digest prefix of at
+// least 4 hex digits (optionally "sha256:..."); an ambiguous prefix lists the matches.
+StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text);
+
+struct LineageGraph {
+  NodeRef root;
+  Direction direction = Direction::kBoth;
+  std::map<int64_t, Artifact> artifacts;
+  std::map<int64_t, Execution> executions;
+  std::vector<Event> events;  // edges between included nodes
+};
+
+StatusOr<LineageGraph> QueryLineage(Store& store, NodeRef root, Direction direction,
+                                    int max_hops);
+
+std::string LineageToText(const LineageGraph& graph);
+std::string LineageToDot(const LineageGraph& graph);
+// One OpenLineage 2.x RunEvent per execution, as a JSON array. Executions associated with
+// a run context get a ParentRunFacet; failed ones an ErrorMessageRunFacet; datasets carry
+// their digest as the dataset version.
+StatusOr<std::string> LineageToOpenLineage(Store& store, const LineageGraph& graph);
+
+}  // namespace securemark::store
