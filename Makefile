@@ -1,6 +1,6 @@
 # Thin wrapper: the real build is CMake (CMakePresets.json). Every target installs what
 # is missing first, so each one works on a fresh Debian 12 machine.
-.PHONY: setup configure build demo test clean format
+.PHONY: setup configure build demo test bench clean format
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,9 @@ demo: build
 
 test: build
 	@ctest --preset default
+
+bench: build
+	@for b in build/bench-bin/*; do echo "== $$b"; "$$b" || exit 1; done
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -58,3 +58,19 @@ function(securemark_add_test)
     DISCOVERY_TIMEOUT 60
     PROPERTIES ENVIRONMENT "SECUREMARK_PLUGIN_PATH=")
 endfunction()
+
+# A Google Benchmark executable in build/bench-bin; `make bench` runs them all.
+function(securemark_add_benchmark)
+  cmake_parse_arguments(ARG "TORCH" "NAME" "SOURCES;LIBS" ${ARGN})
+  if(NOT TARGET benchmark::benchmark)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} benchmark::benchmark)
+  if(ARG_TORCH)
+    securemark_use_torch(${ARG_NAME})
+  endif()
+  set_target_properties(${ARG_NAME} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bench-bin")
+  target_compile_definitions(${ARG_NAME} PRIVATE SECUREMARK_BUILD_DIR="${CMAKE_BINARY_DIR}")
+endfunction()

@@ -44,9 +44,7 @@ bool IsNumber(const std::string& s) {
 
 }  // namespace
 
-std::string NodeRef::Label() const {
-  return (kind == kArtifact ? "a" : "e") + std::to_string(id);
-}
+std::string NodeRef::Label() const { return (kind == kArtifact ? "a" : "e") + std::to_string(id); }
 
 StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text) {
   auto numbered = [&](NodeRef::Kind kind, const std::string& digits) -> StatusOr<NodeRef> {
@@ -56,9 +54,11 @@ StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text) {
     if (!exists.ok()) return exists;
     return ref;
   };
-  for (const auto& [prefix, kind] : std::vector<std::pair<std::string, NodeRef::Kind>>{
-           {"artifact:", NodeRef::kArtifact}, {"execution:", NodeRef::kExecution},
-           {"a", NodeRef::kArtifact}, {"e", NodeRef::kExecution}}) {
+  for (const auto& [prefix, kind] :
+       std::vector<std::pair<std::string, NodeRef::Kind>>{{"artifact:", NodeRef::kArtifact},
+                                                          {"execution:", NodeRef::kExecution},
+                                                          {"a", NodeRef::kArtifact},
+                                                          {"e", NodeRef::kExecution}}) {
     if (text.rfind(prefix, 0) == 0 && IsNumber(text.substr(prefix.size()))) {
       return numbered(kind, text.substr(prefix.size()));
     }
@@ -78,16 +78,17 @@ StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text) {
     // Identical content in several artifacts: the first one stands for the digest.
     return NodeRef{NodeRef::kArtifact, matches.front().id};
   }
-  return InvalidArgumentError("'" + text + "' is not an artifact or execution id (a12, e7, 12) "
+  return InvalidArgumentError("'" + text +
+                              "' is not an artifact or execution id (a12, e7, 12) "
                               "or a digest prefix of at least 4 hex digits");
 }
 
-StatusOr<LineageGraph> QueryLineage(Store& store, NodeRef root, Direction direction,
-                                    int max_hops) {
+StatusOr<LineageGraph> QueryLineage(Store& store, NodeRef root, Direction direction, int max_hops) {
   Database& db = store.db();
-  SM_RETURN_IF_ERROR(db.Exec("CREATE TEMP TABLE IF NOT EXISTS lineage_nodes (kind TEXT, id "
-                             "INTEGER, PRIMARY KEY (kind, id)) WITHOUT ROWID; "
-                             "DELETE FROM temp.lineage_nodes;"));
+  SM_RETURN_IF_ERROR(
+      db.Exec("CREATE TEMP TABLE IF NOT EXISTS lineage_nodes (kind TEXT, id "
+              "INTEGER, PRIMARY KEY (kind, id)) WITHOUT ROWID; "
+              "DELETE FROM temp.lineage_nodes;"));
   const char* kind = root.kind == NodeRef::kArtifact ? "a" : "e";
   for (const char* walk : {kUpstreamWalk, kDownstreamWalk}) {
     if (walk == kUpstreamWalk && direction == Direction::kDownstream) continue;
@@ -113,10 +114,12 @@ StatusOr<LineageGraph> QueryLineage(Store& store, NodeRef root, Direction direct
       SM_ASSIGN_OR_RETURN(graph.executions[ref.id], store.GetExecution(ref.id));
     }
   }
-  SM_ASSIGN_OR_RETURN(Statement edges, db.Prepare(
-      "SELECT ev.artifact_id, ev.execution_id, ev.type, ev.path, ev.time FROM events ev "
-      "JOIN temp.lineage_nodes a ON a.kind = 'a' AND a.id = ev.artifact_id "
-      "JOIN temp.lineage_nodes e ON e.kind = 'e' AND e.id = ev.execution_id ORDER BY ev.id"));
+  SM_ASSIGN_OR_RETURN(
+      Statement edges,
+      db.Prepare(
+          "SELECT ev.artifact_id, ev.execution_id, ev.type, ev.path, ev.time FROM events ev "
+          "JOIN temp.lineage_nodes a ON a.kind = 'a' AND a.id = ev.artifact_id "
+          "JOIN temp.lineage_nodes e ON e.kind = 'e' AND e.id = ev.execution_id ORDER BY ev.id"));
   for (;;) {
     SM_ASSIGN_OR_RETURN(bool row, edges.Step());
     if (!row) break;

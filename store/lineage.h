@@ -33,8 +33,7 @@ struct LineageGraph {
   std::vector<Event> events;  // edges between included nodes
 };
 
-StatusOr<LineageGraph> QueryLineage(Store& store, NodeRef root, Direction direction,
-                                    int max_hops);
+StatusOr<LineageGraph> QueryLineage(Store& store, NodeRef root, Direction direction, int max_hops);
 
 std::string LineageToText(const LineageGraph& graph);
 std::string LineageToDot(const LineageGraph& graph);

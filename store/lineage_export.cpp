@@ -147,16 +147,18 @@ std::string LineageToDot(const LineageGraph& g) {
     if (!a.name.empty()) label += "\\n" + a.name;
     out << "  a" << id << " [shape=ellipse, label=\"" << DotEscape(label) << "\""
         << (a.secret ? ", style=dashed" : "")
-        << (NodeRef{NodeRef::kArtifact, id}.Label() == g.root.Label() ? ", penwidth=2" : "") << "];\n";
+        << (NodeRef{NodeRef::kArtifact, id}.Label() == g.root.Label() ? ", penwidth=2" : "")
+        << "];\n";
   }
   for (const auto& [id, e] : g.executions) {
     std::string label = "e" + std::to_string(id) + " " + e.plugin;
     if (!e.name.empty()) label += "\\n" + e.name;
     label += "\\n" + std::string(Name(e.state));
-    const char* color = e.state == ExecutionState::kFailed ? "red"
-                        : e.state == ExecutionState::kCached ? "gray" : "black";
-    out << "  e" << id << " [shape=box, color=" << color << ", label=\"" << DotEscape(label)
-        << "\"" << (NodeRef{NodeRef::kExecution, id}.Label() == g.root.Label() ? ", penwidth=2" : "")
+    const char* color = e.state == ExecutionState::kFailed   ? "red"
+                        : e.state == ExecutionState::kCached ? "gray"
+                                                             : "black";
+    out << "  e" << id << " [shape=box, color=" << color << ", label=\"" << DotEscape(label) << "\""
+        << (NodeRef{NodeRef::kExecution, id}.Label() == g.root.Label() ? ", penwidth=2" : "")
         << "];\n";
   }
   for (const Event& ev : g.events) {
@@ -179,17 +181,17 @@ StatusOr<std::string> LineageToOpenLineage(Store& store, const LineageGraph& g) 
     SM_ASSIGN_OR_RETURN(std::vector<ContextRecord> contexts, store.ContextsOfExecution(id));
     for (const ContextRecord& c : contexts) {
       if (c.type != ContextType::kRun) continue;
-      run["facets"]["parent"] = Facet("1-0-0/ParentRunFacet",
-                                      {{"run", {{"runId", c.uuid}}},
-                                       {"job", {{"namespace", "securemark"}, {"name", c.name}}}});
+      run["facets"]["parent"] = Facet(
+          "1-0-0/ParentRunFacet",
+          {{"run", {{"runId", c.uuid}}}, {"job", {{"namespace", "securemark"}, {"name", c.name}}}});
     }
     std::string type = "COMPLETE";
     if (e.state == ExecutionState::kFailed) type = "FAIL";
     if (e.state == ExecutionState::kCanceled) type = "ABORT";
     if (e.state == ExecutionState::kRunning || e.state == ExecutionState::kNew) type = "START";
     if (e.state == ExecutionState::kFailed) {
-      run["facets"]["errorMessage"] =
-          Facet("1-0-0/ErrorMessageRunFacet", {{"message", e.error}, {"programmingLanguage", "C++"}});
+      run["facets"]["errorMessage"] = Facet("1-0-0/ErrorMessageRunFacet",
+                                            {{"message", e.error}, {"programmingLanguage", "C++"}});
     }
     json inputs = json::array(), outputs = json::array();
     for (const Event& ev : g.events) {
@@ -203,14 +205,15 @@ StatusOr<std::string> LineageToOpenLineage(Store& store, const LineageGraph& g) 
       (ev.type == EventType::kInput ? inputs : outputs).push_back(dataset);
     }
     const int64_t time = e.end_time_ms.value_or(e.start_time_ms.value_or(e.create_time_ms));
-    events.push_back({{"eventType", type},
-                      {"eventTime", Iso8601(time)},
-                      {"producer", kProducer},
-                      {"schemaURL", kRunEventSchema},
-                      {"run", run},
-                      {"job", {{"namespace", "securemark"}, {"name", e.name.empty() ? e.plugin : e.name}}},
-                      {"inputs", inputs},
-                      {"outputs", outputs}});
+    events.push_back(
+        {{"eventType", type},
+         {"eventTime", Iso8601(time)},
+         {"producer", kProducer},
+         {"schemaURL", kRunEventSchema},
+         {"run", run},
+         {"job", {{"namespace", "securemark"}, {"name", e.name.empty() ? e.plugin : e.name}}},
+         {"inputs", inputs},
+         {"outputs", outputs}});
   }
   return events.dump(2);
 }

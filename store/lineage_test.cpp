@@ -56,7 +56,7 @@ TEST_F(LineageTest, UpstreamFollowsProducersAndTheirInputs) {
   for (const auto& [id, e] : g.executions) executions.push_back(id);
   EXPECT_EQ(artifacts, (std::vector<int64_t>{raw_, key_, shard0_, model_, marked_}));
   EXPECT_EQ(executions.size(), 3u);  // partition, train, embed
-  EXPECT_EQ(g.events.size(), 7u);  // raw>p p>s0 s0>t t>m m>e key>e e>marked
+  EXPECT_EQ(g.events.size(), 7u);    // raw>p p>s0 s0>t t>m m>e key>e e>marked
 }
 
 TEST_F(LineageTest, HopLimitCountsEventEdges) {
@@ -92,8 +92,11 @@ TEST_F(LineageTest, DotHasNodesAndDirectedEdges) {
   LineageGraph g = *QueryLineage(*store_, {NodeRef::kArtifact, marked_}, Direction::kUpstream, 100);
   std::string dot = LineageToDot(g);
   EXPECT_EQ(dot.rfind("digraph lineage {", 0), 0u);
-  EXPECT_NE(dot.find("a" + std::to_string(key_) + " -> e" + std::to_string(embed_)), std::string::npos) << dot;
-  EXPECT_NE(dot.find("e" + std::to_string(embed_) + " -> a" + std::to_string(marked_)), std::string::npos);
+  EXPECT_NE(dot.find("a" + std::to_string(key_) + " -> e" + std::to_string(embed_)),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("e" + std::to_string(embed_) + " -> a" + std::to_string(marked_)),
+            std::string::npos);
   EXPECT_NE(dot.find("shape=box"), std::string::npos);
 }
 
@@ -104,7 +107,8 @@ TEST_F(LineageTest, OpenLineageRunEventsCarryParentErrorAndVersions) {
   ContextRecord run = *store_->GetContext(run_);
   bool saw_fail = false;
   for (const auto& ev : events) {
-    EXPECT_EQ(ev["schemaURL"], "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent");
+    EXPECT_EQ(ev["schemaURL"],
+              "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent");
     EXPECT_EQ(ev["run"]["runId"].get<std::string>().size(), 36u);
     EXPECT_EQ(ev["run"]["facets"]["parent"]["run"]["runId"], run.uuid);
     EXPECT_EQ(ev["job"]["namespace"], "securemark");
@@ -114,7 +118,8 @@ TEST_F(LineageTest, OpenLineageRunEventsCarryParentErrorAndVersions) {
       EXPECT_EQ(ev["run"]["facets"]["errorMessage"]["message"], "out of memory");
     }
     for (const auto& d : ev["inputs"]) {
-      EXPECT_EQ(d["facets"]["version"]["datasetVersion"].get<std::string>().rfind("sha256:", 0), 0u);
+      EXPECT_EQ(d["facets"]["version"]["datasetVersion"].get<std::string>().rfind("sha256:", 0),
+                0u);
     }
   }
   EXPECT_TRUE(saw_fail);

@@ -112,7 +112,8 @@ const std::vector<const char*>& Migrations() {
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
 Status Migrate(Database& db) {
-  SM_RETURN_IF_ERROR(db.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  SM_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
   for (;;) {
     SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db));
     SM_ASSIGN_OR_RETURN(Statement get, db.Prepare("SELECT max(version) FROM schema_version"));

@@ -60,9 +60,9 @@ StatusOr<bool> Statement::Step() {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       continue;
     }
-    std::string msg = std::string(sqlite3_errmsg(db_)) + " (in: " +
-                      std::string(sqlite3_sql(stmt_) ? sqlite3_sql(stmt_) : "?").substr(0, 120) +
-                      ")";
+    std::string msg =
+        std::string(sqlite3_errmsg(db_)) +
+        " (in: " + std::string(sqlite3_sql(stmt_) ? sqlite3_sql(stmt_) : "?").substr(0, 120) + ")";
     const char* file = sqlite3_db_filename(db_, "main");
     msg = std::string(file ? file : "?") + ": " + msg;
     sqlite3_reset(stmt_);
@@ -110,8 +110,8 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, bool
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   sqlite3_extended_result_codes(db, 1);
   // A file that is not a database fails on the first read; make that the open's error.
-  Status pragmas = database->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  Status pragmas =
+      database->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   if (!pragmas.ok()) return pragmas;
   return database;
 }

@@ -1,80 +1,19 @@
 #include "store.h"
 
+#include <unistd.h>
 #include <array>
 #include <chrono>
 #include <filesystem>
 #include <random>
-#include <unistd.h>
 
 #include "migrations.h"
 #include "sqlite.h"
+#include "store_rows.h"
 
 namespace securemark::store {
 namespace fs = std::filesystem;
 
-namespace {
-
-template <typename E, size_t N>
-std::string_view NameOf(E value, const std::array<std::string_view, N>& names) {
-  return names[static_cast<size_t>(value)];
-}
-
-template <typename E, size_t N>
-StatusOr<E> Parse(const std::string& text, const std::array<std::string_view, N>& names) {
-  int i = 0;
-  for (std::string_view n : names) {
-    if (n == text) return static_cast<E>(i);
-    ++i;
-  }
-  return DataLossError("unknown state or type '" + text + "' in the store");
-}
-
-constexpr std::array<std::string_view, 3> kArtifactStates = {"PENDING", "LIVE", "ABANDONED"};
-constexpr std::array<std::string_view, 6> kExecutionStates = {
-    "NEW", "RUNNING", "COMPLETE", "FAILED", "CACHED", "CANCELED"};
-constexpr std::array<std::string_view, 2> kEventTypes = {"INPUT", "OUTPUT"};
-constexpr std::array<std::string_view, 4> kContextTypes = {"pipeline", "run", "foreach", "party"};
-
-constexpr const char* kArtifactColumns =
-    "a.id, t.name, a.uri, a.digest, a.size, a.state, a.secret, a.name, a.create_time";
-constexpr const char* kExecutionColumns =
-    "e.id, e.uuid, t.name, e.name, e.plugin_version, e.params, e.fingerprint, e.state, "
-    "e.cached_from, e.owner, e.create_time, e.start_time, e.end_time, e.error";
-
-StatusOr<Artifact> ArtifactFromRow(const Statement& s) {
-  Artifact a;
-  a.id = s.Int(0);
-  a.type = s.Text(1);
-  a.uri = s.Text(2);
-  a.digest = s.Text(3);
-  a.size = s.Int(4);
-  SM_ASSIGN_OR_RETURN(a.state, Parse<ArtifactState>(s.Text(5), kArtifactStates));
-  a.secret = s.Int(6) != 0;
-  a.name = s.Text(7);
-  a.create_time_ms = s.Int(8);
-  return a;
-}
-
-StatusOr<Execution> ExecutionFromRow(const Statement& s) {
-  Execution e;
-  e.id = s.Int(0);
-  e.uuid = s.Text(1);
-  e.plugin = s.Text(2);
-  e.name = s.Text(3);
-  e.plugin_version = s.Text(4);
-  e.params_json = s.Text(5);
-  e.fingerprint = s.Text(6);
-  SM_ASSIGN_OR_RETURN(e.state, Parse<ExecutionState>(s.Text(7), kExecutionStates));
-  if (!s.IsNull(8)) e.cached_from = s.Int(8);
-  e.owner = s.Text(9);
-  e.create_time_ms = s.Int(10);
-  if (!s.IsNull(11)) e.start_time_ms = s.Int(11);
-  if (!s.IsNull(12)) e.end_time_ms = s.Int(12);
-  e.error = s.Text(13);
-  return e;
-}
-
-}  // namespace
+using namespace internal;
 
 std::string_view Name(ArtifactState state) { return NameOf(state, kArtifactStates); }
 std::string_view Name(ExecutionState state) { return NameOf(state, kExecutionStates); }
@@ -154,11 +93,10 @@ StatusOr<int64_t> Store::TypeId(std::string_view kind, const std::string& name) 
 Status Store::PutProperties(std::string_view table, std::string_view key, int64_t id,
                             const Properties& properties) {
   if (properties.empty()) return OkStatus();
-  SM_ASSIGN_OR_RETURN(Statement s,
-                      db_->Prepare("INSERT OR REPLACE INTO " + std::string(table) + " (" +
-                                   std::string(key) +
-                                   ", name, int_value, double_value, string_value) "
-                                   "VALUES (?, ?, ?, ?, ?)"));
+  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("INSERT OR REPLACE INTO " + std::string(table) +
+                                                " (" + std::string(key) +
+                                                ", name, int_value, double_value, string_value) "
+                                                "VALUES (?, ?, ?, ?, ?)"));
   for (const auto& [name, value] : properties) {
     s.Bind(1, id).Bind(2, name).BindNull(3).BindNull(4).BindNull(5);
     if (auto* i = std::get_if<int64_t>(&value)) s.Bind(3, *i);
@@ -171,18 +109,21 @@ Status Store::PutProperties(std::string_view table, std::string_view key, int64_
 
 StatusOr<Properties> Store::GetProperties(std::string_view table, std::string_view key,
                                           int64_t id) {
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT name, int_value, double_value, "
-                                                "string_value FROM " +
-                                                std::string(table) + " WHERE " +
-                                                std::string(key) + "=?"));
+  SM_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare("SELECT name, int_value, double_value, "
+                                   "string_value FROM " +
+                                   std::string(table) + " WHERE " + std::string(key) + "=?"));
   s.Bind(1, id);
   Properties out;
   for (;;) {
     SM_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    if (!s.IsNull(1)) out[s.Text(0)] = s.Int(1);
-    else if (!s.IsNull(2)) out[s.Text(0)] = s.Double(2);
-    else out[s.Text(0)] = s.Text(3);
+    if (!s.IsNull(1))
+      out[s.Text(0)] = s.Int(1);
+    else if (!s.IsNull(2))
+      out[s.Text(0)] = s.Double(2);
+    else
+      out[s.Text(0)] = s.Text(3);
   }
   return out;
 }
@@ -196,7 +137,8 @@ StatusOr<int64_t> Store::PutContext(ContextType type, const std::string& name,
   SM_ASSIGN_OR_RETURN(Statement insert,
                       db_->Prepare("INSERT OR IGNORE INTO contexts (uuid, type_id, name, "
                                    "create_time) VALUES (?, ?, ?, ?)"));
-  SM_RETURN_IF_ERROR(insert.Bind(1, NewUuid()).Bind(2, type_id).Bind(3, name).Bind(4, NowMs()).Run());
+  SM_RETURN_IF_ERROR(
+      insert.Bind(1, NewUuid()).Bind(2, type_id).Bind(3, name).Bind(4, NowMs()).Run());
   SM_ASSIGN_OR_RETURN(Statement get,
                       db_->Prepare("SELECT id FROM contexts WHERE type_id=? AND name=?"));
   get.Bind(1, type_id).Bind(2, name);
@@ -206,8 +148,9 @@ StatusOr<int64_t> Store::PutContext(ContextType type, const std::string& name,
   get.Reset();
   SM_RETURN_IF_ERROR(PutProperties("context_properties", "context_id", id, properties));
   if (parent) {
-    SM_ASSIGN_OR_RETURN(Statement link, db_->Prepare("INSERT OR IGNORE INTO parent_contexts "
-                                                     "(context_id, parent_context_id) VALUES (?, ?)"));
+    SM_ASSIGN_OR_RETURN(Statement link,
+                        db_->Prepare("INSERT OR IGNORE INTO parent_contexts "
+                                     "(context_id, parent_context_id) VALUES (?, ?)"));
     SM_RETURN_IF_ERROR(link.Bind(1, id).Bind(2, *parent).Run());
   }
   SM_RETURN_IF_ERROR(tx->Commit());
@@ -215,8 +158,9 @@ StatusOr<int64_t> Store::PutContext(ContextType type, const std::string& name,
 }
 
 StatusOr<ContextRecord> Store::GetContext(int64_t id) {
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT c.id, c.uuid, t.name, c.name FROM contexts c "
-                                                "JOIN types t ON t.id=c.type_id WHERE c.id=?"));
+  SM_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare("SELECT c.id, c.uuid, t.name, c.name FROM contexts c "
+                                   "JOIN types t ON t.id=c.type_id WHERE c.id=?"));
   s.Bind(1, id);
   SM_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return NotFoundError("no context " + std::to_string(id));
@@ -261,13 +205,23 @@ Status Store::Attribute(int64_t context_id, int64_t artifact_id) {
 StatusOr<int64_t> Store::BeginExecution(const NewExecution& e) {
   SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
   SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("EXECUTION", e.plugin));
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "INSERT INTO executions (uuid, type_id, name, plugin_version, params, fingerprint, state, "
-      "owner, create_time, start_time) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?)"));
+  SM_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare(
+          "INSERT INTO executions (uuid, type_id, name, plugin_version, params, fingerprint, "
+          "state, "
+          "owner, create_time, start_time) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?)"));
   const int64_t now = NowMs();
-  SM_RETURN_IF_ERROR(s.Bind(1, NewUuid()).Bind(2, type_id).Bind(3, e.name).Bind(4, e.plugin_version)
-                         .Bind(5, e.params_json).Bind(6, e.fingerprint).Bind(7, ProcessOwner())
-                         .Bind(8, now).Bind(9, now).Run());
+  SM_RETURN_IF_ERROR(s.Bind(1, NewUuid())
+                         .Bind(2, type_id)
+                         .Bind(3, e.name)
+                         .Bind(4, e.plugin_version)
+                         .Bind(5, e.params_json)
+                         .Bind(6, e.fingerprint)
+                         .Bind(7, ProcessOwner())
+                         .Bind(8, now)
+                         .Bind(9, now)
+                         .Run());
   const int64_t id = db_->LastInsertId();
   SM_RETURN_IF_ERROR(PutProperties("execution_properties", "execution_id", id, e.properties));
   SM_ASSIGN_OR_RETURN(Statement assoc, db_->Prepare("INSERT OR IGNORE INTO associations "
@@ -287,13 +241,22 @@ StatusOr<int64_t> Store::StageOutput(int64_t execution_id, const std::string& ty
     // under a writer; the artifact turns LIVE only in CompleteExecution.
     SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
     SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("ARTIFACT", type));
-    SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-        "INSERT INTO artifacts (type_id, uri, digest, size, state, secret, name, "
-        "pending_execution_id, create_time, update_time) VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?)"));
+    SM_ASSIGN_OR_RETURN(
+        Statement s,
+        db_->Prepare("INSERT INTO artifacts (type_id, uri, digest, size, state, secret, name, "
+                     "pending_execution_id, create_time, update_time) VALUES (?, ?, ?, ?, "
+                     "'PENDING', ?, ?, ?, ?, ?)"));
     const int64_t now = NowMs();
-    SM_RETURN_IF_ERROR(s.Bind(1, type_id).Bind(2, "sha256:" + digest).Bind(3, digest)
-                           .Bind(4, static_cast<int64_t>(bytes.size())).Bind(5, int64_t{secret})
-                           .Bind(6, name).Bind(7, execution_id).Bind(8, now).Bind(9, now).Run());
+    SM_RETURN_IF_ERROR(s.Bind(1, type_id)
+                           .Bind(2, "sha256:" + digest)
+                           .Bind(3, digest)
+                           .Bind(4, static_cast<int64_t>(bytes.size()))
+                           .Bind(5, int64_t{secret})
+                           .Bind(6, name)
+                           .Bind(7, execution_id)
+                           .Bind(8, now)
+                           .Bind(9, now)
+                           .Run());
     id = db_->LastInsertId();
     SM_RETURN_IF_ERROR(PutProperties("artifact_properties", "artifact_id", id, properties));
     SM_RETURN_IF_ERROR(tx->Commit());
@@ -315,38 +278,50 @@ Status Store::CompleteExecution(int64_t execution_id, const std::vector<EventSpe
   }
   state.Reset();
   const int64_t now = NowMs();
-  SM_ASSIGN_OR_RETURN(Statement event, db_->Prepare("INSERT INTO events (artifact_id, "
-                                                    "execution_id, type, path, time) VALUES (?, ?, ?, ?, ?)"));
+  SM_ASSIGN_OR_RETURN(Statement event,
+                      db_->Prepare("INSERT INTO events (artifact_id, "
+                                   "execution_id, type, path, time) VALUES (?, ?, ?, ?, ?)"));
   SM_ASSIGN_OR_RETURN(Statement check, db_->Prepare("SELECT state, pending_execution_id, digest "
                                                     "FROM artifacts WHERE id=?"));
   for (const auto& in : inputs) {
     check.Bind(1, in.artifact_id);
     SM_ASSIGN_OR_RETURN(bool row, check.Step());
     if (!row || check.Text(0) != "LIVE") {
-      return FailedPreconditionError("input artifact " + std::to_string(in.artifact_id) +
-                                     " is " + (row ? check.Text(0) : "missing") + ", not LIVE");
+      return FailedPreconditionError("input artifact " + std::to_string(in.artifact_id) + " is " +
+                                     (row ? check.Text(0) : "missing") + ", not LIVE");
     }
     check.Reset();
-    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id).Bind(2, execution_id).Bind(3, "INPUT")
-                           .Bind(4, in.path).Bind(5, now).Run());
+    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id)
+                           .Bind(2, execution_id)
+                           .Bind(3, "INPUT")
+                           .Bind(4, in.path)
+                           .Bind(5, now)
+                           .Run());
   }
-  SM_ASSIGN_OR_RETURN(Statement live, db_->Prepare("UPDATE artifacts SET state='LIVE', "
-                                                   "pending_execution_id=NULL, update_time=? WHERE id=?"));
+  SM_ASSIGN_OR_RETURN(Statement live,
+                      db_->Prepare("UPDATE artifacts SET state='LIVE', "
+                                   "pending_execution_id=NULL, update_time=? WHERE id=?"));
   for (const auto& out : outputs) {
     check.Bind(1, out.artifact_id);
     SM_ASSIGN_OR_RETURN(bool row, check.Step());
     if (!row || check.Text(0) != "PENDING" || check.Int(1) != execution_id) {
       return FailedPreconditionError("output artifact " + std::to_string(out.artifact_id) +
-                                     " was not staged by execution " + std::to_string(execution_id));
+                                     " was not staged by execution " +
+                                     std::to_string(execution_id));
     }
     const std::string digest = check.Text(2);
     check.Reset();
     if (!blobs_.Exists(digest)) {
-      return DataLossError("output artifact " + std::to_string(out.artifact_id) + " has no blob " + digest);
+      return DataLossError("output artifact " + std::to_string(out.artifact_id) + " has no blob " +
+                           digest);
     }
     SM_RETURN_IF_ERROR(live.Bind(1, now).Bind(2, out.artifact_id).Run());
-    SM_RETURN_IF_ERROR(event.Bind(1, out.artifact_id).Bind(2, execution_id).Bind(3, "OUTPUT")
-                           .Bind(4, out.path).Bind(5, now).Run());
+    SM_RETURN_IF_ERROR(event.Bind(1, out.artifact_id)
+                           .Bind(2, execution_id)
+                           .Bind(3, "OUTPUT")
+                           .Bind(4, out.path)
+                           .Bind(5, now)
+                           .Run());
   }
   SM_ASSIGN_OR_RETURN(Statement done, db_->Prepare("UPDATE executions SET state='COMPLETE', "
                                                    "end_time=? WHERE id=?"));
@@ -357,22 +332,29 @@ Status Store::CompleteExecution(int64_t execution_id, const std::vector<EventSpe
 Status Store::FailExecution(int64_t execution_id, const std::string& error,
                             const std::vector<EventSpec>& inputs, ExecutionState state) {
   SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("UPDATE executions SET state=?, end_time=?, "
-                                                "error=? WHERE id=? AND state IN ('NEW', 'RUNNING')"));
-  SM_RETURN_IF_ERROR(s.Bind(1, Name(state)).Bind(2, NowMs()).Bind(3, error).Bind(4, execution_id).Run());
+  SM_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare("UPDATE executions SET state=?, end_time=?, "
+                                   "error=? WHERE id=? AND state IN ('NEW', 'RUNNING')"));
+  SM_RETURN_IF_ERROR(
+      s.Bind(1, Name(state)).Bind(2, NowMs()).Bind(3, error).Bind(4, execution_id).Run());
   if (db_->Changes() == 0) {
-    return FailedPreconditionError("execution " + std::to_string(execution_id) +
-                                   " is not running");
+    return FailedPreconditionError("execution " + std::to_string(execution_id) + " is not running");
   }
-  SM_ASSIGN_OR_RETURN(Statement event, db_->Prepare("INSERT INTO events (artifact_id, "
-                                                    "execution_id, type, path, time) VALUES (?, ?, 'INPUT', ?, ?)"));
+  SM_ASSIGN_OR_RETURN(Statement event,
+                      db_->Prepare("INSERT INTO events (artifact_id, "
+                                   "execution_id, type, path, time) VALUES (?, ?, 'INPUT', ?, ?)"));
   for (const auto& in : inputs) {
-    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id).Bind(2, execution_id).Bind(3, in.path)
-                           .Bind(4, NowMs()).Run());
+    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id)
+                           .Bind(2, execution_id)
+                           .Bind(3, in.path)
+                           .Bind(4, NowMs())
+                           .Run());
   }
-  SM_ASSIGN_OR_RETURN(Statement abandon, db_->Prepare(
-      "UPDATE artifacts SET state='ABANDONED', update_time=? WHERE pending_execution_id=? AND "
-      "state='PENDING'"));
+  SM_ASSIGN_OR_RETURN(
+      Statement abandon,
+      db_->Prepare(
+          "UPDATE artifacts SET state='ABANDONED', update_time=? WHERE pending_execution_id=? AND "
+          "state='PENDING'"));
   SM_RETURN_IF_ERROR(abandon.Bind(1, NowMs()).Bind(2, execution_id).Run());
   return tx->Commit();
 }
@@ -387,26 +369,45 @@ StatusOr<int64_t> Store::RecordCachedExecution(const NewExecution& e, int64_t so
   SM_ASSIGN_OR_RETURN(std::vector<Event> source_events, EventsOfExecution(source));
   SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
   SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("EXECUTION", e.plugin));
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "INSERT INTO executions (uuid, type_id, name, plugin_version, params, fingerprint, state, "
-      "cached_from, owner, create_time, start_time, end_time) VALUES (?, ?, ?, ?, ?, ?, 'CACHED', "
-      "?, ?, ?, ?, ?)"));
+  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("INSERT INTO executions (uuid, type_id, name, "
+                                                "plugin_version, params, fingerprint, state, "
+                                                "cached_from, owner, create_time, start_time, "
+                                                "end_time) VALUES (?, ?, ?, ?, ?, ?, 'CACHED', "
+                                                "?, ?, ?, ?, ?)"));
   const int64_t now = NowMs();
-  SM_RETURN_IF_ERROR(s.Bind(1, NewUuid()).Bind(2, type_id).Bind(3, e.name).Bind(4, e.plugin_version)
-                         .Bind(5, e.params_json).Bind(6, e.fingerprint).Bind(7, source)
-                         .Bind(8, ProcessOwner()).Bind(9, now).Bind(10, now).Bind(11, now).Run());
+  SM_RETURN_IF_ERROR(s.Bind(1, NewUuid())
+                         .Bind(2, type_id)
+                         .Bind(3, e.name)
+                         .Bind(4, e.plugin_version)
+                         .Bind(5, e.params_json)
+                         .Bind(6, e.fingerprint)
+                         .Bind(7, source)
+                         .Bind(8, ProcessOwner())
+                         .Bind(9, now)
+                         .Bind(10, now)
+                         .Bind(11, now)
+                         .Run());
   const int64_t id = db_->LastInsertId();
   SM_RETURN_IF_ERROR(PutProperties("execution_properties", "execution_id", id, e.properties));
-  SM_ASSIGN_OR_RETURN(Statement event, db_->Prepare("INSERT INTO events (artifact_id, "
-                                                    "execution_id, type, path, time) VALUES (?, ?, ?, ?, ?)"));
+  SM_ASSIGN_OR_RETURN(Statement event,
+                      db_->Prepare("INSERT INTO events (artifact_id, "
+                                   "execution_id, type, path, time) VALUES (?, ?, ?, ?, ?)"));
   for (const auto& in : inputs) {
-    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id).Bind(2, id).Bind(3, "INPUT").Bind(4, in.path)
-                           .Bind(5, now).Run());
+    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id)
+                           .Bind(2, id)
+                           .Bind(3, "INPUT")
+                           .Bind(4, in.path)
+                           .Bind(5, now)
+                           .Run());
   }
   for (const auto& ev : source_events) {
     if (ev.type != EventType::kOutput) continue;
-    SM_RETURN_IF_ERROR(event.Bind(1, ev.artifact_id).Bind(2, id).Bind(3, "OUTPUT").Bind(4, ev.path)
-                           .Bind(5, now).Run());
+    SM_RETURN_IF_ERROR(event.Bind(1, ev.artifact_id)
+                           .Bind(2, id)
+                           .Bind(3, "OUTPUT")
+                           .Bind(4, ev.path)
+                           .Bind(5, now)
+                           .Run());
   }
   SM_ASSIGN_OR_RETURN(Statement assoc, db_->Prepare("INSERT OR IGNORE INTO associations "
                                                     "(context_id, execution_id) VALUES (?, ?)"));
@@ -420,139 +421,25 @@ StatusOr<int64_t> Store::PutArtifact(const std::string& type, std::string_view b
   SM_ASSIGN_OR_RETURN(std::string digest, blobs_.Put(bytes, secret));
   SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
   SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("ARTIFACT", type));
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "INSERT INTO artifacts (type_id, uri, digest, size, state, secret, name, create_time, "
-      "update_time) VALUES (?, ?, ?, ?, 'LIVE', ?, ?, ?, ?)"));
+  SM_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare(
+          "INSERT INTO artifacts (type_id, uri, digest, size, state, secret, name, create_time, "
+          "update_time) VALUES (?, ?, ?, ?, 'LIVE', ?, ?, ?, ?)"));
   const int64_t now = NowMs();
-  SM_RETURN_IF_ERROR(s.Bind(1, type_id).Bind(2, "sha256:" + digest).Bind(3, digest)
-                         .Bind(4, static_cast<int64_t>(bytes.size())).Bind(5, int64_t{secret})
-                         .Bind(6, name).Bind(7, now).Bind(8, now).Run());
+  SM_RETURN_IF_ERROR(s.Bind(1, type_id)
+                         .Bind(2, "sha256:" + digest)
+                         .Bind(3, digest)
+                         .Bind(4, static_cast<int64_t>(bytes.size()))
+                         .Bind(5, int64_t{secret})
+                         .Bind(6, name)
+                         .Bind(7, now)
+                         .Bind(8, now)
+                         .Run());
   const int64_t id = db_->LastInsertId();
   SM_RETURN_IF_ERROR(PutProperties("artifact_properties", "artifact_id", id, properties));
   SM_RETURN_IF_ERROR(tx->Commit());
   return id;
-}
-
-// ---------------------------------------------------------------- reading
-
-StatusOr<Artifact> Store::GetArtifact(int64_t id) {
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string("SELECT ") + kArtifactColumns +
-                                                " FROM artifacts a JOIN types t ON t.id=a.type_id WHERE a.id=?"));
-  s.Bind(1, id);
-  SM_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return NotFoundError("no artifact " + std::to_string(id));
-  SM_ASSIGN_OR_RETURN(Artifact a, ArtifactFromRow(s));
-  s.Reset();
-  SM_ASSIGN_OR_RETURN(a.properties, GetProperties("artifact_properties", "artifact_id", id));
-  return a;
-}
-
-StatusOr<Execution> Store::GetExecution(int64_t id) {
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string("SELECT ") + kExecutionColumns +
-                                                " FROM executions e JOIN types t ON t.id=e.type_id WHERE e.id=?"));
-  s.Bind(1, id);
-  SM_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return NotFoundError("no execution " + std::to_string(id));
-  SM_ASSIGN_OR_RETURN(Execution e, ExecutionFromRow(s));
-  s.Reset();
-  SM_ASSIGN_OR_RETURN(e.properties, GetProperties("execution_properties", "execution_id", id));
-  return e;
-}
-
-StatusOr<std::vector<Artifact>> Store::FindArtifactsByDigestPrefix(const std::string& prefix) {
-  if (prefix.empty() || prefix.find_first_not_of("0123456789abcdef") != std::string::npos) {
-    return InvalidArgumentError("'" + prefix + "' is not a hex digest prefix");
-  }
-  // A range scan on the digest index: prefix <= digest < prefix + 'g'.
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string("SELECT ") + kArtifactColumns +
-                                                " FROM artifacts a JOIN types t ON t.id=a.type_id "
-                                                "WHERE a.digest >= ? AND a.digest < ? ORDER BY a.id"));
-  s.Bind(1, prefix).Bind(2, prefix + "g");
-  std::vector<Artifact> out;
-  for (;;) {
-    SM_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SM_ASSIGN_OR_RETURN(Artifact a, ArtifactFromRow(s));
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
-StatusOr<std::string> Store::ReadArtifact(int64_t id) {
-  SM_ASSIGN_OR_RETURN(Artifact a, GetArtifact(id));
-  if (a.state != ArtifactState::kLive) {
-    return FailedPreconditionError("artifact " + std::to_string(id) + " is " +
-                                   std::string(Name(a.state)) + ", not LIVE");
-  }
-  return blobs_.Get(a.digest);
-}
-
-StatusOr<std::vector<Event>> Store::Events(std::string_view column, int64_t id) {
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT artifact_id, execution_id, type, path, time "
-                                                "FROM events WHERE " + std::string(column) +
-                                                "=? ORDER BY id"));
-  s.Bind(1, id);
-  std::vector<Event> out;
-  for (;;) {
-    SM_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    Event e;
-    e.artifact_id = s.Int(0);
-    e.execution_id = s.Int(1);
-    SM_ASSIGN_OR_RETURN(e.type, Parse<EventType>(s.Text(2), kEventTypes));
-    e.path = s.Text(3);
-    e.time_ms = s.Int(4);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-StatusOr<std::vector<Event>> Store::EventsOfExecution(int64_t id) { return Events("execution_id", id); }
-StatusOr<std::vector<Event>> Store::EventsOfArtifact(int64_t id) { return Events("artifact_id", id); }
-
-StatusOr<std::vector<Execution>> Store::ExecutionsInContext(int64_t context_id) {
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string("SELECT ") + kExecutionColumns +
-                                                " FROM associations x JOIN executions e ON e.id=x.execution_id "
-                                                "JOIN types t ON t.id=e.type_id WHERE x.context_id=? ORDER BY e.id"));
-  s.Bind(1, context_id);
-  std::vector<Execution> out;
-  for (;;) {
-    SM_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SM_ASSIGN_OR_RETURN(Execution e, ExecutionFromRow(s));
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-StatusOr<std::vector<ContextRecord>> Store::ContextsOfExecution(int64_t execution_id) {
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT context_id FROM associations WHERE "
-                                                "execution_id=? ORDER BY context_id"));
-  s.Bind(1, execution_id);
-  std::vector<int64_t> ids;
-  for (;;) {
-    SM_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    ids.push_back(s.Int(0));
-  }
-  std::vector<ContextRecord> out;
-  for (int64_t id : ids) {
-    SM_ASSIGN_OR_RETURN(ContextRecord c, GetContext(id));
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-StatusOr<std::optional<Execution>> Store::FindCachedExecution(const std::string& fingerprint) {
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT id FROM executions WHERE fingerprint=? "
-                                                "AND state='COMPLETE' ORDER BY id DESC LIMIT 1"));
-  s.Bind(1, fingerprint);
-  SM_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<Execution>();
-  const int64_t id = s.Int(0);
-  s.Reset();
-  SM_ASSIGN_OR_RETURN(Execution e, GetExecution(id));
-  return std::optional<Execution>(std::move(e));
 }
 
 }  // namespace securemark::store

@@ -33,10 +33,13 @@ StatusOr<int64_t> Store::RecoverInterrupted() {
   s.Reset();
   int64_t recovered = 0;
   for (const auto& [id, owner] : stale) {
-    Status failed = FailExecution(id, "interrupted: the process running it (" + owner + ") is gone");
+    Status failed =
+        FailExecution(id, "interrupted: the process running it (" + owner + ") is gone");
     // Another process may have recovered it first.
-    if (failed.ok()) ++recovered;
-    else if (failed.code() != StatusCode::kFailedPrecondition) return failed;
+    if (failed.ok())
+      ++recovered;
+    else if (failed.code() != StatusCode::kFailedPrecondition)
+      return failed;
   }
   return recovered;
 }
@@ -46,16 +49,17 @@ StatusOr<GcReport> Store::CollectGarbage() {
   SM_ASSIGN_OR_RETURN(int64_t recovered, RecoverInterrupted());
   (void)recovered;
   {
-    SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-        "SELECT count(*) FROM artifacts WHERE state='ABANDONED'"));
+    SM_ASSIGN_OR_RETURN(Statement s,
+                        db_->Prepare("SELECT count(*) FROM artifacts WHERE state='ABANDONED'"));
     SM_ASSIGN_OR_RETURN(bool row, s.Step());
     report.artifacts_abandoned = row ? s.Int(0) : 0;
   }
   // Hold the write lock while deleting: a writer stages its PENDING row before writing
   // its blob, so any blob a writer relies on is either referenced here or written after.
   SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(
-      "SELECT DISTINCT digest FROM artifacts WHERE state IN ('LIVE', 'PENDING')"));
+  SM_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("SELECT DISTINCT digest FROM artifacts WHERE state IN ('LIVE', 'PENDING')"));
   std::set<std::string> needed;
   for (;;) {
     SM_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -90,9 +94,11 @@ StatusOr<std::vector<std::string>> Store::Check() {
     problems.push_back("database: row " + fk.Text(1) + " of " + fk.Text(0) +
                        " references a missing row of " + fk.Text(2));
   }
-  SM_ASSIGN_OR_RETURN(Statement live, db_->Prepare(
-      "SELECT a.id, t.name, a.digest, a.size FROM artifacts a JOIN types t ON t.id=a.type_id "
-      "WHERE a.state='LIVE' ORDER BY a.id"));
+  SM_ASSIGN_OR_RETURN(
+      Statement live,
+      db_->Prepare(
+          "SELECT a.id, t.name, a.digest, a.size FROM artifacts a JOIN types t ON t.id=a.type_id "
+          "WHERE a.state='LIVE' ORDER BY a.id"));
   std::map<std::string, Status> verified;  // each blob is hashed once
   for (;;) {
     SM_ASSIGN_OR_RETURN(bool row, live.Step());
@@ -111,9 +117,10 @@ StatusOr<std::vector<std::string>> Store::Check() {
                          " but the blob has " + std::to_string(*size) + " bytes");
     }
   }
-  SM_ASSIGN_OR_RETURN(Statement events, db_->Prepare(
-      "SELECT ev.id, ev.artifact_id, a.state FROM events ev JOIN artifacts a ON "
-      "a.id=ev.artifact_id WHERE a.state<>'LIVE'"));
+  SM_ASSIGN_OR_RETURN(
+      Statement events,
+      db_->Prepare("SELECT ev.id, ev.artifact_id, a.state FROM events ev JOIN artifacts a ON "
+                   "a.id=ev.artifact_id WHERE a.state<>'LIVE'"));
   for (;;) {
     SM_ASSIGN_OR_RETURN(bool row, events.Step());
     if (!row) break;

@@ -1,7 +1,7 @@
 #include "store.h"
 
-#include <filesystem>
 #include <sys/stat.h>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -146,7 +146,8 @@ TEST_F(StoreTest, DigestPrefixLookup) {
 
 TEST_F(StoreTest, ContextsAreGetOrCreateWithParents) {
   int64_t pipeline = *store_->PutContext(ContextType::kPipeline, "quickstart");
-  int64_t run = *store_->PutContext(ContextType::kRun, "run-7", {{"user", std::string("ana")}}, pipeline);
+  int64_t run =
+      *store_->PutContext(ContextType::kRun, "run-7", {{"user", std::string("ana")}}, pipeline);
   EXPECT_EQ(*store_->PutContext(ContextType::kRun, "run-7"), run);
   ContextRecord r = *store_->GetContext(run);
   EXPECT_EQ(r.parents, std::vector<int64_t>{pipeline});
@@ -200,7 +201,8 @@ TEST_F(StoreTest, CheckFindsMissingAndCorruptBlobs) {
   int64_t b = Produce("second");
   EXPECT_TRUE(store_->Check()->empty());
   fs::remove(store_->blobs().PathOf(store_->GetArtifact(a)->digest));
-  ASSERT_TRUE(WriteFileAtomic(store_->blobs().PathOf(store_->GetArtifact(b)->digest), "tampered").ok());
+  ASSERT_TRUE(
+      WriteFileAtomic(store_->blobs().PathOf(store_->GetArtifact(b)->digest), "tampered").ok());
   std::vector<std::string> problems = *store_->Check();
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_NE(problems[0].find("artifact " + std::to_string(a)), std::string::npos) << problems[0];
@@ -231,7 +233,8 @@ TEST_F(StoreTest, RecoveryFailsExecutionsWhoseProcessIsGone) {
   std::string owner = ProcessOwner();
   owner = owner.substr(0, owner.rfind(':')) + ":999999";
   ASSERT_TRUE(s->Bind(1, owner).Bind(2, exec).Run().ok());
-  int64_t live = *store_->BeginExecution(NewExecution::Of("testing.alive"));  // owned by this process
+  int64_t live =
+      *store_->BeginExecution(NewExecution::Of("testing.alive"));  // owned by this process
   EXPECT_EQ(*store_->RecoverInterrupted(), 1);
   EXPECT_EQ(store_->GetExecution(exec)->state, ExecutionState::kFailed);
   EXPECT_NE(store_->GetExecution(exec)->error.find("interrupted"), std::string::npos);

@@ -20,7 +20,8 @@ std::string DefaultStorePath() {
 
 void AddStoreOption(CLI::App* cmd, std::string& path) {
   path = DefaultStorePath();
-  cmd->add_option("--store,-s", path, "Store directory (default: $SECUREMARK_STORE or ./securemark-store)");
+  cmd->add_option("--store,-s", path,
+                  "Store directory (default: $SECUREMARK_STORE or ./securemark-store)");
 }
 
 StatusOr<std::unique_ptr<Store>> OpenExisting(const std::string& path) {
@@ -76,7 +77,8 @@ int ShowArtifact(Store& s, int64_t id) {
             << "\n  size:    " << a->size << " bytes\n  state:   " << store::Name(a->state)
             << (a->secret ? "\n  secret:  yes (blob mode 0600)" : "") << "\n";
   if (!a->name.empty()) std::cout << "  name:    " << a->name << "\n";
-  for (const auto& [k, v] : a->properties) std::cout << "  " << k << ": " << PropertyText(v) << "\n";
+  for (const auto& [k, v] : a->properties)
+    std::cout << "  " << k << ": " << PropertyText(v) << "\n";
   auto events = s.EventsOfArtifact(id);
   if (!events.ok()) return Fail(events.status());
   for (const auto& ev : *events) {
@@ -92,27 +94,29 @@ int ShowExecution(Store& s, int64_t id) {
   auto e = s.GetExecution(id);
   if (!e.ok()) return Fail(e.status());
   std::cout << "execution e" << e->id << "\n  plugin:      " << e->plugin << " "
-            << e->plugin_version << "\n  step:        " << e->name << "\n  state:       "
-            << store::Name(e->state) << "\n  uuid:        " << e->uuid << "\n  params:      "
-            << e->params_json << "\n  fingerprint: " << e->fingerprint << "\n  owner:       "
-            << e->owner << "\n";
+            << e->plugin_version << "\n  step:        " << e->name
+            << "\n  state:       " << store::Name(e->state) << "\n  uuid:        " << e->uuid
+            << "\n  params:      " << e->params_json << "\n  fingerprint: " << e->fingerprint
+            << "\n  owner:       " << e->owner << "\n";
   if (e->start_time_ms && e->end_time_ms) {
     std::cout << "  duration:    " << (*e->end_time_ms - *e->start_time_ms) / 1000.0 << " s\n";
   }
   if (e->cached_from) std::cout << "  cached from: e" << *e->cached_from << "\n";
   if (!e->error.empty()) std::cout << "  error:       " << e->error << "\n";
-  for (const auto& [k, v] : e->properties) std::cout << "  " << k << ": " << PropertyText(v) << "\n";
+  for (const auto& [k, v] : e->properties)
+    std::cout << "  " << k << ": " << PropertyText(v) << "\n";
   auto events = s.EventsOfExecution(id);
   if (!events.ok()) return Fail(events.status());
   for (const auto& ev : *events) {
     auto a = s.GetArtifact(ev.artifact_id);
     std::cout << (ev.type == store::EventType::kInput ? "  input  " : "  output ") << ev.path
-              << " = a" << ev.artifact_id << " " << (a.ok() ? a->type + " " + a->digest.substr(0, 12) : "")
-              << "\n";
+              << " = a" << ev.artifact_id << " "
+              << (a.ok() ? a->type + " " + a->digest.substr(0, 12) : "") << "\n";
   }
   auto contexts = s.ContextsOfExecution(id);
   if (contexts.ok()) {
-    for (const auto& c : *contexts) std::cout << "  context " << store::Name(c.type) << " " << c.name << "\n";
+    for (const auto& c : *contexts)
+      std::cout << "  context " << store::Name(c.type) << " " << c.name << "\n";
   }
   return kExitOk;
 }
@@ -156,12 +160,14 @@ int Check(const std::string& path) {
 void AddStoreCommands(CLI::App& app, int& exit_code) {
   auto lineage_options = std::make_shared<LineageOptions>();
   auto* lineage = app.add_subcommand(
-      "lineage", "Show where an artifact or execution came from and what came of it\n"
-                 "Example: securemark lineage a12 --upstream --format dot --store runs/ | dot -Tsvg");
+      "lineage",
+      "Show where an artifact or execution came from and what came of it\n"
+      "Example: securemark lineage a12 --upstream --format dot --store runs/ | dot -Tsvg");
   AddStoreOption(lineage, lineage_options->store_path);
   lineage->add_option("id", lineage_options->id, "a12, e7, 12 or a digest prefix")->required();
   auto* up = lineage->add_flag("--upstream", lineage_options->upstream, "Only what it came from");
-  auto* down = lineage->add_flag("--downstream", lineage_options->downstream, "Only what came of it");
+  auto* down =
+      lineage->add_flag("--downstream", lineage_options->downstream, "Only what came of it");
   up->excludes(down);
   lineage->add_option("--hops", lineage_options->hops, "Follow at most N events")
       ->check(CLI::Range(1, 1000000));
@@ -179,16 +185,18 @@ void AddStoreCommands(CLI::App& app, int& exit_code) {
 
   auto gc_path = std::make_shared<std::string>();
   auto* gc = app.add_subcommand(
-      "gc", "Remove blobs no artifact needs and stray temp files\nExample: securemark gc --store runs/");
+      "gc",
+      "Remove blobs no artifact needs and stray temp files\nExample: securemark gc --store runs/");
   AddStoreOption(gc, *gc_path);
   gc->callback([&exit_code, gc_path] { exit_code = Gc(*gc_path); });
 
   auto* store_cmd = app.add_subcommand("store", "Store maintenance");
   store_cmd->require_subcommand(1);
   auto check_path = std::make_shared<std::string>();
-  auto* check = store_cmd->add_subcommand(
-      "check", "Check database integrity and every live artifact's blob\n"
-               "Example: securemark store check --store runs/");
+  auto* check =
+      store_cmd->add_subcommand("check",
+                                "Check database integrity and every live artifact's blob\n"
+                                "Example: securemark store check --store runs/");
   AddStoreOption(check, *check_path);
   check->callback([&exit_code, check_path] { exit_code = Check(*check_path); });
 }

@@ -60,6 +60,28 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, bool ca
   return result;
 }
 
+StatusOr<int> StartProcess(const std::vector<std::string>& argv) {
+  if (argv.empty()) return InvalidArgumentError("empty command");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ);
+  if (rc != 0) return UnavailableError("cannot start " + argv[0] + ": " + std::strerror(rc));
+  return static_cast<int>(pid);
+}
+
+StatusOr<ProcessResult> WaitProcess(int pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return InternalError(std::string("waitpid: ") + std::strerror(errno));
+  }
+  ProcessResult result;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
 std::string SiblingExecutable(const std::string& name) {
   return (std::filesystem::path(ExecutableDirectory()) / name).string();
 }

@@ -18,6 +18,10 @@ struct ProcessResult {
 // stdout is captured when `capture_stdout` is set, inherited otherwise.
 StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, bool capture_stdout);
 
+// Starts argv without waiting (stdio inherited); pair with WaitProcess.
+StatusOr<int> StartProcess(const std::vector<std::string>& argv);
+StatusOr<ProcessResult> WaitProcess(int pid);
+
 // Path of a sibling executable of the running one (e.g. "securemark-host").
 std::string SiblingExecutable(const std::string& name);
 
