@@ -222,6 +222,15 @@ StatusOr<ParamValue> ParamSpec::Parse(std::string_view text) const {
   return value;
 }
 
+StatusOr<ParamValue> ParamSpec::FromJson(std::string_view json_text) const {
+  json j = json::parse(json_text, nullptr, false);
+  if (j.is_discarded()) return InvalidArgumentError("parameter '" + name + "': invalid JSON");
+  StatusOr<ParamValue> value = JsonToValue(type, j);
+  if (!value.ok()) return value.status().WithContext("parameter '" + name + "'");
+  SM_RETURN_IF_ERROR(Check(*value));
+  return value;
+}
+
 const PortSpec* Contract::FindInput(std::string_view name) const {
   for (const auto& p : inputs_) {
     if (p.name == name) return &p;

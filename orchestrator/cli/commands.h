@@ -12,5 +12,6 @@ void AddPluginCommands(CLI::App& app, int& exit_code);  // plugins, describe
 void AddExecCommand(CLI::App& app, int& exit_code);     // exec
 void AddDoctorCommand(CLI::App& app, int& exit_code);   // doctor
 void AddStoreCommands(CLI::App& app, int& exit_code);   // lineage, show, gc, store check
+void AddValidateCommand(CLI::App& app, int& exit_code);  // validate
 
 }  // namespace securemark::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   cli::AddExecCommand(app, exit_code);
   cli::AddDoctorCommand(app, exit_code);
   cli::AddStoreCommands(app, exit_code);
+  cli::AddValidateCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

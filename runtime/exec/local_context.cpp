@@ -93,7 +93,7 @@ Status LocalContext::WriteOutput(std::string_view port, std::string_view type, s
 
 Status LocalContext::CheckOutputsComplete() const {
   for (const auto& spec : contract_.outputs()) {
-    if (spec.many()) continue;
+    if (spec.many() || spec.optional()) continue;
     bool set = false;
     for (const auto& o : outputs_) set |= o.port == spec.name;
     if (!set) return InternalError("plugin finished without setting output '" + spec.name + "'");

@@ -90,7 +90,7 @@ struct Choices {
 
 enum PortFlags : unsigned {
   kNone = 0,
-  kOptional = 1u << 0,  // input: may be left unconnected
+  kOptional = 1u << 0,  // input: may be left unconnected; output: may be left unset
   kMany = 1u << 1,      // input: a fan-in list; output: any number of values
   kSecret = 1u << 2,    // output: stored 0600, never delivered to a customer
 };
@@ -168,6 +168,8 @@ struct ParamSpec {
   StatusOr<ParamValue> Coerce(const ParamValue& value) const;
   // Parses command-line text ("3", "0.5", "true", "a,b", "[1,2]") as this parameter.
   StatusOr<ParamValue> Parse(std::string_view text) const;
+  // Converts a JSON value (as written in a pipeline) to this parameter and checks it.
+  StatusOr<ParamValue> FromJson(std::string_view json_text) const;
 };
 
 using ParamMap = std::map<std::string, ParamValue, std::less<>>;

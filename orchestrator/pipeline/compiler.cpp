@@ -1,0 +1,504 @@
+#include "pipeline/compiler.h"
+
+#include <functional>
+#include <regex>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "pipeline/expressions.h"
+
+namespace securemark::pipeline {
+namespace {
+
+using nlohmann::json;
+
+const std::regex kStepId("^[A-Za-z][A-Za-z0-9_-]*$");
+// step, optional @key or [*], '.', output, optional [index]
+const std::regex kReference(R"(^([A-Za-z][A-Za-z0-9_-]*)(@([^.\[\]]+)|\[\*\])?\.([A-Za-z0-9_]+)(\[([0-9]+)\])?$)");
+
+struct ParsedRef {
+  std::string step;
+  std::optional<std::string> key;
+  bool all_instances = false;
+  std::string output;
+  std::optional<size_t> index;
+};
+
+std::optional<ParsedRef> ParseRef(const std::string& text) {
+  std::smatch m;
+  if (!std::regex_match(text, m, kReference)) return std::nullopt;
+  ParsedRef r;
+  r.step = m[1];
+  if (m[2].matched) {
+    if (m[2].str() == "[*]") r.all_instances = true;
+    else r.key = m[3].str();
+  }
+  r.output = m[4];
+  if (m[5].matched) r.index = std::stoul(m[6].str());
+  return r;
+}
+
+// The step a reference names, read without validating the rest (for cycle detection).
+std::string RefStep(const std::string& text) {
+  size_t end = text.find_first_of(".@[");
+  return text.substr(0, end);
+}
+
+json ScalarFromText(const std::string& text) {
+  YAML::Node node = YAML::Load(text);
+  int64_t i;
+  double d;
+  if (node.IsScalar() && node.Tag() != "!") {
+    if (YAML::convert<int64_t>::decode(node, i)) return i;
+    if (YAML::convert<double>::decode(node, d)) return d;
+    if (text == "true") return true;
+    if (text == "false") return false;
+  }
+  return text;
+}
+
+std::string Suggest(const std::string& word, const std::vector<std::string>& known) {
+  auto close = ClosestNames(word, known, 1);
+  return close.empty() ? "" : "; did you mean '" + close[0] + "'?";
+}
+
+struct StepInfo {
+  const StepSpec* spec = nullptr;
+  const LoadedPlugin* plugin = nullptr;  // null for multi-party steps
+  bool foreach = false;
+  std::vector<json> items;
+  std::vector<std::string> keys;  // instance keys
+  std::vector<std::string> item_keys;
+
+  // Outputs a reference can name: the plugin's, or for multi-party steps the first party's.
+  const Contract* contract = nullptr;
+};
+
+class Compiler {
+ public:
+  Compiler(const PipelineSpec& spec, const PluginCatalog& catalog,
+           const std::map<std::string, std::string>& overrides)
+      : spec_(spec), catalog_(catalog), overrides_(overrides) {}
+
+  CompileResult Run() {
+    CompileResult result;
+    result.plan.pipeline = spec_.name;
+    ResolvePipelineParams();
+    CollectSteps();
+    CheckCycles();
+    // Expansion does not need an acyclic graph, and it finds the remaining errors.
+    for (const StepSpec& step : spec_.steps) {
+      auto it = steps_.find(step.id);
+      if (it == steps_.end() || it->second.spec != &step) continue;  // duplicate id
+      ExpandStep(it->second);
+    }
+    result.plan.instances = Order();
+    result.plan.params = params_;
+    std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::tie(a.at.file, a.at.line, a.at.column) < std::tie(b.at.file, b.at.line, b.at.column);
+    });
+    result.diagnostics = std::move(diagnostics_);
+    return result;
+  }
+
+ private:
+  void Error(const Location& at, const std::string& message) {
+    if (reported_.insert(at.ToString() + message).second) diagnostics_.push_back({at, message});
+  }
+
+  void ResolvePipelineParams() {
+    params_ = json::object();
+    for (const auto& [name, value] : spec_.params) {
+      if (HasExpression(value.json)) {
+        Error(value.at, "pipeline parameter '" + name + "' cannot use ${{ }} expressions");
+      }
+      params_[name] = value.json;
+    }
+    std::vector<std::string> known;
+    for (const auto& [name, v] : spec_.params) known.push_back(name);
+    for (const auto& [name, text] : overrides_) {
+      if (!spec_.params.count(name)) {
+        Error({"<command line>", 0, 0}, "--set " + name + ": the pipeline declares no parameter '" +
+                                            name + "'" + Suggest(name, known));
+        continue;
+      }
+      params_[name] = ScalarFromText(text);
+    }
+  }
+
+  const LoadedPlugin* FindPlugin(const std::string& name, const Location& at) {
+    StatusOr<const LoadedPlugin*> plugin = catalog_.Find(name);
+    if (!plugin.ok()) {
+      Error(at, plugin.status().message());
+      return nullptr;
+    }
+    return *plugin;
+  }
+
+  void CollectSteps() {
+    std::map<std::string, const StepSpec*> first;
+    for (const StepSpec& step : spec_.steps) {
+      if (step.id.empty()) continue;  // already reported by the parser
+      if (!std::regex_match(step.id, kStepId)) {
+        Error(step.id_at, "step id '" + step.id + "' must start with a letter and use only letters, "
+                          "digits, '_' and '-'");
+      }
+      if (auto it = first.find(step.id); it != first.end()) {
+        Error(step.id_at, "duplicate step id '" + step.id + "' (first defined at " +
+                              it->second->id_at.ToString() + ")");
+        continue;
+      }
+      first[step.id] = &step;
+      StepInfo info;
+      info.spec = &step;
+      if (!step.parties.empty()) {
+        if (!step.uses.empty()) Error(step.uses_at, "a step with parties takes 'uses' per party, not for the step");
+        for (const PartySpec& party : step.parties) {
+          const LoadedPlugin* p = FindPlugin(party.uses, party.uses_at);
+          if (p != nullptr && info.contract == nullptr) info.contract = &p->contract();
+        }
+      } else if (!step.uses.empty()) {
+        info.plugin = FindPlugin(step.uses, step.uses_at);
+        if (info.plugin != nullptr) info.contract = &info.plugin->contract();
+      }
+      if (step.foreach) {
+        info.foreach = true;
+        Scope scope{&params_, nullptr};
+        StatusOr<std::vector<json>> items = ForeachItems(step.foreach->json, scope);
+        if (!items.ok()) {
+          Error(step.foreach->at, items.status().message());
+        } else {
+          std::set<std::string> seen;
+          for (const json& item : *items) {
+            std::string key = ItemKey(item);
+            if (!seen.insert(key).second) {
+              Error(step.foreach->at, "foreach item '" + key + "' appears twice; instance names must be unique");
+              continue;
+            }
+            info.items.push_back(item);
+            info.item_keys.push_back(key);
+            info.keys.push_back(step.id + "@" + key);
+          }
+        }
+      } else {
+        info.keys.push_back(step.id);
+        info.item_keys.push_back("");
+        info.items.push_back(nullptr);
+      }
+      steps_[step.id] = std::move(info);
+    }
+  }
+
+  std::vector<std::string> StepIds() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, info] : steps_) ids.push_back(id);
+    return ids;
+  }
+
+  // Step-level dependency graph from references and needs; reports each cycle once.
+  void CheckCycles() {
+    std::map<std::string, std::vector<std::string>> deps;
+    for (const auto& [id, info] : steps_) {
+      for (const InputSpec& in : info.spec->inputs) {
+        for (const Value& ref : in.refs) {
+          if (ref.json.is_string()) {
+            std::string step = RefStep(ref.json.get<std::string>());
+            if (steps_.count(step)) deps[id].push_back(step);
+          }
+        }
+      }
+      for (const auto& [need, at] : info.spec->needs) {
+        if (steps_.count(need)) deps[id].push_back(need);
+      }
+    }
+    std::map<std::string, int> color;  // 0 new, 1 on stack, 2 done
+    std::vector<std::string> stack;
+    std::function<void(const std::string&)> visit = [&](const std::string& id) {
+      color[id] = 1;
+      stack.push_back(id);
+      for (const std::string& dep : deps[id]) {
+        if (color[dep] == 1) {
+          auto start = std::find(stack.begin(), stack.end(), dep);
+          std::string cycle;
+          for (auto it = start; it != stack.end(); ++it) cycle += *it + " -> ";
+          Error(steps_[dep].spec->id_at, "steps form a cycle: " + cycle + dep);
+        } else if (color[dep] == 0) {
+          visit(dep);
+        }
+      }
+      stack.pop_back();
+      color[id] = 2;
+    };
+    for (const StepSpec& step : spec_.steps) {
+      if (steps_.count(step.id) && color[step.id] == 0) visit(step.id);
+    }
+  }
+
+  // Resolves and checks `with` values against a contract; returns the parameters given.
+  std::optional<ParamMap> CheckParams(const Contract& contract, const std::map<std::string, Value>& with,
+                                      const Scope& scope, const Location& owner_at,
+                                      const std::string& owner) {
+    ParamMap given;
+    bool ok = true;
+    std::vector<std::string> known;
+    for (const auto& p : contract.params()) known.push_back(p.name);
+    for (const auto& [name, value] : with) {
+      const ParamSpec* spec = contract.FindParam(name);
+      if (spec == nullptr) {
+        Error(value.at, "unknown parameter '" + name + "' for " + contract.name() + Suggest(name, known));
+        ok = false;
+        continue;
+      }
+      StatusOr<json> resolved = Resolve(value.json, scope);
+      if (!resolved.ok()) {
+        Error(value.at, resolved.status().message());
+        ok = false;
+        continue;
+      }
+      StatusOr<ParamValue> v = spec->FromJson(resolved->dump());
+      if (!v.ok()) {
+        Error(value.at, v.status().message() + " (" + contract.name() + ": " + spec->doc + ")");
+        ok = false;
+        continue;
+      }
+      given[name] = *v;
+    }
+    for (const auto& p : contract.params()) {
+      if (!p.default_value && !with.count(p.name)) {
+        Error(owner_at, owner + ": required parameter '" + p.name + "' (" +
+                            std::string(ParamTypeName(p.type)) + ") of " + contract.name() + " is not set");
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    StatusOr<ParamMap> resolved = contract.ResolveParams(given);
+    if (!resolved.ok()) {
+      Error(owner_at, resolved.status().message());
+      return std::nullopt;
+    }
+    return *resolved;
+  }
+
+  static std::string CanonicalJson(const ParamMap& params) {
+    json j = json::object();
+    for (const auto& [k, v] : params) j[k] = json::parse(ParamValueToJson(v));
+    return j.dump();
+  }
+
+  void BindInputs(const StepInfo& info, const Scope& scope, Instance& instance) {
+    const Contract& contract = *info.contract;
+    std::vector<std::string> ports;
+    for (const auto& p : contract.inputs()) ports.push_back(p.name);
+    std::set<std::string> bound;
+    for (const InputSpec& in : info.spec->inputs) {
+      const PortSpec* port = contract.FindInput(in.port);
+      if (port == nullptr) {
+        Error(in.at, contract.name() + " has no input '" + in.port + "'" + Suggest(in.port, ports));
+        continue;
+      }
+      bound.insert(in.port);
+      InputBinding binding{in.port, {}};
+      size_t values = 0;  // how many values the references give, at most
+      bool unbounded = false;
+      for (const Value& ref_value : in.refs) {
+        StatusOr<json> text = Resolve(ref_value.json, scope);
+        if (!text.ok() || !text->is_string()) {
+          Error(ref_value.at, text.ok() ? "an input reference must be a string" : text.status().message());
+          continue;
+        }
+        std::optional<ParsedRef> ref = ParseRef(text->get<std::string>());
+        if (!ref) {
+          Error(ref_value.at, "input reference '" + text->get<std::string>() +
+                                  "' is not of the form step.output, step[*].output, "
+                                  "step@key.output or step.output[N]");
+          continue;
+        }
+        auto source = steps_.find(ref->step);
+        if (source == steps_.end()) {
+          Error(ref_value.at, "input '" + in.port + "' refers to unknown step '" + ref->step + "'" +
+                                  Suggest(ref->step, StepIds()));
+          continue;
+        }
+        if (source->second.contract == nullptr) continue;  // its plugin error is reported
+        const PortSpec* output = source->second.contract->FindOutput(ref->output);
+        if (output == nullptr) {
+          std::vector<std::string> outs;
+          for (const auto& o : source->second.contract->outputs()) outs.push_back(o.name);
+          Error(ref_value.at, "step '" + ref->step + "' (" + source->second.contract->name() +
+                                  ") has no output '" + ref->output + "'" + Suggest(ref->output, outs));
+          continue;
+        }
+        if (output->type != port->type) {
+          Error(ref_value.at, "input '" + in.port + "' expects " + port->type + " but '" +
+                                  text->get<std::string>() + "' is " + output->type);
+          continue;
+        }
+        if (ref->index && !output->many()) {
+          Error(ref_value.at, "output '" + ref->output + "' of step '" + ref->step +
+                                  "' is a single value; it cannot be indexed");
+          continue;
+        }
+        std::vector<std::string> instances;
+        const StepInfo& src = source->second;
+        if (src.foreach) {
+          if (ref->all_instances) {
+            instances = src.keys;
+          } else if (ref->key) {
+            std::string key = ref->step + "@" + *ref->key;
+            if (std::find(src.keys.begin(), src.keys.end(), key) == src.keys.end()) {
+              Error(ref_value.at, "step '" + ref->step + "' has no instance '" + key + "'");
+              continue;
+            }
+            instances = {key};
+          } else {
+            Error(ref_value.at, "step '" + ref->step + "' runs once per foreach item; use " + ref->step +
+                                    "[*]." + ref->output + " for all or " + ref->step + "@KEY." +
+                                    ref->output + " for one");
+            continue;
+          }
+        } else {
+          if (ref->all_instances || ref->key) {
+            Error(ref_value.at, "step '" + ref->step + "' has no foreach; refer to it as " + ref->step +
+                                    "." + ref->output);
+            continue;
+          }
+          instances = {ref->step};
+        }
+        for (const std::string& key : instances) {
+          SourceRef s{key, ref->output, ref->index, output->many() && !ref->index};
+          unbounded |= s.all_values;
+          binding.sources.push_back(s);
+          instance.depends_on.push_back(key);
+          ++values;
+        }
+      }
+      if (!port->many() && (values > 1 || unbounded)) {
+        Error(in.at, "input '" + in.port + "' takes one " + port->type +
+                         " but its references give several; name one value (step.output[N] or step@KEY.output)");
+        continue;
+      }
+      instance.inputs.push_back(std::move(binding));
+    }
+    for (const auto& port : contract.inputs()) {
+      if (!port.optional() && !port.many() && !bound.count(port.name)) {
+        Error(info.spec->at, "step '" + info.spec->id + "': required input '" + port.name + "' (" +
+                                 port.type + ") of " + contract.name() + " is not connected");
+      }
+    }
+  }
+
+  void ExpandStep(const StepInfo& info) {
+    for (const auto& [need, at] : info.spec->needs) {
+      if (!steps_.count(need)) Error(at, "needs unknown step '" + need + "'" + Suggest(need, StepIds()));
+    }
+    for (size_t i = 0; i < info.keys.size(); ++i) {
+      Instance instance;
+      instance.key = info.keys[i];
+      instance.step_id = info.spec->id;
+      instance.item_key = info.item_keys[i];
+      instance.plugin = info.plugin;
+      instance.runtime = info.spec->runtime;
+      instance.at = info.spec->at;
+      Scope scope{&params_, info.foreach ? &info.items[i] : nullptr};
+      if (info.plugin != nullptr) {
+        std::optional<ParamMap> params =
+            CheckParams(info.plugin->contract(), info.spec->with, scope, info.spec->at, "step '" + info.spec->id + "'");
+        if (params) {
+          instance.params = *params;
+          instance.params_json = CanonicalJson(*params);
+        }
+      }
+      for (const PartySpec& party : info.spec->parties) ExpandParty(party, scope, instance);
+      if (info.contract != nullptr) BindInputs(info, scope, instance);
+      for (const auto& [need, at] : info.spec->needs) {
+        auto it = steps_.find(need);
+        if (it != steps_.end()) {
+          instance.depends_on.insert(instance.depends_on.end(), it->second.keys.begin(), it->second.keys.end());
+        }
+      }
+      instances_.push_back(std::move(instance));
+    }
+  }
+
+  void ExpandParty(const PartySpec& party, const Scope& scope, Instance& instance) {
+    StatusOr<const LoadedPlugin*> plugin = catalog_.Find(party.uses);
+    if (!plugin.ok()) return;  // reported in CollectSteps
+    StatusOr<json> count = Resolve(party.count.json, scope);
+    if (!count.ok() || !count->is_number_integer() || count->get<int64_t>() < 1 ||
+        count->get<int64_t>() > 4096) {
+      Error(party.count.at, count.ok() ? "party count must be an integer in [1, 4096], got " + count->dump()
+                                       : count.status().message());
+      return;
+    }
+    std::optional<ParamMap> params =
+        CheckParams((*plugin)->contract(), party.with, scope, party.name_at, "party '" + party.name + "'");
+    if (!params) return;
+    const int64_t n = count->get<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      PartyInstance p;
+      p.name = n == 1 ? party.name : party.name + "@" + std::to_string(i);
+      p.plugin = *plugin;
+      p.params = *params;
+      p.params_json = CanonicalJson(*params);
+      instance.parties.push_back(std::move(p));
+    }
+  }
+
+  // Kahn's algorithm over instances, keeping pipeline order among ready ones.
+  std::vector<Instance> Order() {
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < instances_.size(); ++i) index[instances_[i].key] = i;
+    std::vector<int> pending(instances_.size(), 0);
+    std::vector<std::vector<size_t>> dependents(instances_.size());
+    for (size_t i = 0; i < instances_.size(); ++i) {
+      std::set<std::string> unique(instances_[i].depends_on.begin(), instances_[i].depends_on.end());
+      instances_[i].depends_on.assign(unique.begin(), unique.end());
+      for (const std::string& dep : instances_[i].depends_on) {
+        auto it = index.find(dep);
+        if (it == index.end()) continue;
+        ++pending[i];
+        dependents[it->second].push_back(i);
+      }
+    }
+    std::set<size_t> ready;
+    for (size_t i = 0; i < instances_.size(); ++i) {
+      if (pending[i] == 0) ready.insert(i);
+    }
+    std::vector<Instance> ordered;
+    while (!ready.empty()) {
+      size_t i = *ready.begin();
+      ready.erase(ready.begin());
+      for (size_t d : dependents[i]) {
+        if (--pending[d] == 0) ready.insert(d);
+      }
+      ordered.push_back(std::move(instances_[i]));
+    }
+    return ordered;
+  }
+
+  const PipelineSpec& spec_;
+  const PluginCatalog& catalog_;
+  const std::map<std::string, std::string>& overrides_;
+  json params_;
+  std::map<std::string, StepInfo> steps_;
+  std::vector<Instance> instances_;
+  std::vector<Diagnostic> diagnostics_;
+  std::set<std::string> reported_;
+};
+
+}  // namespace
+
+const Instance* Plan::Find(const std::string& key) const {
+  for (const auto& i : instances) {
+    if (i.key == key) return &i;
+  }
+  return nullptr;
+}
+
+CompileResult Compile(const PipelineSpec& spec, const PluginCatalog& catalog,
+                      const std::map<std::string, std::string>& overrides) {
+  return Compiler(spec, catalog, overrides).Run();
+}
+
+}  // namespace securemark::pipeline

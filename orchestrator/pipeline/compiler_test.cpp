@@ -1,0 +1,207 @@
+// Parsing, validation (each error kind at its file:line:col) and planning.
+#include "pipeline/compiler.h"
+
+#include <gtest/gtest.h>
+
+#include "pipeline/parser.h"
+
+namespace securemark::pipeline {
+namespace {
+
+const std::string kBuild = SECUREMARK_BUILD_DIR;
+
+class CompilerTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    catalog_ = new PluginCatalog(PluginCatalog::Discover(
+        {kBuild + "/plugins", kBuild + "/test-plugins/good", kBuild + "/test-plugins/pipeline"}));
+  }
+
+  CompileResult Compile(const std::string& yaml, std::map<std::string, std::string> sets = {}) {
+    ParseResult parsed = ParsePipelineText(yaml, "p.yaml");
+    CompileResult result = pipeline::Compile(parsed.spec, *catalog_, sets);
+    result.diagnostics.insert(result.diagnostics.begin(), parsed.diagnostics.begin(), parsed.diagnostics.end());
+    return result;
+  }
+
+  // The one diagnostic expected, as "p.yaml:L:C: error: ..." containing `text`.
+  void ExpectOnly(const CompileResult& r, const std::string& where, const std::string& text) {
+    ASSERT_EQ(r.diagnostics.size(), 1u) << All(r);
+    EXPECT_EQ(r.diagnostics[0].at.ToString(), where) << All(r);
+    EXPECT_NE(r.diagnostics[0].message.find(text), std::string::npos) << All(r);
+  }
+  static std::string All(const CompileResult& r) {
+    std::string s;
+    for (const auto& d : r.diagnostics) s += d.ToString() + "\n";
+    return s;
+  }
+
+  static PluginCatalog* catalog_;
+};
+PluginCatalog* CompilerTest::catalog_ = nullptr;
+
+const char* kHeader = "apiVersion: securemark/v1\nname: t\n";
+
+TEST_F(CompilerTest, ExpandsForeachSubstitutesParamsAndOrdersInstances) {
+  CompileResult r = Compile(std::string(kHeader) + R"(params:
+  n: 3
+  base: 10
+steps:
+  - id: join
+    uses: testing.gather
+    inputs: {parts: "work[*].out"}
+  - id: work
+    uses: testing.work
+    foreach: ${{ range(params.n) }}
+    with: {value: "${{ item }}", seconds: 0.5}
+  - id: one
+    uses: testing.echo
+    inputs: {in: "work@2.out"}
+    with: {count: "${{ params.n }}", mode: b}
+    needs: [join]
+)");
+  ASSERT_TRUE(r.ok()) << All(r);
+  std::vector<std::string> keys;
+  for (const auto& i : r.plan.instances) keys.push_back(i.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"work@0", "work@1", "work@2", "join", "one"}));
+  const Instance* w2 = r.plan.Find("work@2");
+  EXPECT_EQ(std::get<int64_t>(w2->params.at("value")), 2);
+  EXPECT_EQ(w2->item_key, "2");
+  EXPECT_EQ(w2->params_json.find("\"value\":2") != std::string::npos, true) << w2->params_json;
+  const Instance* join = r.plan.Find("join");
+  ASSERT_EQ(join->inputs.size(), 1u);
+  EXPECT_EQ(join->inputs[0].sources.size(), 3u);
+  const Instance* one = r.plan.Find("one");
+  EXPECT_EQ(std::get<int64_t>(one->params.at("count")), 3);
+  EXPECT_EQ(one->depends_on, (std::vector<std::string>{"join", "work@2"}));
+}
+
+TEST_F(CompilerTest, SetOverridesAParameterWithItsType) {
+  const std::string yaml = std::string(kHeader) +
+                           "params: {n: 2}\nsteps:\n  - id: w\n    uses: testing.work\n"
+                           "    foreach: ${{ range(params.n) }}\n";
+  EXPECT_EQ(Compile(yaml, {{"n", "5"}}).plan.instances.size(), 5u);
+  ExpectOnly(Compile(yaml, {{"m", "5"}}), "<command line>:0:0", "declares no parameter 'm'; did you mean 'n'?");
+}
+
+TEST_F(CompilerTest, YamlSyntaxErrorHasItsPosition) {
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    with: {x: [1, 2}\n"), "p.yaml:5:20",
+             "YAML syntax");
+}
+
+TEST_F(CompilerTest, UnknownKeySuggestsTheClosest) {
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    wiht: {}\n"),
+             "p.yaml:6:5", "unknown key 'wiht' in a step; did you mean 'with'?");
+}
+
+TEST_F(CompilerTest, UnknownPluginListsClosestNames) {
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.eco\n"), "p.yaml:5:11",
+             "unknown plugin 'testing.eco'; did you mean testing.echo");
+}
+
+TEST_F(CompilerTest, ParamOfTheWrongType) {
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    with: {count: many}\n"),
+             "p.yaml:6:19", "parameter 'count': expected int, got \"many\"");
+}
+
+TEST_F(CompilerTest, ParamOutOfRange) {
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    with: {rate: 1.5}\n"),
+             "p.yaml:6:18", "parameter 'rate' = 1.5 is outside [0, 1]");
+}
+
+TEST_F(CompilerTest, UnknownParamSuggestsTheClosest) {
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    with: {cuont: 2}\n"),
+             "p.yaml:6:19", "unknown parameter 'cuont' for testing.echo; did you mean 'count'?");
+}
+
+TEST_F(CompilerTest, UnknownPipelineParameterInAnExpression) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "params: {rate: 0.1}\nsteps:\n  - id: a\n    uses: testing.echo\n    with: {rate: \"${{ params.rte }}\"}\n"),
+             "p.yaml:7:18", "unknown pipeline parameter 'rte'; did you mean 'rate'?");
+}
+
+TEST_F(CompilerTest, InputNamingAMissingStep) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
+                     "    inputs: {in: sorce.out}\n"),
+             "p.yaml:8:18", "unknown step 'sorce'; did you mean 'source'?");
+}
+
+TEST_F(CompilerTest, InputNamingAMissingOutput) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
+                     "    inputs: {in: source.ot}\n"),
+             "p.yaml:8:18", "has no output 'ot'; did you mean 'out'?");
+}
+
+TEST_F(CompilerTest, InputNamingAMissingPort) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
+                     "    inputs: {inn: source.out}\n"),
+             "p.yaml:8:14", "testing.echo has no input 'inn'; did you mean 'in'?");
+}
+
+TEST_F(CompilerTest, InputTypeMismatch) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: dataset.partition\n"
+                     "    inputs: {data: source.out}\n"),
+             "p.yaml:8:20", "input 'data' expects Dataset but 'source.out' is Json");
+}
+
+TEST_F(CompilerTest, ListIntoASingleInputIsRejected) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: w\n    uses: testing.work\n    foreach: [a, b]\n  - id: b\n    uses: testing.echo\n"
+                     "    inputs: {in: \"w[*].out\"}\n"),
+             "p.yaml:9:14", "input 'in' takes one Json but its references give several");
+}
+
+TEST_F(CompilerTest, ForeachStepNeedsAnInstanceOrAll) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: w\n    uses: testing.work\n    foreach: [a, b]\n  - id: b\n    uses: testing.echo\n"
+                     "    inputs: {in: w.out}\n"),
+             "p.yaml:9:18", "runs once per foreach item; use w[*].out for all or w@KEY.out for one");
+}
+
+TEST_F(CompilerTest, DuplicateIds) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: a\n    uses: testing.echo\n  - id: a\n    uses: testing.echo\n"),
+             "p.yaml:6:9", "duplicate step id 'a' (first defined at p.yaml:4:9)");
+}
+
+TEST_F(CompilerTest, Cycles) {
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: a\n    uses: testing.echo\n    inputs: {in: c.out}\n"
+                     "  - id: b\n    uses: testing.echo\n    inputs: {in: a.out}\n"
+                     "  - id: c\n    uses: testing.echo\n    needs: b\n"),
+             "p.yaml:4:9", "steps form a cycle: a -> c -> b -> a");
+}
+
+TEST_F(CompilerTest, EveryErrorIsReportedAtOnce) {
+  CompileResult r = Compile("apiVersion: securemark/v9\nname: t\nsteps:\n  - id: a\n    uses: nothing.here\n"
+                            "  - id: b\n    uses: testing.echo\n    with: {count: 99, mode: z}\n    needs: [zz]\n");
+  EXPECT_EQ(r.diagnostics.size(), 5u) << All(r);
+}
+
+TEST_F(CompilerTest, PartiesExpandCountsAndCheckParams) {
+  CompileResult r = Compile(std::string(kHeader) + R"(params: {owners: 3}
+steps:
+  - id: train
+    parties:
+      - name: server
+        uses: testing.echo
+      - name: owner
+        uses: testing.work
+        count: ${{ params.owners }}
+        with: {seconds: 0}
+)");
+  ASSERT_TRUE(r.ok()) << All(r);
+  const Instance* train = r.plan.Find("train");
+  ASSERT_EQ(train->parties.size(), 4u);
+  EXPECT_EQ(train->parties[3].name, "owner@2");
+  CompileResult bad = Compile(std::string(kHeader) +
+                              "steps:\n  - id: t\n    parties:\n      - {name: s, uses: testing.echo, count: 0}\n");
+  ExpectOnly(bad, "p.yaml:6:46", "party count must be an integer in [1, 4096]");
+}
+
+}  // namespace
+}  // namespace securemark::pipeline

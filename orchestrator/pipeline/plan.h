@@ -1,0 +1,60 @@
+// A validated pipeline expanded into instances ("step" or "step@key") in dependency order,
+// each with resolved parameters and inputs bound to other instances' outputs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/spec.h"
+#include "securemark/contract.h"
+
+namespace securemark {
+class LoadedPlugin;
+}
+
+namespace securemark::pipeline {
+
+// One source of an input: an output of another instance, all of its values or one.
+struct SourceRef {
+  std::string instance;
+  std::string output;
+  std::optional<size_t> index;  // for kMany outputs: one element
+  bool all_values = false;      // a kMany output taken whole
+};
+
+struct InputBinding {
+  std::string port;
+  std::vector<SourceRef> sources;  // in order; fan-in and kMany outputs expand at run time
+};
+
+struct PartyInstance {
+  std::string name;  // "server", "owner@3"
+  const LoadedPlugin* plugin = nullptr;
+  ParamMap params;
+  std::string params_json;
+};
+
+struct Instance {
+  std::string key;      // "embed@3"
+  std::string step_id;  // "embed"
+  std::string item_key;  // "3", empty outside foreach
+  const LoadedPlugin* plugin = nullptr;
+  ParamMap params;
+  std::string params_json;  // canonical JSON of the resolved parameters
+  std::vector<InputBinding> inputs;
+  std::vector<std::string> depends_on;  // instance keys
+  RuntimeSpec runtime;
+  Location at;
+  std::vector<PartyInstance> parties;
+};
+
+struct Plan {
+  std::string pipeline;
+  nlohmann::json params;
+  std::vector<Instance> instances;  // dependencies before dependents
+
+  const Instance* Find(const std::string& key) const;
+};
+
+}  // namespace securemark::pipeline
