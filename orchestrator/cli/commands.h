@@ -13,5 +13,7 @@ void AddExecCommand(CLI::App& app, int& exit_code);     // exec
 void AddDoctorCommand(CLI::App& app, int& exit_code);   // doctor
 void AddStoreCommands(CLI::App& app, int& exit_code);   // lineage, show, gc, store check
 void AddValidateCommand(CLI::App& app, int& exit_code);  // validate
+void AddRunCommand(CLI::App& app, int& exit_code);       // run
+void AddKeysCommand(CLI::App& app, int& exit_code);      // keys new
 
 }  // namespace securemark::cli

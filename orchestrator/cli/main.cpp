@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   cli::AddDoctorCommand(app, exit_code);
   cli::AddStoreCommands(app, exit_code);
   cli::AddValidateCommand(app, exit_code);
+  cli::AddRunCommand(app, exit_code);
+  cli::AddKeysCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

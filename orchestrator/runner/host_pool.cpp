@@ -1,0 +1,239 @@
+#include "runner/host_pool.h"
+
+#include <csignal>
+#include <filesystem>
+#include <sys/wait.h>
+#include <thread>
+
+#include "transport/sockets.h"
+#include "util/files.h"
+#include "util/process.h"
+
+namespace securemark::runner {
+
+using nlohmann::json;
+
+HostPool::HostPool(const HostPoolOptions& options, zmq::context_t context)
+    : options_(options), context_(std::move(context)) {}
+
+HostPool::~HostPool() { ShutdownAll(); }
+
+StatusOr<std::unique_ptr<HostPool>> HostPool::Create(const HostPoolOptions& options) {
+  std::unique_ptr<HostPool> pool(new HostPool(options, zmq::context_t(1)));
+  std::error_code ec;
+  std::filesystem::create_directories(options.work_dir, ec);
+  std::filesystem::permissions(options.work_dir, std::filesystem::perms::owner_all, ec);
+  transport::KeyPair server;
+  if (options.server_key_file.empty()) {
+    server = transport::NewKeyPair();
+  } else {
+    SM_ASSIGN_OR_RETURN(server, transport::ReadKeyPair(options.server_key_file));
+  }
+  // Local hosts share one key pair made for this run; it is the only key allowed unless
+  // remote hosts' keys are listed.
+  transport::KeyPair local = transport::NewKeyPair();
+  pool->host_key_file_ = options.work_dir + "/local-host";
+  SM_RETURN_IF_ERROR(transport::WriteKeyPair(pool->host_key_file_, local));
+  pool->host_key_file_ += ".key";
+  pool->server_public_file_ = options.work_dir + "/orchestrator.pub";
+  SM_RETURN_IF_ERROR(WriteFileAtomic(pool->server_public_file_, server.public_key + "\n"));
+
+  pool->zap_ = std::make_unique<transport::ZapHandler>(pool->context_);
+  pool->zap_->Allow(local.public_key);
+  for (const std::string& key : options.allowed_keys) {
+    SM_ASSIGN_OR_RETURN(std::string z85, transport::ReadPublicKey(key));
+    pool->zap_->Allow(z85);
+  }
+  pool->router_ = std::make_unique<zmq::socket_t>(pool->context_, zmq::socket_type::router);
+  transport::ConfigureSocket(*pool->router_);
+  pool->router_->set(zmq::sockopt::router_mandatory, 1);
+  pool->router_->set(zmq::sockopt::curve_server, 1);
+  pool->router_->set(zmq::sockopt::curve_secretkey, server.secret_key);
+  try {
+    pool->router_->bind(options.listen);
+  } catch (const zmq::error_t& e) {
+    return UnavailableError("cannot listen on " + options.listen + ": " + e.what());
+  }
+  pool->endpoint_ = pool->router_->get(zmq::sockopt::last_endpoint);
+  return pool;
+}
+
+size_t HostPool::LocalCount() const {
+  size_t n = 0;
+  for (const auto& [id, h] : hosts_) n += h.local;
+  return n;
+}
+
+StatusOr<std::string> HostPool::StartLocal(const std::string& library) {
+  const std::string id = "host-" + std::to_string(next_id_++);
+  std::string connect = endpoint_;
+  // A wildcard bind is reached locally through the loopback address.
+  if (connect.find("0.0.0.0") != std::string::npos) connect.replace(connect.find("0.0.0.0"), 7, "127.0.0.1");
+  SM_ASSIGN_OR_RETURN(int pid, StartProcess({SiblingExecutable("securemark-host"), "serve", "--connect",
+                                             connect, "--server-key", server_public_file_, "--key",
+                                             host_key_file_, "--library", library, "--id", id,
+                                             "--heartbeat-ms", "500", "--exit-with-parent"}));
+  Host host;
+  host.id = id;
+  host.pid = pid;
+  host.local = true;
+  host.library = library;
+  host.last_heard = host.last_sent = Clock::now();
+  hosts_[id] = host;
+  return id;
+}
+
+Host* HostPool::FindIdle(const std::string& plugin) {
+  for (auto& [id, h] : hosts_) {
+    if (h.ready && !h.retiring && h.task.empty() && h.plugins.count(plugin)) return &h;
+  }
+  return nullptr;
+}
+
+Status HostPool::Send(const std::string& host, const transport::Message& message) {
+  std::vector<std::string> frames = transport::EncodeMessage(message);
+  frames.insert(frames.begin(), host);
+  try {
+    transport::SendFrames(*router_, frames);
+  } catch (const zmq::error_t& e) {
+    return UnavailableError("cannot send to " + host + ": " + e.what());
+  }
+  if (auto it = hosts_.find(host); it != hosts_.end()) it->second.last_sent = Clock::now();
+  return OkStatus();
+}
+
+std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout, std::vector<std::string>& notes) {
+  std::vector<Incoming> incoming;
+  zmq::pollitem_t items[] = {{static_cast<void*>(*router_), 0, ZMQ_POLLIN, 0},
+                             {static_cast<void*>(zap_->socket()), 0, ZMQ_POLLIN, 0}};
+  zmq::poll(items, 2, timeout);
+  if (items[1].revents & ZMQ_POLLIN) {
+    std::string refused = zap_->HandleRequest();
+    if (!refused.empty()) notes.push_back("refused a host whose key is not allowed: " + refused);
+  }
+  while (std::optional<std::vector<std::string>> frames = transport::ReceiveFrames(*router_)) {
+    std::string id = frames->front();
+    frames->erase(frames->begin());
+    StatusOr<transport::Message> m = transport::DecodeMessage(std::move(*frames));
+    if (!m.ok()) {
+      notes.push_back("dropped a malformed message from " + id + ": " + m.status().message());
+      continue;
+    }
+    auto it = hosts_.find(id);
+    if (m->kind == "HELLO") {
+      if (m->header.value("protocol", 0) != transport::kProtocolVersion) {
+        notes.push_back("host " + id + " speaks protocol " + m->header.value("protocol", json(0)).dump() +
+                        ", expected " + std::to_string(transport::kProtocolVersion));
+        continue;
+      }
+      if (it == hosts_.end()) {  // a remote host joining
+        Host h;
+        h.id = id;
+        h.library = m->header.value("library", "");
+        it = hosts_.emplace(id, h).first;
+        notes.push_back("host " + id + " joined from " + m->header.value("host", "?"));
+      }
+      it->second.ready = true;
+      it->second.plugins.clear();
+      if (m->header.contains("plugins") && m->header["plugins"].is_array()) {
+        for (const auto& p : m->header["plugins"]) {
+          if (p.is_string()) it->second.plugins.insert(p.get<std::string>());
+        }
+      }
+    } else if (it == hosts_.end()) {
+      notes.push_back("dropped " + m->kind + " from unknown host " + id);
+      continue;
+    }
+    it->second.last_heard = Clock::now();
+    if (m->kind == "HELLO" || m->kind == "HEARTBEAT") continue;
+    incoming.push_back({id, std::move(*m)});
+  }
+  // Our heartbeats keep idle hosts from deciding the orchestrator is gone.
+  for (auto& [id, h] : hosts_) {
+    if (h.ready && Clock::now() - h.last_sent > std::chrono::milliseconds(500)) {
+      (void)Send(id, {"HEARTBEAT", json::object(), {}});
+    }
+  }
+  return incoming;
+}
+
+std::vector<std::pair<Host, std::string>> HostPool::ReapDead() {
+  std::vector<std::pair<Host, std::string>> dead;
+  for (auto it = hosts_.begin(); it != hosts_.end();) {
+    Host& h = it->second;
+    std::string why;
+    if (h.local) {
+      int status = 0;
+      if (waitpid(h.pid, &status, WNOHANG) == h.pid) {
+        if (WIFSIGNALED(status)) {
+          why = "plugin host " + h.id + " (pid " + std::to_string(h.pid) + ") was killed by signal " +
+                std::to_string(WTERMSIG(status));
+        } else {
+          why = "plugin host " + h.id + " (pid " + std::to_string(h.pid) + ") exited with code " +
+                std::to_string(WEXITSTATUS(status));
+        }
+        h.pid = 0;
+      }
+    }
+    if (why.empty() && Clock::now() - h.last_heard > options_.heartbeat_timeout) {
+      why = "plugin host " + h.id + " sent no heartbeat for " +
+            std::to_string(options_.heartbeat_timeout.count() / 1000) + " s";
+      if (h.local && h.pid > 0) {
+        ::kill(h.pid, SIGKILL);
+        waitpid(h.pid, nullptr, 0);
+      }
+    }
+    if (why.empty()) {
+      ++it;
+      continue;
+    }
+    dead.emplace_back(h, why);
+    it = hosts_.erase(it);
+  }
+  return dead;
+}
+
+void HostPool::Kill(const std::string& id) {
+  auto it = hosts_.find(id);
+  if (it == hosts_.end()) return;
+  if (it->second.local && it->second.pid > 0) {
+    ::kill(it->second.pid, SIGKILL);
+  } else {
+    (void)Send(id, {"SHUTDOWN", json::object(), {}});
+    hosts_.erase(it);
+  }
+}
+
+void HostPool::Retire(const std::string& id) {
+  auto it = hosts_.find(id);
+  if (it == hosts_.end()) return;
+  it->second.retiring = true;
+  (void)Send(id, {"SHUTDOWN", json::object(), {}});
+}
+
+void HostPool::ShutdownAll() {
+  for (auto& [id, h] : hosts_) {
+    if (h.ready) {
+      (void)Send(id, {"SHUTDOWN", json::object(), {}});
+    } else if (h.local && h.pid > 0) {
+      ::kill(h.pid, SIGKILL);  // still starting: it holds nothing worth closing
+    }
+  }
+  // Give local hosts a moment to close their nodes, then make sure they are gone.
+  const auto deadline = Clock::now() + std::chrono::seconds(3);
+  for (auto& [id, h] : hosts_) {
+    if (!h.local || h.pid <= 0) continue;
+    while (waitpid(h.pid, nullptr, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        ::kill(h.pid, SIGKILL);
+        waitpid(h.pid, nullptr, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    h.pid = 0;
+  }
+  hosts_.clear();
+}
+
+}  // namespace securemark::runner

@@ -1,0 +1,88 @@
+// The orchestrator's side of the plugin hosts: one ROUTER socket (CURVE, ZAP allow-list),
+// local securemark-host processes it starts, remote ones that join with a listed key,
+// heartbeats both ways, and detection of hosts that die or fall silent.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "securemark/status.h"
+#include "transport/curve.h"
+#include "transport/messages.h"
+
+namespace securemark::runner {
+
+using Clock = std::chrono::steady_clock;
+
+struct HostPoolOptions {
+  std::string listen = "tcp://127.0.0.1:0";
+  std::string server_key_file;            // fixed key pair for remote hosts; else per run
+  std::vector<std::string> allowed_keys;  // public keys (Z85 or files) of remote hosts
+  std::string work_dir;                   // per-run key files live here (0700)
+  std::chrono::milliseconds heartbeat_timeout{10000};
+};
+
+struct Host {
+  std::string id;
+  int pid = 0;  // local hosts only
+  bool local = false;
+  std::string library;
+  std::set<std::string> plugins;  // known after HELLO
+  bool ready = false;
+  bool retiring = false;
+  std::string task;  // current task id, "" when idle
+  Clock::time_point last_heard;
+  Clock::time_point last_sent;
+};
+
+struct Incoming {
+  std::string host;
+  transport::Message message;
+};
+
+class HostPool {
+ public:
+  static StatusOr<std::unique_ptr<HostPool>> Create(const HostPoolOptions& options);
+  ~HostPool();
+
+  const std::string& endpoint() const { return endpoint_; }
+  std::map<std::string, Host>& hosts() { return hosts_; }
+  size_t LocalCount() const;
+
+  // Starts a local host serving `library`; it counts as busy until its HELLO arrives.
+  StatusOr<std::string> StartLocal(const std::string& library);
+  Host* FindIdle(const std::string& plugin);
+  Status Send(const std::string& host, const transport::Message& message);
+
+  // Waits up to `timeout` for messages; answers ZAP requests and heartbeats on the way.
+  // HELLOs register hosts; malformed messages are dropped with a note in `notes`.
+  std::vector<Incoming> Poll(std::chrono::milliseconds timeout, std::vector<std::string>& notes);
+
+  // Hosts gone since the last call, with why: a local process that exited or was killed,
+  // or a host silent for longer than the heartbeat timeout (killed if local).
+  std::vector<std::pair<Host, std::string>> ReapDead();
+  void Kill(const std::string& host);
+  void Retire(const std::string& host);  // SHUTDOWN once idle work is done
+  void ShutdownAll();
+
+ private:
+  HostPool(const HostPoolOptions& options, zmq::context_t context);
+
+  HostPoolOptions options_;
+  zmq::context_t context_;
+  std::unique_ptr<transport::ZapHandler> zap_;
+  std::unique_ptr<zmq::socket_t> router_;
+  std::string endpoint_;
+  std::string server_public_file_;
+  std::string host_key_file_;
+  std::map<std::string, Host> hosts_;
+  int next_id_ = 1;
+};
+
+}  // namespace securemark::runner

@@ -1,0 +1,411 @@
+#include "runner/runner.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unistd.h>
+
+#include "loader/plugin_catalog.h"
+#include "runner/host_pool.h"
+#include "store.h"
+
+namespace securemark::runner {
+namespace {
+
+using nlohmann::json;
+using pipeline::Instance;
+using store::EventSpec;
+
+enum class TaskState { kWaiting, kRunning, kDone, kFailed, kSkipped };
+
+struct Task {
+  const Instance* instance = nullptr;
+  TaskState state = TaskState::kWaiting;
+  int attempts = 0;
+  int64_t execution = 0;
+  std::string host;
+  Clock::time_point started;
+  std::vector<EventSpec> inputs;
+  std::vector<std::pair<std::string, std::string>> input_types;  // per input: port, type
+  std::string fingerprint;
+  std::map<std::string, std::vector<int64_t>> outputs;  // port -> artifact ids by index
+  std::string error;
+};
+
+class Runner {
+ public:
+  Runner(const pipeline::Plan& plan, const RunOptions& options, ProgressSink& progress, store::Store& store,
+         HostPool& pool)
+      : plan_(plan), options_(options), progress_(progress), store_(store), pool_(pool) {
+    for (const Instance& i : plan.instances) tasks_[i.key].instance = &i;
+  }
+
+  StatusOr<RunSummary> Run() {
+    const auto start = Clock::now();
+    SM_RETURN_IF_ERROR(CreateContexts());
+    progress_.RunStarted(summary_.run, store_.dir(), plan_.instances.size());
+    while (Unfinished()) {
+      if (options_.interrupted && options_.interrupted->load()) {
+        CancelAll("interrupted");
+        break;
+      }
+      SM_RETURN_IF_ERROR(Dispatch());
+      std::vector<std::string> notes;
+      for (Incoming& in : pool_.Poll(std::chrono::milliseconds(50), notes)) SM_RETURN_IF_ERROR(Handle(in));
+      for (const std::string& n : notes) progress_.Note(n);
+      for (auto& [host, why] : pool_.ReapDead()) {
+        if (!host.retiring) SM_RETURN_IF_ERROR(HostDied(host, why));
+      }
+      SM_RETURN_IF_ERROR(EnforceTimeouts());
+    }
+    pool_.ShutdownAll();
+    summary_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    progress_.RunFinished(summary_);
+    return summary_;
+  }
+
+ private:
+  Status CreateContexts() {
+    SM_ASSIGN_OR_RETURN(int64_t pipeline, store_.PutContext(store::ContextType::kPipeline, plan_.pipeline,
+                                                            {{"file", options_.pipeline_file}}));
+    char stamp[32];
+    std::time_t now = std::time(nullptr);
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+    summary_.run = plan_.pipeline + "-" + stamp + "-" + store::NewUuid().substr(0, 8);
+    SM_ASSIGN_OR_RETURN(run_context_, store_.PutContext(store::ContextType::kRun, summary_.run,
+                                                        {{"params", plan_.params.dump()}}, pipeline));
+    return OkStatus();
+  }
+
+  bool Unfinished() const {
+    for (const auto& [key, t] : tasks_) {
+      if (t.state == TaskState::kWaiting || t.state == TaskState::kRunning) return true;
+    }
+    return false;
+  }
+
+  size_t Running() const {
+    size_t n = 0;
+    for (const auto& [key, t] : tasks_) n += t.state == TaskState::kRunning;
+    return n;
+  }
+
+  bool Ready(const Task& t) const {
+    for (const std::string& dep : t.instance->depends_on) {
+      if (tasks_.at(dep).state != TaskState::kDone) return false;
+    }
+    return true;
+  }
+
+  // Inputs in binding order, each with its event path "port" or "port[i]".
+  Status ResolveInputs(Task& t) {
+    t.inputs.clear();
+    t.input_types.clear();
+    for (const pipeline::InputBinding& binding : t.instance->inputs) {
+      const PortSpec* port = t.instance->plugin->contract().FindInput(binding.port);
+      std::vector<int64_t> artifacts;
+      for (const pipeline::SourceRef& source : binding.sources) {
+        const auto& produced = tasks_.at(source.instance).outputs;
+        auto it = produced.find(source.output);
+        const std::vector<int64_t> values = it == produced.end() ? std::vector<int64_t>{} : it->second;
+        if (source.index) {
+          if (*source.index >= values.size()) {
+            return OutOfRangeError("'" + source.instance + "." + source.output + "[" +
+                                   std::to_string(*source.index) + "]' does not exist: the step produced " +
+                                   std::to_string(values.size()) + " values");
+          }
+          artifacts.push_back(values[*source.index]);
+        } else {
+          artifacts.insert(artifacts.end(), values.begin(), values.end());
+        }
+      }
+      for (size_t i = 0; i < artifacts.size(); ++i) {
+        std::string path = port->many() ? binding.port + "[" + std::to_string(i) + "]" : binding.port;
+        t.inputs.push_back({artifacts[i], path});
+        t.input_types.emplace_back(binding.port, port->type);
+      }
+    }
+    return OkStatus();
+  }
+
+  StatusOr<std::string> Fingerprint(const Task& t) {
+    json inputs = json::array();
+    for (const EventSpec& in : t.inputs) {
+      SM_ASSIGN_OR_RETURN(store::Artifact a, store_.GetArtifact(in.artifact_id));
+      inputs.push_back({in.path, a.digest});
+    }
+    const Contract& c = t.instance->plugin->contract();
+    json j = {{"plugin", c.name()}, {"version", c.version()}, {"params", json::parse(t.instance->params_json)},
+              {"inputs", inputs}};
+    return store::Sha256Hex(j.dump());
+  }
+
+  store::NewExecution NewExecutionFor(const Task& t) const {
+    store::NewExecution e = store::NewExecution::Of(t.instance->plugin->name(), t.instance->key);
+    e.plugin_version = t.instance->plugin->contract().version();
+    e.params_json = t.instance->params_json;
+    e.fingerprint = t.fingerprint;
+    e.contexts = {run_context_};
+    if (!t.instance->item_key.empty()) e.properties["foreach_item"] = t.instance->item_key;
+    e.properties["attempt"] = int64_t{t.attempts};
+    return e;
+  }
+
+  // A cached execution is usable only while all its outputs are LIVE with their blobs.
+  StatusOr<bool> TryCache(Task& t) {
+    SM_ASSIGN_OR_RETURN(std::optional<store::Execution> cached, store_.FindCachedExecution(t.fingerprint));
+    if (!cached) return false;
+    SM_ASSIGN_OR_RETURN(std::vector<store::Event> events, store_.EventsOfExecution(cached->id));
+    std::map<std::string, std::vector<int64_t>> outputs;
+    for (const store::Event& ev : events) {
+      if (ev.type != store::EventType::kOutput) continue;
+      SM_ASSIGN_OR_RETURN(store::Artifact a, store_.GetArtifact(ev.artifact_id));
+      if (a.state != store::ArtifactState::kLive || !store_.blobs().Exists(a.digest)) return false;
+      const std::string port = ev.path.substr(0, ev.path.find('['));
+      outputs[port].push_back(ev.artifact_id);
+    }
+    ++t.attempts;
+    SM_ASSIGN_OR_RETURN(t.execution, store_.RecordCachedExecution(NewExecutionFor(t), cached->id, t.inputs));
+    t.outputs = std::move(outputs);
+    t.state = TaskState::kDone;
+    ++summary_.cached;
+    progress_.StepFinished(t.instance->key, "CACHED", 0, "same as e" + std::to_string(cached->id));
+    return true;
+  }
+
+  Status Dispatch() {
+    std::map<std::string, size_t> claimed;  // starting hosts already promised, per library
+    for (const Instance& instance : plan_.instances) {
+      Task& t = tasks_[instance.key];
+      if (t.state != TaskState::kWaiting || !Ready(t)) continue;
+      if (instance.plugin == nullptr) {
+        SM_RETURN_IF_ERROR(FailPermanently(t, "multi-party steps are not supported by this runner yet"));
+        continue;
+      }
+      if (Status resolved = ResolveInputs(t); !resolved.ok()) {
+        SM_RETURN_IF_ERROR(FailPermanently(t, resolved.message()));
+        continue;
+      }
+      SM_ASSIGN_OR_RETURN(t.fingerprint, Fingerprint(t));
+      if (!options_.force) {
+        SM_ASSIGN_OR_RETURN(bool cached, TryCache(t));
+        if (cached) continue;
+      }
+      if (Running() >= static_cast<size_t>(options_.jobs)) continue;
+      Host* host = pool_.FindIdle(instance.plugin->name());
+      if (host == nullptr) {
+        SM_RETURN_IF_ERROR(MakeRoomFor(instance.plugin->library(), claimed));
+        continue;
+      }
+      SM_RETURN_IF_ERROR(Start(t, *host));
+    }
+    return OkStatus();
+  }
+
+  // Finds a host for one more ready task of `library`: one already starting and not yet
+  // promised to another task, else a new local host, else (at the limit) an idle host of
+  // another library is retired to make room on a later pass.
+  Status MakeRoomFor(const std::string& library, std::map<std::string, size_t>& claimed) {
+    size_t starting = 0;
+    for (auto& [id, h] : pool_.hosts()) starting += !h.ready && h.library == library;
+    if (claimed[library] < starting) {
+      ++claimed[library];
+      return OkStatus();
+    }
+    if (pool_.LocalCount() >= static_cast<size_t>(options_.jobs)) {
+      for (auto& [id, h] : pool_.hosts()) {
+        if (h.local && h.ready && h.task.empty() && !h.retiring) {
+          pool_.Retire(id);
+          return OkStatus();
+        }
+      }
+      return OkStatus();
+    }
+    SM_ASSIGN_OR_RETURN(std::string id, pool_.StartLocal(library));
+    ++claimed[library];
+    progress_.Note("started plugin host " + id + " for " + std::filesystem::path(library).filename().string());
+    return OkStatus();
+  }
+
+  Status Start(Task& t, Host& host) {
+    ++t.attempts;
+    SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(NewExecutionFor(t)));
+    transport::Message task{"TASK", {{"task", std::to_string(t.execution)}, {"plugin", t.instance->plugin->name()},
+                                     {"params", json::parse(t.instance->params_json)}, {"inputs", json::array()}}, {}};
+    for (size_t i = 0; i < t.inputs.size(); ++i) {
+      SM_ASSIGN_OR_RETURN(std::string bytes, store_.ReadArtifact(t.inputs[i].artifact_id));
+      task.header["inputs"].push_back({{"port", t.input_types[i].first}, {"type", t.input_types[i].second}});
+      task.payloads.push_back(std::move(bytes));
+    }
+    Status sent = pool_.Send(host.id, task);
+    t.state = TaskState::kRunning;
+    t.host = host.id;
+    t.started = Clock::now();
+    host.task = std::to_string(t.execution);
+    by_execution_[host.task] = t.instance->key;
+    progress_.StepStarted(t.instance->key, host.id, t.attempts);
+    if (!sent.ok()) return AttemptFailed(t, sent.message());
+    return OkStatus();
+  }
+
+  Status Handle(Incoming& in) {
+    const std::string task_id = in.message.header.value("task", "");
+    auto it = by_execution_.find(task_id);
+    if (it == by_execution_.end()) return OkStatus();  // a late answer for a task already settled
+    Task& t = tasks_[it->second];
+    if (t.state != TaskState::kRunning || t.host != in.host) return OkStatus();
+    const std::string& kind = in.message.kind;
+    if (kind == "PROGRESS") {
+      progress_.StepProgress(t.instance->key, in.message.header.value("done", 0.0),
+                             in.message.header.value("total", 0.0), in.message.header.value("what", ""));
+      return OkStatus();
+    }
+    if (kind == "LOG") {
+      progress_.StepLog(t.instance->key, in.message.header.value("level", 1), in.message.header.value("message", ""));
+      return OkStatus();
+    }
+    if (kind != "RESULT") return OkStatus();
+    by_execution_.erase(it);
+    if (auto h = pool_.hosts().find(in.host); h != pool_.hosts().end()) h->second.task.clear();
+    const int code = in.message.header.value("code", static_cast<int>(StatusCode::kInternal));
+    if (code != 0) return AttemptFailed(t, in.message.header.value("error", "plugin failed"));
+    return Complete(t, in.message);
+  }
+
+  Status Complete(Task& t, transport::Message& result) {
+    const Contract& contract = t.instance->plugin->contract();
+    std::vector<EventSpec> outputs;
+    std::map<std::string, std::vector<int64_t>> produced;
+    for (size_t i = 0; i < result.payloads.size(); ++i) {
+      const json& o = result.header["outputs"][i];
+      const std::string port = o.value("port", "");
+      const PortSpec* spec = contract.FindOutput(port);
+      if (spec == nullptr || o.value("type", "") != spec->type) {
+        return AttemptFailed(t, "the host returned an undeclared output '" + port + "'");
+      }
+      const bool secret = spec->secret() || o.value("secret", false);
+      const size_t index = produced[port].size();
+      std::string path = spec->many() ? port + "[" + std::to_string(index) + "]" : port;
+      SM_ASSIGN_OR_RETURN(int64_t artifact,
+                          store_.StageOutput(t.execution, spec->type, result.payloads[i], secret, {},
+                                             t.instance->key + "." + path));
+      produced[port].push_back(artifact);
+      outputs.push_back({artifact, path});
+    }
+    SM_RETURN_IF_ERROR(store_.CompleteExecution(t.execution, t.inputs, outputs));
+    for (const EventSpec& o : outputs) SM_RETURN_IF_ERROR(store_.Attribute(run_context_, o.artifact_id));
+    t.outputs = std::move(produced);
+    t.state = TaskState::kDone;
+    ++summary_.completed;
+    progress_.StepFinished(t.instance->key, "COMPLETE", Elapsed(t), "e" + std::to_string(t.execution));
+    return OkStatus();
+  }
+
+  double Elapsed(const Task& t) const { return std::chrono::duration<double>(Clock::now() - t.started).count(); }
+
+  Status AttemptFailed(Task& t, const std::string& error, store::ExecutionState state = store::ExecutionState::kFailed) {
+    SM_RETURN_IF_ERROR(store_.FailExecution(t.execution, error, t.inputs, state));
+    by_execution_.erase(std::to_string(t.execution));
+    if (t.attempts <= t.instance->runtime.retries && state == store::ExecutionState::kFailed) {
+      t.state = TaskState::kWaiting;
+      progress_.StepFinished(t.instance->key, "RETRY", Elapsed(t), error);
+      return OkStatus();
+    }
+    return FailPermanently(t, error);
+  }
+
+  Status FailPermanently(Task& t, const std::string& error) {
+    t.state = TaskState::kFailed;
+    t.error = error;
+    ++summary_.failed;
+    summary_.failures.push_back(t.instance->key + ": " + error);
+    progress_.StepFinished(t.instance->key, "FAILED", t.attempts ? Elapsed(t) : 0, error);
+    SkipDependents(t.instance->key);
+    return OkStatus();
+  }
+
+  void SkipDependents(const std::string& failed) {
+    for (const Instance& i : plan_.instances) {
+      Task& t = tasks_[i.key];
+      if (t.state != TaskState::kWaiting) continue;
+      if (std::find(i.depends_on.begin(), i.depends_on.end(), failed) == i.depends_on.end()) continue;
+      t.state = TaskState::kSkipped;
+      ++summary_.skipped;
+      progress_.StepFinished(i.key, "SKIPPED", 0, "needs " + failed);
+      SkipDependents(i.key);
+    }
+  }
+
+  Status HostDied(const Host& host, const std::string& why) {
+    progress_.Note(why);
+    for (auto& [key, t] : tasks_) {
+      if (t.state == TaskState::kRunning && t.host == host.id) SM_RETURN_IF_ERROR(AttemptFailed(t, why));
+    }
+    return OkStatus();
+  }
+
+  Status EnforceTimeouts() {
+    for (auto& [key, t] : tasks_) {
+      if (t.state != TaskState::kRunning || !t.instance->runtime.timeout_s) continue;
+      if (Elapsed(t) < *t.instance->runtime.timeout_s) continue;
+      const std::string host = t.host;
+      // The plugin may be stuck in code that never checks for cancellation: the host goes.
+      (void)pool_.Send(host, {"CANCEL", {{"task", std::to_string(t.execution)}}, {}});
+      pool_.Kill(host);
+      char why[96];
+      std::snprintf(why, sizeof why, "timed out after %.1f s", *t.instance->runtime.timeout_s);
+      SM_RETURN_IF_ERROR(AttemptFailed(t, why));
+    }
+    return OkStatus();
+  }
+
+  void CancelAll(const std::string& why) {
+    for (auto& [key, t] : tasks_) {
+      if (t.state == TaskState::kRunning) {
+        (void)store_.FailExecution(t.execution, why, t.inputs, store::ExecutionState::kCanceled);
+        t.state = TaskState::kFailed;
+        ++summary_.failed;
+        summary_.failures.push_back(key + ": " + why);
+      } else if (t.state == TaskState::kWaiting) {
+        t.state = TaskState::kSkipped;
+        ++summary_.skipped;
+      }
+    }
+  }
+
+  const pipeline::Plan& plan_;
+  const RunOptions& options_;
+  ProgressSink& progress_;
+  store::Store& store_;
+  HostPool& pool_;
+  std::map<std::string, Task> tasks_;
+  std::map<std::string, std::string> by_execution_;  // task id -> instance key
+  int64_t run_context_ = 0;
+  RunSummary summary_;
+};
+
+}  // namespace
+
+StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& options, ProgressSink& progress) {
+  SM_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::Store::Open(options.store_dir));
+  SM_ASSIGN_OR_RETURN(int64_t recovered, store->RecoverInterrupted());
+  if (recovered > 0) progress.Note("marked " + std::to_string(recovered) + " interrupted executions FAILED");
+  HostPoolOptions pool_options;
+  pool_options.listen = options.listen;
+  pool_options.server_key_file = options.server_key_file;
+  pool_options.allowed_keys = options.allowed_keys;
+  pool_options.heartbeat_timeout = std::chrono::milliseconds(static_cast<int64_t>(options.heartbeat_timeout_s * 1000));
+  std::string work = (std::filesystem::temp_directory_path() / "securemark-run-XXXXXX").string();
+  if (mkdtemp(work.data()) == nullptr) return InternalError("cannot create a run directory in /tmp");
+  pool_options.work_dir = work;
+  StatusOr<RunSummary> summary = [&]() -> StatusOr<RunSummary> {
+    SM_ASSIGN_OR_RETURN(std::unique_ptr<HostPool> pool, HostPool::Create(pool_options));
+    if (options.listen != "tcp://127.0.0.1:0") progress.Note("hosts may join at " + pool->endpoint());
+    return Runner(plan, options, progress, *store, *pool).Run();
+  }();
+  std::error_code ec;
+  std::filesystem::remove_all(work, ec);
+  return summary;
+}
+
+}  // namespace securemark::runner
