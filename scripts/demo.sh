@@ -1,21 +1,15 @@
 #!/usr/bin/env bash
-# The demo: checks the installation, lists the plugins, then reads Fashion-MNIST and
-# splits it among 8 data owners (non-IID), each plugin in its own host process.
+# The demo: check the installation, then run pipelines/quickstart.yaml into
+# build/demo-store. Running it again reuses every completed step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/bin
-out=build/demo
-rm -rf "$out"
 
 echo "== securemark doctor"
 "$bin/securemark" doctor
 echo
-echo "== securemark plugins"
-"$bin/securemark" plugins
+echo "== securemark run pipelines/quickstart.yaml"
+"$bin/securemark" run pipelines/quickstart.yaml --store build/demo-store --jobs 2 "$@"
 echo
-echo "== read Fashion-MNIST (training split)"
-"$bin/securemark" exec dataset.idx --with split=train --out "$out/fmnist"
-echo
-echo "== split it among 8 data owners, Dirichlet(0.5) non-IID"
-"$bin/securemark" exec dataset.partition --with count=8 --with scheme=dirichlet \
-  --with alpha=0.5 --with seed=1 --in data="$out/fmnist/dataset.0.Dataset" --out "$out/shards"
+echo "== lineage of owner 3's validation split"
+"$bin/securemark" lineage 'local@3.shards[1]' --upstream --store build/demo-store

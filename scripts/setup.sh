@@ -11,6 +11,8 @@ packages=(
   libsqlite3-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libssl-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3
+  # a foreign ZeroMQ peer for the authentication tests
+  python3-zmq
   # an optimised BLAS: Debian's LibTorch otherwise runs on the reference BLAS (~30x slower)
   libopenblas0-pthread
   # data

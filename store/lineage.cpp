@@ -78,9 +78,11 @@ StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text) {
     // Identical content in several artifacts: the first one stands for the digest.
     return NodeRef{NodeRef::kArtifact, matches.front().id};
   }
+  SM_ASSIGN_OR_RETURN(std::vector<Artifact> named, store.FindArtifactsByName(text));
+  if (!named.empty()) return NodeRef{NodeRef::kArtifact, named.front().id};
   return InvalidArgumentError("'" + text +
-                              "' is not an artifact or execution id (a12, e7, 12) "
-                              "or a digest prefix of at least 4 hex digits");
+                              "' is not an artifact or execution id (a12, e7, 12), "
+                              "a digest prefix of at least 4 hex digits, or an artifact name");
 }
 
 StatusOr<LineageGraph> QueryLineage(Store& store, NodeRef root, Direction direction, int max_hops) {

@@ -21,8 +21,9 @@ struct NodeRef {
   bool operator<(const NodeRef& o) const { return kind != o.kind ? kind < o.kind : id < o.id; }
 };
 
-// "a12", "artifact:12", "12" (artifact), "e7", "execution:7", or a digest prefix of at
-// least 4 hex digits (optionally "sha256:..."); an ambiguous prefix lists the matches.
+// "a12", "artifact:12", "12" (artifact), "e7", "execution:7", a digest prefix of at least
+// 4 hex digits (optionally "sha256:..."; an ambiguous prefix lists the matches), or an
+// artifact name such as "embed@3.model" (the newest artifact of that name).
 StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text);
 
 struct LineageGraph {

@@ -133,6 +133,7 @@ TEST_F(LineageTest, ResolvesIdsAndDigestPrefixes) {
   std::string digest = store_->GetArtifact(model_)->digest;
   EXPECT_EQ(ResolveNode(*store_, digest.substr(0, 10))->id, model_);
   EXPECT_EQ(ResolveNode(*store_, "sha256:" + digest.substr(0, 10))->id, model_);
+  EXPECT_EQ(ResolveNode(*store_, "fashion-mnist")->id, raw_);
   EXPECT_EQ(ResolveNode(*store_, "a99999").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(ResolveNode(*store_, "zz").status().code(), StatusCode::kInvalidArgument);
 }

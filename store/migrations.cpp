@@ -102,8 +102,13 @@ CREATE TABLE parent_contexts (
 ) WITHOUT ROWID;
 )sql";
 
+// Artifacts are looked up by the name the pipeline gave them ("embed@3.model").
+const char* const kMigration2 = R"sql(
+CREATE INDEX artifacts_by_name ON artifacts(name);
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> migrations = {kMigration1};
+  static const std::vector<const char*> migrations = {kMigration1, kMigration2};
   return migrations;
 }
 

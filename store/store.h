@@ -160,6 +160,8 @@ class Store {
   StatusOr<Artifact> GetArtifact(int64_t id);
   StatusOr<Execution> GetExecution(int64_t id);
   StatusOr<std::vector<Artifact>> FindArtifactsByDigestPrefix(const std::string& prefix);
+  // Artifacts with this name, newest first.
+  StatusOr<std::vector<Artifact>> FindArtifactsByName(const std::string& name);
   StatusOr<std::string> ReadArtifact(int64_t id);  // verified against the digest
   StatusOr<std::vector<Event>> EventsOfExecution(int64_t execution_id);
   StatusOr<std::vector<Event>> EventsOfArtifact(int64_t artifact_id);

@@ -55,6 +55,21 @@ StatusOr<std::vector<Artifact>> Store::FindArtifactsByDigestPrefix(const std::st
   return out;
 }
 
+StatusOr<std::vector<Artifact>> Store::FindArtifactsByName(const std::string& name) {
+  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string("SELECT ") + kArtifactColumns +
+                                                " FROM artifacts a JOIN types t ON t.id=a.type_id "
+                                                "WHERE a.name = ? ORDER BY a.id DESC"));
+  s.Bind(1, name);
+  std::vector<Artifact> out;
+  for (;;) {
+    SM_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    SM_ASSIGN_OR_RETURN(Artifact a, ArtifactFromRow(s));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 StatusOr<std::string> Store::ReadArtifact(int64_t id) {
   SM_ASSIGN_OR_RETURN(Artifact a, GetArtifact(id));
   if (a.state != ArtifactState::kLive) {

@@ -8,10 +8,10 @@ namespace securemark::cli {
 
 enum ExitCode { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
 
-void AddPluginCommands(CLI::App& app, int& exit_code);  // plugins, describe
-void AddExecCommand(CLI::App& app, int& exit_code);     // exec
-void AddDoctorCommand(CLI::App& app, int& exit_code);   // doctor
-void AddStoreCommands(CLI::App& app, int& exit_code);   // lineage, show, gc, store check
+void AddPluginCommands(CLI::App& app, int& exit_code);   // plugins, describe
+void AddExecCommand(CLI::App& app, int& exit_code);      // exec
+void AddDoctorCommand(CLI::App& app, int& exit_code);    // doctor
+void AddStoreCommands(CLI::App& app, int& exit_code);    // lineage, show, gc, store check
 void AddValidateCommand(CLI::App& app, int& exit_code);  // validate
 void AddRunCommand(CLI::App& app, int& exit_code);       // run
 void AddKeysCommand(CLI::App& app, int& exit_code);      // keys new

@@ -11,7 +11,8 @@ void AddKeysCommand(CLI::App& app, int& exit_code) {
   keys->require_subcommand(1);
   auto name = std::make_shared<std::string>();
   auto* make = keys->add_subcommand(
-      "new", "Write NAME.key (secret, mode 0600) and NAME.pub\nExample: securemark keys new lab-host-1");
+      "new",
+      "Write NAME.key (secret, mode 0600) and NAME.pub\nExample: securemark keys new lab-host-1");
   make->add_option("name", *name, "Path without extension")->required();
   make->callback([&exit_code, name] {
     transport::KeyPair pair = transport::NewKeyPair();
@@ -21,8 +22,8 @@ void AddKeysCommand(CLI::App& app, int& exit_code) {
       exit_code = kExitFailed;
       return;
     }
-    std::cout << "wrote " << *name << ".key (secret) and " << *name << ".pub\npublic key: " << pair.public_key
-              << "\n";
+    std::cout << "wrote " << *name << ".key (secret) and " << *name
+              << ".pub\npublic key: " << pair.public_key << "\n";
     exit_code = kExitOk;
   });
 }

@@ -54,22 +54,28 @@ int Run(RunArgs& args) {
 void AddRunCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand(
-      "run", "Validate and run a pipeline; completed steps are reused on re-runs\n"
-             "Example: securemark run pipelines/quickstart.yaml --store runs/ --set owners=8 --jobs 2");
+      "run",
+      "Validate and run a pipeline; completed steps are reused on re-runs\n"
+      "Example: securemark run pipelines/quickstart.yaml --store runs/ --set owners=8 --jobs 2");
   run->add_option("file", args->file, "Pipeline YAML file")->required();
-  args->options.store_dir = std::getenv("SECUREMARK_STORE") ? std::getenv("SECUREMARK_STORE") : "securemark-store";
+  args->options.store_dir =
+      std::getenv("SECUREMARK_STORE") ? std::getenv("SECUREMARK_STORE") : "securemark-store";
   run->add_option("--store,-s", args->options.store_dir, "Store directory (created if missing)");
   run->add_option("--set", args->sets, "Override a pipeline parameter KEY=VALUE (repeatable)");
   run->add_flag("--force", args->options.force, "Run every step even when a cached result exists");
-  run->add_option("--jobs,-j", args->options.jobs, "Steps running at once")->check(CLI::Range(1, 256));
+  run->add_option("--jobs,-j", args->options.jobs, "Steps running at once")
+      ->check(CLI::Range(1, 256));
   run->add_flag("--json", args->json, "Print one JSON event per line on stdout");
   run->add_flag("--plain", args->plain, "Timestamped log lines even on a terminal");
-  run->add_option("--listen", args->options.listen,
-                  "Endpoint hosts connect to (for hosts on other machines, e.g. tcp://0.0.0.0:5555)");
+  run->add_option(
+      "--listen", args->options.listen,
+      "Endpoint hosts connect to (for hosts on other machines, e.g. tcp://0.0.0.0:5555)");
   run->add_option("--server-key", args->options.server_key_file,
                   "Orchestrator key file (securemark keys new); default: a new key per run");
   run->add_option("--allow-key", args->options.allowed_keys,
                   "Public key (or .pub file) of a remote host allowed to join (repeatable)");
+  run->add_flag("!--no-local-hosts", args->options.local_hosts,
+                "Start no local hosts; wait for hosts that join with --allow-key");
   run->add_option("--heartbeat-timeout", args->options.heartbeat_timeout_s,
                   "Seconds without a heartbeat before a host is declared dead")
       ->check(CLI::Range(0.5, 3600.0));

@@ -56,9 +56,10 @@ int Validate(const std::string& file, const std::vector<std::string>& sets) {
 void AddValidateCommand(CLI::App& app, int& exit_code) {
   auto file = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
-  auto* validate = app.add_subcommand(
-      "validate", "Check a pipeline against the installed plugins; report every error\n"
-                  "Example: securemark validate pipelines/quickstart.yaml --set owners=8");
+  auto* validate =
+      app.add_subcommand("validate",
+                         "Check a pipeline against the installed plugins; report every error\n"
+                         "Example: securemark validate pipelines/quickstart.yaml --set owners=8");
   validate->add_option("file", *file, "Pipeline YAML file")->required();
   validate->add_option("--set", *sets, "Override a pipeline parameter KEY=VALUE (repeatable)");
   validate->callback([&exit_code, file, sets] { exit_code = Validate(*file, *sets); });

@@ -15,7 +15,8 @@ using nlohmann::json;
 
 const std::regex kStepId("^[A-Za-z][A-Za-z0-9_-]*$");
 // step, optional @key or [*], '.', output, optional [index]
-const std::regex kReference(R"(^([A-Za-z][A-Za-z0-9_-]*)(@([^.\[\]]+)|\[\*\])?\.([A-Za-z0-9_]+)(\[([0-9]+)\])?$)");
+const std::regex kReference(
+    R"(^([A-Za-z][A-Za-z0-9_-]*)(@([^.\[\]]+)|\[\*\])?\.([A-Za-z0-9_]+)(\[([0-9]+)\])?$)");
 
 struct ParsedRef {
   std::string step;
@@ -31,8 +32,10 @@ std::optional<ParsedRef> ParseRef(const std::string& text) {
   ParsedRef r;
   r.step = m[1];
   if (m[2].matched) {
-    if (m[2].str() == "[*]") r.all_instances = true;
-    else r.key = m[3].str();
+    if (m[2].str() == "[*]")
+      r.all_instances = true;
+    else
+      r.key = m[3].str();
   }
   r.output = m[4];
   if (m[5].matched) r.index = std::stoul(m[6].str());
@@ -95,9 +98,11 @@ class Compiler {
     }
     result.plan.instances = Order();
     result.plan.params = params_;
-    std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
-      return std::tie(a.at.file, a.at.line, a.at.column) < std::tie(b.at.file, b.at.line, b.at.column);
-    });
+    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                       return std::tie(a.at.file, a.at.line, a.at.column) <
+                              std::tie(b.at.file, b.at.line, b.at.column);
+                     });
     result.diagnostics = std::move(diagnostics_);
     return result;
   }
@@ -141,8 +146,9 @@ class Compiler {
     for (const StepSpec& step : spec_.steps) {
       if (step.id.empty()) continue;  // already reported by the parser
       if (!std::regex_match(step.id, kStepId)) {
-        Error(step.id_at, "step id '" + step.id + "' must start with a letter and use only letters, "
-                          "digits, '_' and '-'");
+        Error(step.id_at, "step id '" + step.id +
+                              "' must start with a letter and use only letters, "
+                              "digits, '_' and '-'");
       }
       if (auto it = first.find(step.id); it != first.end()) {
         Error(step.id_at, "duplicate step id '" + step.id + "' (first defined at " +
@@ -153,7 +159,8 @@ class Compiler {
       StepInfo info;
       info.spec = &step;
       if (!step.parties.empty()) {
-        if (!step.uses.empty()) Error(step.uses_at, "a step with parties takes 'uses' per party, not for the step");
+        if (!step.uses.empty())
+          Error(step.uses_at, "a step with parties takes 'uses' per party, not for the step");
         for (const PartySpec& party : step.parties) {
           const LoadedPlugin* p = FindPlugin(party.uses, party.uses_at);
           if (p != nullptr && info.contract == nullptr) info.contract = &p->contract();
@@ -173,7 +180,8 @@ class Compiler {
           for (const json& item : *items) {
             std::string key = ItemKey(item);
             if (!seen.insert(key).second) {
-              Error(step.foreach->at, "foreach item '" + key + "' appears twice; instance names must be unique");
+              Error(step.foreach->at,
+                    "foreach item '" + key + "' appears twice; instance names must be unique");
               continue;
             }
             info.items.push_back(item);
@@ -236,9 +244,9 @@ class Compiler {
   }
 
   // Resolves and checks `with` values against a contract; returns the parameters given.
-  std::optional<ParamMap> CheckParams(const Contract& contract, const std::map<std::string, Value>& with,
-                                      const Scope& scope, const Location& owner_at,
-                                      const std::string& owner) {
+  std::optional<ParamMap> CheckParams(const Contract& contract,
+                                      const std::map<std::string, Value>& with, const Scope& scope,
+                                      const Location& owner_at, const std::string& owner) {
     ParamMap given;
     bool ok = true;
     std::vector<std::string> known;
@@ -246,7 +254,8 @@ class Compiler {
     for (const auto& [name, value] : with) {
       const ParamSpec* spec = contract.FindParam(name);
       if (spec == nullptr) {
-        Error(value.at, "unknown parameter '" + name + "' for " + contract.name() + Suggest(name, known));
+        Error(value.at,
+              "unknown parameter '" + name + "' for " + contract.name() + Suggest(name, known));
         ok = false;
         continue;
       }
@@ -267,7 +276,8 @@ class Compiler {
     for (const auto& p : contract.params()) {
       if (!p.default_value && !with.count(p.name)) {
         Error(owner_at, owner + ": required parameter '" + p.name + "' (" +
-                            std::string(ParamTypeName(p.type)) + ") of " + contract.name() + " is not set");
+                            std::string(ParamTypeName(p.type)) + ") of " + contract.name() +
+                            " is not set");
         ok = false;
       }
     }
@@ -304,7 +314,8 @@ class Compiler {
       for (const Value& ref_value : in.refs) {
         StatusOr<json> text = Resolve(ref_value.json, scope);
         if (!text.ok() || !text->is_string()) {
-          Error(ref_value.at, text.ok() ? "an input reference must be a string" : text.status().message());
+          Error(ref_value.at,
+                text.ok() ? "an input reference must be a string" : text.status().message());
           continue;
         }
         std::optional<ParsedRef> ref = ParseRef(text->get<std::string>());
@@ -326,7 +337,8 @@ class Compiler {
           std::vector<std::string> outs;
           for (const auto& o : source->second.contract->outputs()) outs.push_back(o.name);
           Error(ref_value.at, "step '" + ref->step + "' (" + source->second.contract->name() +
-                                  ") has no output '" + ref->output + "'" + Suggest(ref->output, outs));
+                                  ") has no output '" + ref->output + "'" +
+                                  Suggest(ref->output, outs));
           continue;
         }
         if (output->type != port->type) {
@@ -352,15 +364,15 @@ class Compiler {
             }
             instances = {key};
           } else {
-            Error(ref_value.at, "step '" + ref->step + "' runs once per foreach item; use " + ref->step +
-                                    "[*]." + ref->output + " for all or " + ref->step + "@KEY." +
-                                    ref->output + " for one");
+            Error(ref_value.at, "step '" + ref->step + "' runs once per foreach item; use " +
+                                    ref->step + "[*]." + ref->output + " for all or " + ref->step +
+                                    "@KEY." + ref->output + " for one");
             continue;
           }
         } else {
           if (ref->all_instances || ref->key) {
-            Error(ref_value.at, "step '" + ref->step + "' has no foreach; refer to it as " + ref->step +
-                                    "." + ref->output);
+            Error(ref_value.at, "step '" + ref->step + "' has no foreach; refer to it as " +
+                                    ref->step + "." + ref->output);
             continue;
           }
           instances = {ref->step};
@@ -375,7 +387,8 @@ class Compiler {
       }
       if (!port->many() && (values > 1 || unbounded)) {
         Error(in.at, "input '" + in.port + "' takes one " + port->type +
-                         " but its references give several; name one value (step.output[N] or step@KEY.output)");
+                         " but its references give several; name one value (step.output[N] or "
+                         "step@KEY.output)");
         continue;
       }
       instance.inputs.push_back(std::move(binding));
@@ -390,7 +403,8 @@ class Compiler {
 
   void ExpandStep(const StepInfo& info) {
     for (const auto& [need, at] : info.spec->needs) {
-      if (!steps_.count(need)) Error(at, "needs unknown step '" + need + "'" + Suggest(need, StepIds()));
+      if (!steps_.count(need))
+        Error(at, "needs unknown step '" + need + "'" + Suggest(need, StepIds()));
     }
     for (size_t i = 0; i < info.keys.size(); ++i) {
       Instance instance;
@@ -403,7 +417,8 @@ class Compiler {
       Scope scope{&params_, info.foreach ? &info.items[i] : nullptr};
       if (info.plugin != nullptr) {
         std::optional<ParamMap> params =
-            CheckParams(info.plugin->contract(), info.spec->with, scope, info.spec->at, "step '" + info.spec->id + "'");
+            CheckParams(info.plugin->contract(), info.spec->with, scope, info.spec->at,
+                        "step '" + info.spec->id + "'");
         if (params) {
           instance.params = *params;
           instance.params_json = CanonicalJson(*params);
@@ -414,7 +429,8 @@ class Compiler {
       for (const auto& [need, at] : info.spec->needs) {
         auto it = steps_.find(need);
         if (it != steps_.end()) {
-          instance.depends_on.insert(instance.depends_on.end(), it->second.keys.begin(), it->second.keys.end());
+          instance.depends_on.insert(instance.depends_on.end(), it->second.keys.begin(),
+                                     it->second.keys.end());
         }
       }
       instances_.push_back(std::move(instance));
@@ -427,12 +443,13 @@ class Compiler {
     StatusOr<json> count = Resolve(party.count.json, scope);
     if (!count.ok() || !count->is_number_integer() || count->get<int64_t>() < 1 ||
         count->get<int64_t>() > 4096) {
-      Error(party.count.at, count.ok() ? "party count must be an integer in [1, 4096], got " + count->dump()
-                                       : count.status().message());
+      Error(party.count.at,
+            count.ok() ? "party count must be an integer in [1, 4096], got " + count->dump()
+                       : count.status().message());
       return;
     }
-    std::optional<ParamMap> params =
-        CheckParams((*plugin)->contract(), party.with, scope, party.name_at, "party '" + party.name + "'");
+    std::optional<ParamMap> params = CheckParams((*plugin)->contract(), party.with, scope,
+                                                 party.name_at, "party '" + party.name + "'");
     if (!params) return;
     const int64_t n = count->get<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
@@ -452,7 +469,8 @@ class Compiler {
     std::vector<int> pending(instances_.size(), 0);
     std::vector<std::vector<size_t>> dependents(instances_.size());
     for (size_t i = 0; i < instances_.size(); ++i) {
-      std::set<std::string> unique(instances_[i].depends_on.begin(), instances_[i].depends_on.end());
+      std::set<std::string> unique(instances_[i].depends_on.begin(),
+                                   instances_[i].depends_on.end());
       instances_[i].depends_on.assign(unique.begin(), unique.end());
       for (const std::string& dep : instances_[i].depends_on) {
         auto it = index.find(dep);

@@ -20,7 +20,8 @@ class CompilerTest : public testing::Test {
   CompileResult Compile(const std::string& yaml, std::map<std::string, std::string> sets = {}) {
     ParseResult parsed = ParsePipelineText(yaml, "p.yaml");
     CompileResult result = pipeline::Compile(parsed.spec, *catalog_, sets);
-    result.diagnostics.insert(result.diagnostics.begin(), parsed.diagnostics.begin(), parsed.diagnostics.end());
+    result.diagnostics.insert(result.diagnostics.begin(), parsed.diagnostics.begin(),
+                              parsed.diagnostics.end());
     return result;
   }
 
@@ -81,91 +82,104 @@ TEST_F(CompilerTest, SetOverridesAParameterWithItsType) {
                            "params: {n: 2}\nsteps:\n  - id: w\n    uses: testing.work\n"
                            "    foreach: ${{ range(params.n) }}\n";
   EXPECT_EQ(Compile(yaml, {{"n", "5"}}).plan.instances.size(), 5u);
-  ExpectOnly(Compile(yaml, {{"m", "5"}}), "<command line>:0:0", "declares no parameter 'm'; did you mean 'n'?");
+  ExpectOnly(Compile(yaml, {{"m", "5"}}), "<command line>:0:0",
+             "declares no parameter 'm'; did you mean 'n'?");
 }
 
 TEST_F(CompilerTest, YamlSyntaxErrorHasItsPosition) {
-  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    with: {x: [1, 2}\n"), "p.yaml:5:20",
-             "YAML syntax");
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    with: {x: [1, 2}\n"),
+             "p.yaml:5:20", "YAML syntax");
 }
 
 TEST_F(CompilerTest, UnknownKeySuggestsTheClosest) {
-  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    wiht: {}\n"),
-             "p.yaml:6:5", "unknown key 'wiht' in a step; did you mean 'with'?");
+  ExpectOnly(
+      Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    wiht: {}\n"),
+      "p.yaml:6:5", "unknown key 'wiht' in a step; did you mean 'with'?");
 }
 
 TEST_F(CompilerTest, UnknownPluginListsClosestNames) {
-  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.eco\n"), "p.yaml:5:11",
-             "unknown plugin 'testing.eco'; did you mean testing.echo");
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.eco\n"),
+             "p.yaml:5:11", "unknown plugin 'testing.eco'; did you mean testing.echo");
 }
 
 TEST_F(CompilerTest, ParamOfTheWrongType) {
-  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    with: {count: many}\n"),
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: a\n    uses: testing.echo\n    with: {count: many}\n"),
              "p.yaml:6:19", "parameter 'count': expected int, got \"many\"");
 }
 
 TEST_F(CompilerTest, ParamOutOfRange) {
-  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    with: {rate: 1.5}\n"),
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: a\n    uses: testing.echo\n    with: {rate: 1.5}\n"),
              "p.yaml:6:18", "parameter 'rate' = 1.5 is outside [0, 1]");
 }
 
 TEST_F(CompilerTest, UnknownParamSuggestsTheClosest) {
-  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.echo\n    with: {cuont: 2}\n"),
+  ExpectOnly(Compile(std::string(kHeader) +
+                     "steps:\n  - id: a\n    uses: testing.echo\n    with: {cuont: 2}\n"),
              "p.yaml:6:19", "unknown parameter 'cuont' for testing.echo; did you mean 'count'?");
 }
 
 TEST_F(CompilerTest, UnknownPipelineParameterInAnExpression) {
-  ExpectOnly(Compile(std::string(kHeader) +
-                     "params: {rate: 0.1}\nsteps:\n  - id: a\n    uses: testing.echo\n    with: {rate: \"${{ params.rte }}\"}\n"),
-             "p.yaml:7:18", "unknown pipeline parameter 'rte'; did you mean 'rate'?");
+  ExpectOnly(
+      Compile(std::string(kHeader) + "params: {rate: 0.1}\nsteps:\n  - id: a\n    uses: "
+                                     "testing.echo\n    with: {rate: \"${{ params.rte }}\"}\n"),
+      "p.yaml:7:18", "unknown pipeline parameter 'rte'; did you mean 'rate'?");
 }
 
 TEST_F(CompilerTest, InputNamingAMissingStep) {
-  ExpectOnly(Compile(std::string(kHeader) +
-                     "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
-                     "    inputs: {in: sorce.out}\n"),
-             "p.yaml:8:18", "unknown step 'sorce'; did you mean 'source'?");
+  ExpectOnly(
+      Compile(std::string(kHeader) +
+              "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
+              "    inputs: {in: sorce.out}\n"),
+      "p.yaml:8:18", "unknown step 'sorce'; did you mean 'source'?");
 }
 
 TEST_F(CompilerTest, InputNamingAMissingOutput) {
-  ExpectOnly(Compile(std::string(kHeader) +
-                     "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
-                     "    inputs: {in: source.ot}\n"),
-             "p.yaml:8:18", "has no output 'ot'; did you mean 'out'?");
+  ExpectOnly(
+      Compile(std::string(kHeader) +
+              "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
+              "    inputs: {in: source.ot}\n"),
+      "p.yaml:8:18", "has no output 'ot'; did you mean 'out'?");
 }
 
 TEST_F(CompilerTest, InputNamingAMissingPort) {
-  ExpectOnly(Compile(std::string(kHeader) +
-                     "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
-                     "    inputs: {inn: source.out}\n"),
-             "p.yaml:8:14", "testing.echo has no input 'inn'; did you mean 'in'?");
+  ExpectOnly(
+      Compile(std::string(kHeader) +
+              "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: testing.echo\n"
+              "    inputs: {inn: source.out}\n"),
+      "p.yaml:8:14", "testing.echo has no input 'inn'; did you mean 'in'?");
 }
 
 TEST_F(CompilerTest, InputTypeMismatch) {
-  ExpectOnly(Compile(std::string(kHeader) +
-                     "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: dataset.partition\n"
-                     "    inputs: {data: source.out}\n"),
-             "p.yaml:8:20", "input 'data' expects Dataset but 'source.out' is Json");
+  ExpectOnly(
+      Compile(
+          std::string(kHeader) +
+          "steps:\n  - id: source\n    uses: testing.echo\n  - id: b\n    uses: dataset.partition\n"
+          "    inputs: {data: source.out}\n"),
+      "p.yaml:8:20", "input 'data' expects Dataset but 'source.out' is Json");
 }
 
 TEST_F(CompilerTest, ListIntoASingleInputIsRejected) {
-  ExpectOnly(Compile(std::string(kHeader) +
-                     "steps:\n  - id: w\n    uses: testing.work\n    foreach: [a, b]\n  - id: b\n    uses: testing.echo\n"
-                     "    inputs: {in: \"w[*].out\"}\n"),
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: w\n    uses: testing.work\n    "
+                                            "foreach: [a, b]\n  - id: b\n    uses: testing.echo\n"
+                                            "    inputs: {in: \"w[*].out\"}\n"),
              "p.yaml:9:14", "input 'in' takes one Json but its references give several");
 }
 
 TEST_F(CompilerTest, ForeachStepNeedsAnInstanceOrAll) {
-  ExpectOnly(Compile(std::string(kHeader) +
-                     "steps:\n  - id: w\n    uses: testing.work\n    foreach: [a, b]\n  - id: b\n    uses: testing.echo\n"
-                     "    inputs: {in: w.out}\n"),
-             "p.yaml:9:18", "runs once per foreach item; use w[*].out for all or w@KEY.out for one");
+  ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: w\n    uses: testing.work\n    "
+                                            "foreach: [a, b]\n  - id: b\n    uses: testing.echo\n"
+                                            "    inputs: {in: w.out}\n"),
+             "p.yaml:9:18",
+             "runs once per foreach item; use w[*].out for all or w@KEY.out for one");
 }
 
 TEST_F(CompilerTest, DuplicateIds) {
-  ExpectOnly(Compile(std::string(kHeader) +
-                     "steps:\n  - id: a\n    uses: testing.echo\n  - id: a\n    uses: testing.echo\n"),
-             "p.yaml:6:9", "duplicate step id 'a' (first defined at p.yaml:4:9)");
+  ExpectOnly(
+      Compile(std::string(kHeader) +
+              "steps:\n  - id: a\n    uses: testing.echo\n  - id: a\n    uses: testing.echo\n"),
+      "p.yaml:6:9", "duplicate step id 'a' (first defined at p.yaml:4:9)");
 }
 
 TEST_F(CompilerTest, Cycles) {
@@ -177,8 +191,9 @@ TEST_F(CompilerTest, Cycles) {
 }
 
 TEST_F(CompilerTest, EveryErrorIsReportedAtOnce) {
-  CompileResult r = Compile("apiVersion: securemark/v9\nname: t\nsteps:\n  - id: a\n    uses: nothing.here\n"
-                            "  - id: b\n    uses: testing.echo\n    with: {count: 99, mode: z}\n    needs: [zz]\n");
+  CompileResult r = Compile(
+      "apiVersion: securemark/v9\nname: t\nsteps:\n  - id: a\n    uses: nothing.here\n"
+      "  - id: b\n    uses: testing.echo\n    with: {count: 99, mode: z}\n    needs: [zz]\n");
   EXPECT_EQ(r.diagnostics.size(), 5u) << All(r);
 }
 
@@ -198,8 +213,9 @@ steps:
   const Instance* train = r.plan.Find("train");
   ASSERT_EQ(train->parties.size(), 4u);
   EXPECT_EQ(train->parties[3].name, "owner@2");
-  CompileResult bad = Compile(std::string(kHeader) +
-                              "steps:\n  - id: t\n    parties:\n      - {name: s, uses: testing.echo, count: 0}\n");
+  CompileResult bad =
+      Compile(std::string(kHeader) +
+              "steps:\n  - id: t\n    parties:\n      - {name: s, uses: testing.echo, count: 0}\n");
   ExpectOnly(bad, "p.yaml:6:46", "party count must be an integer in [1, 4096]");
 }
 

@@ -28,7 +28,8 @@ StatusOr<json> Evaluate(const std::string& expression, const Scope& scope) {
     return InvalidArgumentError(msg);
   }
   if (e == "item" || e.rfind("item.", 0) == 0) {
-    if (scope.item == nullptr) return InvalidArgumentError("${{ item }} is only defined inside a foreach step");
+    if (scope.item == nullptr)
+      return InvalidArgumentError("${{ item }} is only defined inside a foreach step");
     if (e == "item") return *scope.item;
     const std::string field = e.substr(5);
     if (!scope.item->is_object() || !scope.item->contains(field)) {
@@ -62,7 +63,8 @@ StatusOr<json> ResolveString(const std::string& s, const Scope& scope) {
   size_t pos = 0;
   while (start != std::string::npos) {
     size_t end = s.find("}}", start);
-    if (end == std::string::npos) return InvalidArgumentError("unterminated '${{' in \"" + s + "\"");
+    if (end == std::string::npos)
+      return InvalidArgumentError("unterminated '${{' in \"" + s + "\"");
     SM_ASSIGN_OR_RETURN(json value, Evaluate(s.substr(start + 3, end - start - 3), scope));
     if (start == 0 && end + 2 == s.size()) return value;  // the whole string: keep the type
     out += s.substr(pos, start - pos);

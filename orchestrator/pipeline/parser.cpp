@@ -81,7 +81,8 @@ class Parser {
       }
       case YAML::NodeType::Map: {
         json out = json::object();
-        for (auto it = node.begin(); it != node.end(); ++it) out[it->first.Scalar()] = ToJson(it->second);
+        for (auto it = node.begin(); it != node.end(); ++it)
+          out[it->first.Scalar()] = ToJson(it->second);
         return out;
       }
       default:
@@ -178,8 +179,9 @@ class Parser {
   StepSpec Step(const YAML::Node& node) {
     StepSpec step;
     step.at = At(node);
-    if (!CheckMap(node, "a step", {"id", "uses", "with", "inputs", "needs", "foreach", "runtime",
-                                   "parties", "description"})) {
+    if (!CheckMap(node, "a step",
+                  {"id", "uses", "with", "inputs", "needs", "foreach", "runtime", "parties",
+                   "description"})) {
       return step;
     }
     step.id = String(node, "id", "a step", true).value_or("");
@@ -198,7 +200,8 @@ class Parser {
         Error(At(needs), "needs must be a step id or a list of step ids");
       }
     }
-    if (const YAML::Node foreach = node["foreach"]) step.foreach = Value{ToJson(foreach), At(foreach)};
+    if (const YAML::Node foreach = node["foreach"])
+      step.foreach = Value{ToJson(foreach), At(foreach)};
     step.runtime = Runtime(node["runtime"]);
     step.parties = Parties(node["parties"]);
     return step;
@@ -215,15 +218,16 @@ class Parser {
       result.diagnostics = std::move(diagnostics_);
       return result;
     }
-    if (!root || !CheckMap(root, "the pipeline", {"apiVersion", "name", "description", "params", "steps"})) {
+    if (!root ||
+        !CheckMap(root, "the pipeline", {"apiVersion", "name", "description", "params", "steps"})) {
       if (!root) Error({file_, 1, 1}, "the file is empty; expected a pipeline mapping");
       result.diagnostics = std::move(diagnostics_);
       return result;
     }
     result.spec.api_version = String(root, "apiVersion", "the pipeline", true).value_or("");
     if (root["apiVersion"] && result.spec.api_version != kApiVersion) {
-      Error(At(root["apiVersion"]), "apiVersion '" + result.spec.api_version + "' is not supported; expected '" +
-                                        kApiVersion + "'");
+      Error(At(root["apiVersion"]), "apiVersion '" + result.spec.api_version +
+                                        "' is not supported; expected '" + kApiVersion + "'");
     }
     result.spec.name = String(root, "name", "the pipeline", true).value_or("");
     result.spec.params = Values(root["params"], "params");

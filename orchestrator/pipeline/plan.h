@@ -36,8 +36,8 @@ struct PartyInstance {
 };
 
 struct Instance {
-  std::string key;      // "embed@3"
-  std::string step_id;  // "embed"
+  std::string key;       // "embed@3"
+  std::string step_id;   // "embed"
   std::string item_key;  // "3", empty outside foreach
   const LoadedPlugin* plugin = nullptr;
   ParamMap params;

@@ -1,8 +1,8 @@
 #include "runner/host_pool.h"
 
+#include <sys/wait.h>
 #include <csignal>
 #include <filesystem>
-#include <sys/wait.h>
 #include <thread>
 
 #include "transport/sockets.h"
@@ -68,11 +68,13 @@ StatusOr<std::string> HostPool::StartLocal(const std::string& library) {
   const std::string id = "host-" + std::to_string(next_id_++);
   std::string connect = endpoint_;
   // A wildcard bind is reached locally through the loopback address.
-  if (connect.find("0.0.0.0") != std::string::npos) connect.replace(connect.find("0.0.0.0"), 7, "127.0.0.1");
-  SM_ASSIGN_OR_RETURN(int pid, StartProcess({SiblingExecutable("securemark-host"), "serve", "--connect",
-                                             connect, "--server-key", server_public_file_, "--key",
-                                             host_key_file_, "--library", library, "--id", id,
-                                             "--heartbeat-ms", "500", "--exit-with-parent"}));
+  if (connect.find("0.0.0.0") != std::string::npos)
+    connect.replace(connect.find("0.0.0.0"), 7, "127.0.0.1");
+  SM_ASSIGN_OR_RETURN(
+      int pid,
+      StartProcess({SiblingExecutable("securemark-host"), "serve", "--connect", connect,
+                    "--server-key", server_public_file_, "--key", host_key_file_, "--library",
+                    library, "--id", id, "--heartbeat-ms", "500", "--exit-with-parent"}));
   Host host;
   host.id = id;
   host.pid = pid;
@@ -102,7 +104,8 @@ Status HostPool::Send(const std::string& host, const transport::Message& message
   return OkStatus();
 }
 
-std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout, std::vector<std::string>& notes) {
+std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
+                                     std::vector<std::string>& notes) {
   std::vector<Incoming> incoming;
   zmq::pollitem_t items[] = {{static_cast<void*>(*router_), 0, ZMQ_POLLIN, 0},
                              {static_cast<void*>(zap_->socket()), 0, ZMQ_POLLIN, 0}};
@@ -122,8 +125,9 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout, std::vec
     auto it = hosts_.find(id);
     if (m->kind == "HELLO") {
       if (m->header.value("protocol", 0) != transport::kProtocolVersion) {
-        notes.push_back("host " + id + " speaks protocol " + m->header.value("protocol", json(0)).dump() +
-                        ", expected " + std::to_string(transport::kProtocolVersion));
+        notes.push_back("host " + id + " speaks protocol " +
+                        m->header.value("protocol", json(0)).dump() + ", expected " +
+                        std::to_string(transport::kProtocolVersion));
         continue;
       }
       if (it == hosts_.end()) {  // a remote host joining
@@ -166,8 +170,8 @@ std::vector<std::pair<Host, std::string>> HostPool::ReapDead() {
       int status = 0;
       if (waitpid(h.pid, &status, WNOHANG) == h.pid) {
         if (WIFSIGNALED(status)) {
-          why = "plugin host " + h.id + " (pid " + std::to_string(h.pid) + ") was killed by signal " +
-                std::to_string(WTERMSIG(status));
+          why = "plugin host " + h.id + " (pid " + std::to_string(h.pid) +
+                ") was killed by signal " + std::to_string(WTERMSIG(status));
         } else {
           why = "plugin host " + h.id + " (pid " + std::to_string(h.pid) + ") exited with code " +
                 std::to_string(WEXITSTATUS(status));

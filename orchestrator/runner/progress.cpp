@@ -1,5 +1,6 @@
 #include "runner/progress.h"
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -7,7 +8,6 @@
 #include <map>
 #include <mutex>
 #include <sstream>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -28,15 +28,18 @@ std::string Timestamp() {
 
 std::string Seconds(double s) {
   char buffer[32];
-  if (s < 60) std::snprintf(buffer, sizeof buffer, "%.1fs", s);
-  else std::snprintf(buffer, sizeof buffer, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  if (s < 60)
+    std::snprintf(buffer, sizeof buffer, "%.1fs", s);
+  else
+    std::snprintf(buffer, sizeof buffer, "%dm%02ds", static_cast<int>(s) / 60,
+                  static_cast<int>(s) % 60);
   return buffer;
 }
 
 std::string SummaryLine(const RunSummary& s) {
   std::ostringstream os;
-  os << "run " << s.run << ": " << s.completed << " completed, " << s.cached << " cached, " << s.failed
-     << " failed, " << s.skipped << " skipped in " << Seconds(s.seconds);
+  os << "run " << s.run << ": " << s.completed << " completed, " << s.cached << " cached, "
+     << s.failed << " failed, " << s.skipped << " skipped in " << Seconds(s.seconds);
   return os.str();
 }
 
@@ -46,9 +49,11 @@ class PlainProgress : public ProgressSink {
     Line("run " + run + ": " + std::to_string(n) + " step instances, store " + store);
   }
   void StepStarted(const std::string& step, const std::string& host, int attempt) override {
-    Line(step + ": started on " + host + (attempt > 1 ? " (attempt " + std::to_string(attempt) + ")" : ""));
+    Line(step + ": started on " + host +
+         (attempt > 1 ? " (attempt " + std::to_string(attempt) + ")" : ""));
   }
-  void StepProgress(const std::string& step, double done, double total, const std::string& what) override {
+  void StepProgress(const std::string& step, double done, double total,
+                    const std::string& what) override {
     // At most one line per step every 5 seconds: logs stay readable.
     auto now = Clock::now();
     auto& last = last_[step];
@@ -64,7 +69,8 @@ class PlainProgress : public ProgressSink {
   }
   void StepFinished(const std::string& step, const std::string& state, double seconds,
                     const std::string& detail) override {
-    Line(step + ": " + state + " (" + Seconds(seconds) + ")" + (detail.empty() ? "" : ": " + detail));
+    Line(step + ": " + state + " (" + Seconds(seconds) + ")" +
+         (detail.empty() ? "" : ": " + detail));
   }
   void Note(const std::string& message) override { Line(message); }
   void RunFinished(const RunSummary& s) override {
@@ -85,25 +91,43 @@ class JsonProgress : public ProgressSink {
   void StepStarted(const std::string& step, const std::string& host, int attempt) override {
     Emit({{"event", "step_started"}, {"step", step}, {"host", host}, {"attempt", attempt}});
   }
-  void StepProgress(const std::string& step, double done, double total, const std::string& what) override {
-    Emit({{"event", "step_progress"}, {"step", step}, {"done", done}, {"total", total}, {"unit", what}});
+  void StepProgress(const std::string& step, double done, double total,
+                    const std::string& what) override {
+    Emit({{"event", "step_progress"},
+          {"step", step},
+          {"done", done},
+          {"total", total},
+          {"unit", what}});
   }
   void StepLog(const std::string& step, int level, const std::string& message) override {
     Emit({{"event", "step_log"}, {"step", step}, {"level", level}, {"message", message}});
   }
   void StepFinished(const std::string& step, const std::string& state, double seconds,
                     const std::string& detail) override {
-    Emit({{"event", "step_finished"}, {"step", step}, {"state", state}, {"seconds", seconds}, {"detail", detail}});
+    Emit({{"event", "step_finished"},
+          {"step", step},
+          {"state", state},
+          {"seconds", seconds},
+          {"detail", detail}});
   }
-  void Note(const std::string& message) override { Emit({{"event", "note"}, {"message", message}}); }
+  void Note(const std::string& message) override {
+    Emit({{"event", "note"}, {"message", message}});
+  }
   void RunFinished(const RunSummary& s) override {
-    Emit({{"event", "run_finished"}, {"run", s.run}, {"completed", s.completed}, {"cached", s.cached},
-          {"failed", s.failed}, {"skipped", s.skipped}, {"seconds", s.seconds}, {"failures", s.failures}});
+    Emit({{"event", "run_finished"},
+          {"run", s.run},
+          {"completed", s.completed},
+          {"cached", s.cached},
+          {"failed", s.failed},
+          {"skipped", s.skipped},
+          {"seconds", s.seconds},
+          {"failures", s.failures}});
   }
 
  private:
   void Emit(nlohmann::json j) {
-    j["time"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    j["time"] =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     std::cout << j.dump() << std::endl;
   }
 };
@@ -118,7 +142,8 @@ class TerminalProgress : public ProgressSink {
     running_[step] = {Clock::now(), 0, 0, "", host, attempt};
     Redraw();
   }
-  void StepProgress(const std::string& step, double done, double total, const std::string& what) override {
+  void StepProgress(const std::string& step, double done, double total,
+                    const std::string& what) override {
     auto it = running_.find(step);
     if (it == running_.end()) return;
     it->second.done = done;
@@ -132,8 +157,10 @@ class TerminalProgress : public ProgressSink {
   void StepFinished(const std::string& step, const std::string& state, double seconds,
                     const std::string& detail) override {
     running_.erase(step);
-    const char* mark = state == "COMPLETE" ? "\033[32m✓\033[0m" : state == "CACHED" ? "\033[36m=\033[0m"
-                       : state == "RETRY" ? "\033[33m↻\033[0m" : "\033[31m✗\033[0m";
+    const char* mark = state == "COMPLETE" ? "\033[32m✓\033[0m"
+                       : state == "CACHED" ? "\033[36m=\033[0m"
+                       : state == "RETRY"  ? "\033[33m↻\033[0m"
+                                           : "\033[31m✗\033[0m";
     Print(std::string(mark) + " " + step + " " + state + " " + Seconds(seconds) +
           (detail.empty() ? "" : ": " + detail));
   }
@@ -189,7 +216,8 @@ class TerminalProgress : public ProgressSink {
 }  // namespace
 
 std::unique_ptr<ProgressSink> MakeProgressSink(ProgressMode mode) {
-  if (mode == ProgressMode::kAuto) mode = isatty(STDERR_FILENO) ? ProgressMode::kTerminal : ProgressMode::kPlain;
+  if (mode == ProgressMode::kAuto)
+    mode = isatty(STDERR_FILENO) ? ProgressMode::kTerminal : ProgressMode::kPlain;
   switch (mode) {
     case ProgressMode::kJson:
       return std::make_unique<JsonProgress>();

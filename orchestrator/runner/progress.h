@@ -24,7 +24,8 @@ class ProgressSink {
   virtual ~ProgressSink() = default;
   virtual void RunStarted(const std::string& run, const std::string& store, size_t instances) = 0;
   virtual void StepStarted(const std::string& step, const std::string& host, int attempt) = 0;
-  virtual void StepProgress(const std::string& step, double done, double total, const std::string& what) = 0;
+  virtual void StepProgress(const std::string& step, double done, double total,
+                            const std::string& what) = 0;
   virtual void StepLog(const std::string& step, int level, const std::string& message) = 0;
   // state: COMPLETE, CACHED, FAILED, SKIPPED, RETRY
   virtual void StepFinished(const std::string& step, const std::string& state, double seconds,

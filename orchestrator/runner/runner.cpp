@@ -1,9 +1,9 @@
 #include "runner/runner.h"
 
+#include <unistd.h>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <unistd.h>
 
 #include "loader/plugin_catalog.h"
 #include "runner/host_pool.h"
@@ -28,14 +28,15 @@ struct Task {
   std::vector<EventSpec> inputs;
   std::vector<std::pair<std::string, std::string>> input_types;  // per input: port, type
   std::string fingerprint;
+  bool prepared = false;  // inputs resolved, fingerprint computed, cache consulted
   std::map<std::string, std::vector<int64_t>> outputs;  // port -> artifact ids by index
   std::string error;
 };
 
 class Runner {
  public:
-  Runner(const pipeline::Plan& plan, const RunOptions& options, ProgressSink& progress, store::Store& store,
-         HostPool& pool)
+  Runner(const pipeline::Plan& plan, const RunOptions& options, ProgressSink& progress,
+         store::Store& store, HostPool& pool)
       : plan_(plan), options_(options), progress_(progress), store_(store), pool_(pool) {
     for (const Instance& i : plan.instances) tasks_[i.key].instance = &i;
   }
@@ -51,7 +52,8 @@ class Runner {
       }
       SM_RETURN_IF_ERROR(Dispatch());
       std::vector<std::string> notes;
-      for (Incoming& in : pool_.Poll(std::chrono::milliseconds(50), notes)) SM_RETURN_IF_ERROR(Handle(in));
+      for (Incoming& in : pool_.Poll(std::chrono::milliseconds(50), notes))
+        SM_RETURN_IF_ERROR(Handle(in));
       for (const std::string& n : notes) progress_.Note(n);
       for (auto& [host, why] : pool_.ReapDead()) {
         if (!host.retiring) SM_RETURN_IF_ERROR(HostDied(host, why));
@@ -66,14 +68,16 @@ class Runner {
 
  private:
   Status CreateContexts() {
-    SM_ASSIGN_OR_RETURN(int64_t pipeline, store_.PutContext(store::ContextType::kPipeline, plan_.pipeline,
-                                                            {{"file", options_.pipeline_file}}));
+    SM_ASSIGN_OR_RETURN(int64_t pipeline,
+                        store_.PutContext(store::ContextType::kPipeline, plan_.pipeline,
+                                          {{"file", options_.pipeline_file}}));
     char stamp[32];
     std::time_t now = std::time(nullptr);
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
     summary_.run = plan_.pipeline + "-" + stamp + "-" + store::NewUuid().substr(0, 8);
-    SM_ASSIGN_OR_RETURN(run_context_, store_.PutContext(store::ContextType::kRun, summary_.run,
-                                                        {{"params", plan_.params.dump()}}, pipeline));
+    SM_ASSIGN_OR_RETURN(run_context_,
+                        store_.PutContext(store::ContextType::kRun, summary_.run,
+                                          {{"params", plan_.params.dump()}}, pipeline));
     return OkStatus();
   }
 
@@ -107,11 +111,13 @@ class Runner {
       for (const pipeline::SourceRef& source : binding.sources) {
         const auto& produced = tasks_.at(source.instance).outputs;
         auto it = produced.find(source.output);
-        const std::vector<int64_t> values = it == produced.end() ? std::vector<int64_t>{} : it->second;
+        const std::vector<int64_t> values =
+            it == produced.end() ? std::vector<int64_t>{} : it->second;
         if (source.index) {
           if (*source.index >= values.size()) {
             return OutOfRangeError("'" + source.instance + "." + source.output + "[" +
-                                   std::to_string(*source.index) + "]' does not exist: the step produced " +
+                                   std::to_string(*source.index) +
+                                   "]' does not exist: the step produced " +
                                    std::to_string(values.size()) + " values");
           }
           artifacts.push_back(values[*source.index]);
@@ -120,7 +126,8 @@ class Runner {
         }
       }
       for (size_t i = 0; i < artifacts.size(); ++i) {
-        std::string path = port->many() ? binding.port + "[" + std::to_string(i) + "]" : binding.port;
+        std::string path =
+            port->many() ? binding.port + "[" + std::to_string(i) + "]" : binding.port;
         t.inputs.push_back({artifacts[i], path});
         t.input_types.emplace_back(binding.port, port->type);
       }
@@ -135,7 +142,9 @@ class Runner {
       inputs.push_back({in.path, a.digest});
     }
     const Contract& c = t.instance->plugin->contract();
-    json j = {{"plugin", c.name()}, {"version", c.version()}, {"params", json::parse(t.instance->params_json)},
+    json j = {{"plugin", c.name()},
+              {"version", c.version()},
+              {"params", json::parse(t.instance->params_json)},
               {"inputs", inputs}};
     return store::Sha256Hex(j.dump());
   }
@@ -153,7 +162,8 @@ class Runner {
 
   // A cached execution is usable only while all its outputs are LIVE with their blobs.
   StatusOr<bool> TryCache(Task& t) {
-    SM_ASSIGN_OR_RETURN(std::optional<store::Execution> cached, store_.FindCachedExecution(t.fingerprint));
+    SM_ASSIGN_OR_RETURN(std::optional<store::Execution> cached,
+                        store_.FindCachedExecution(t.fingerprint));
     if (!cached) return false;
     SM_ASSIGN_OR_RETURN(std::vector<store::Event> events, store_.EventsOfExecution(cached->id));
     std::map<std::string, std::vector<int64_t>> outputs;
@@ -165,7 +175,8 @@ class Runner {
       outputs[port].push_back(ev.artifact_id);
     }
     ++t.attempts;
-    SM_ASSIGN_OR_RETURN(t.execution, store_.RecordCachedExecution(NewExecutionFor(t), cached->id, t.inputs));
+    SM_ASSIGN_OR_RETURN(t.execution,
+                        store_.RecordCachedExecution(NewExecutionFor(t), cached->id, t.inputs));
     t.outputs = std::move(outputs);
     t.state = TaskState::kDone;
     ++summary_.cached;
@@ -173,32 +184,39 @@ class Runner {
     return true;
   }
 
+  // Prepares ready tasks once (inputs, fingerprint, cache) and starts as many as the job
+  // limit and the hosts allow.
   Status Dispatch() {
     std::map<std::string, size_t> claimed;  // starting hosts already promised, per library
+    size_t running = Running();
     for (const Instance& instance : plan_.instances) {
       Task& t = tasks_[instance.key];
       if (t.state != TaskState::kWaiting || !Ready(t)) continue;
-      if (instance.plugin == nullptr) {
-        SM_RETURN_IF_ERROR(FailPermanently(t, "multi-party steps are not supported by this runner yet"));
-        continue;
+      if (!t.prepared) {
+        SM_RETURN_IF_ERROR(Prepare(t));
+        if (t.state != TaskState::kWaiting) continue;  // cached, or failed to prepare
       }
-      if (Status resolved = ResolveInputs(t); !resolved.ok()) {
-        SM_RETURN_IF_ERROR(FailPermanently(t, resolved.message()));
-        continue;
-      }
-      SM_ASSIGN_OR_RETURN(t.fingerprint, Fingerprint(t));
-      if (!options_.force) {
-        SM_ASSIGN_OR_RETURN(bool cached, TryCache(t));
-        if (cached) continue;
-      }
-      if (Running() >= static_cast<size_t>(options_.jobs)) continue;
+      if (running >= static_cast<size_t>(options_.jobs)) continue;
       Host* host = pool_.FindIdle(instance.plugin->name());
       if (host == nullptr) {
         SM_RETURN_IF_ERROR(MakeRoomFor(instance.plugin->library(), claimed));
         continue;
       }
       SM_RETURN_IF_ERROR(Start(t, *host));
+      ++running;
     }
+    return OkStatus();
+  }
+
+  Status Prepare(Task& t) {
+    t.prepared = true;
+    if (t.instance->plugin == nullptr) {
+      return FailPermanently(t, "multi-party steps are not supported by this runner yet");
+    }
+    if (Status resolved = ResolveInputs(t); !resolved.ok())
+      return FailPermanently(t, resolved.message());
+    SM_ASSIGN_OR_RETURN(t.fingerprint, Fingerprint(t));
+    if (!options_.force) SM_RETURN_IF_ERROR(TryCache(t).status());
     return OkStatus();
   }
 
@@ -212,6 +230,7 @@ class Runner {
       ++claimed[library];
       return OkStatus();
     }
+    if (!options_.local_hosts) return OkStatus();  // wait for a remote host to join
     if (pool_.LocalCount() >= static_cast<size_t>(options_.jobs)) {
       for (auto& [id, h] : pool_.hosts()) {
         if (h.local && h.ready && h.task.empty() && !h.retiring) {
@@ -223,18 +242,24 @@ class Runner {
     }
     SM_ASSIGN_OR_RETURN(std::string id, pool_.StartLocal(library));
     ++claimed[library];
-    progress_.Note("started plugin host " + id + " for " + std::filesystem::path(library).filename().string());
+    progress_.Note("started plugin host " + id + " for " +
+                   std::filesystem::path(library).filename().string());
     return OkStatus();
   }
 
   Status Start(Task& t, Host& host) {
     ++t.attempts;
     SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(NewExecutionFor(t)));
-    transport::Message task{"TASK", {{"task", std::to_string(t.execution)}, {"plugin", t.instance->plugin->name()},
-                                     {"params", json::parse(t.instance->params_json)}, {"inputs", json::array()}}, {}};
+    transport::Message task{"TASK",
+                            {{"task", std::to_string(t.execution)},
+                             {"plugin", t.instance->plugin->name()},
+                             {"params", json::parse(t.instance->params_json)},
+                             {"inputs", json::array()}},
+                            {}};
     for (size_t i = 0; i < t.inputs.size(); ++i) {
       SM_ASSIGN_OR_RETURN(std::string bytes, store_.ReadArtifact(t.inputs[i].artifact_id));
-      task.header["inputs"].push_back({{"port", t.input_types[i].first}, {"type", t.input_types[i].second}});
+      task.header["inputs"].push_back(
+          {{"port", t.input_types[i].first}, {"type", t.input_types[i].second}});
       task.payloads.push_back(std::move(bytes));
     }
     Status sent = pool_.Send(host.id, task);
@@ -257,11 +282,13 @@ class Runner {
     const std::string& kind = in.message.kind;
     if (kind == "PROGRESS") {
       progress_.StepProgress(t.instance->key, in.message.header.value("done", 0.0),
-                             in.message.header.value("total", 0.0), in.message.header.value("what", ""));
+                             in.message.header.value("total", 0.0),
+                             in.message.header.value("what", ""));
       return OkStatus();
     }
     if (kind == "LOG") {
-      progress_.StepLog(t.instance->key, in.message.header.value("level", 1), in.message.header.value("message", ""));
+      progress_.StepLog(t.instance->key, in.message.header.value("level", 1),
+                        in.message.header.value("message", ""));
       return OkStatus();
     }
     if (kind != "RESULT") return OkStatus();
@@ -287,23 +314,28 @@ class Runner {
       const size_t index = produced[port].size();
       std::string path = spec->many() ? port + "[" + std::to_string(index) + "]" : port;
       SM_ASSIGN_OR_RETURN(int64_t artifact,
-                          store_.StageOutput(t.execution, spec->type, result.payloads[i], secret, {},
-                                             t.instance->key + "." + path));
+                          store_.StageOutput(t.execution, spec->type, result.payloads[i], secret,
+                                             {}, t.instance->key + "." + path));
       produced[port].push_back(artifact);
       outputs.push_back({artifact, path});
     }
     SM_RETURN_IF_ERROR(store_.CompleteExecution(t.execution, t.inputs, outputs));
-    for (const EventSpec& o : outputs) SM_RETURN_IF_ERROR(store_.Attribute(run_context_, o.artifact_id));
+    for (const EventSpec& o : outputs)
+      SM_RETURN_IF_ERROR(store_.Attribute(run_context_, o.artifact_id));
     t.outputs = std::move(produced);
     t.state = TaskState::kDone;
     ++summary_.completed;
-    progress_.StepFinished(t.instance->key, "COMPLETE", Elapsed(t), "e" + std::to_string(t.execution));
+    progress_.StepFinished(t.instance->key, "COMPLETE", Elapsed(t),
+                           "e" + std::to_string(t.execution));
     return OkStatus();
   }
 
-  double Elapsed(const Task& t) const { return std::chrono::duration<double>(Clock::now() - t.started).count(); }
+  double Elapsed(const Task& t) const {
+    return std::chrono::duration<double>(Clock::now() - t.started).count();
+  }
 
-  Status AttemptFailed(Task& t, const std::string& error, store::ExecutionState state = store::ExecutionState::kFailed) {
+  Status AttemptFailed(Task& t, const std::string& error,
+                       store::ExecutionState state = store::ExecutionState::kFailed) {
     SM_RETURN_IF_ERROR(store_.FailExecution(t.execution, error, t.inputs, state));
     by_execution_.erase(std::to_string(t.execution));
     if (t.attempts <= t.instance->runtime.retries && state == store::ExecutionState::kFailed) {
@@ -328,7 +360,8 @@ class Runner {
     for (const Instance& i : plan_.instances) {
       Task& t = tasks_[i.key];
       if (t.state != TaskState::kWaiting) continue;
-      if (std::find(i.depends_on.begin(), i.depends_on.end(), failed) == i.depends_on.end()) continue;
+      if (std::find(i.depends_on.begin(), i.depends_on.end(), failed) == i.depends_on.end())
+        continue;
       t.state = TaskState::kSkipped;
       ++summary_.skipped;
       progress_.StepFinished(i.key, "SKIPPED", 0, "needs " + failed);
@@ -339,7 +372,8 @@ class Runner {
   Status HostDied(const Host& host, const std::string& why) {
     progress_.Note(why);
     for (auto& [key, t] : tasks_) {
-      if (t.state == TaskState::kRunning && t.host == host.id) SM_RETURN_IF_ERROR(AttemptFailed(t, why));
+      if (t.state == TaskState::kRunning && t.host == host.id)
+        SM_RETURN_IF_ERROR(AttemptFailed(t, why));
     }
     return OkStatus();
   }
@@ -386,21 +420,26 @@ class Runner {
 
 }  // namespace
 
-StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& options, ProgressSink& progress) {
+StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& options,
+                             ProgressSink& progress) {
   SM_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::Store::Open(options.store_dir));
   SM_ASSIGN_OR_RETURN(int64_t recovered, store->RecoverInterrupted());
-  if (recovered > 0) progress.Note("marked " + std::to_string(recovered) + " interrupted executions FAILED");
+  if (recovered > 0)
+    progress.Note("marked " + std::to_string(recovered) + " interrupted executions FAILED");
   HostPoolOptions pool_options;
   pool_options.listen = options.listen;
   pool_options.server_key_file = options.server_key_file;
   pool_options.allowed_keys = options.allowed_keys;
-  pool_options.heartbeat_timeout = std::chrono::milliseconds(static_cast<int64_t>(options.heartbeat_timeout_s * 1000));
+  pool_options.heartbeat_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(options.heartbeat_timeout_s * 1000));
   std::string work = (std::filesystem::temp_directory_path() / "securemark-run-XXXXXX").string();
-  if (mkdtemp(work.data()) == nullptr) return InternalError("cannot create a run directory in /tmp");
+  if (mkdtemp(work.data()) == nullptr)
+    return InternalError("cannot create a run directory in /tmp");
   pool_options.work_dir = work;
   StatusOr<RunSummary> summary = [&]() -> StatusOr<RunSummary> {
     SM_ASSIGN_OR_RETURN(std::unique_ptr<HostPool> pool, HostPool::Create(pool_options));
-    if (options.listen != "tcp://127.0.0.1:0") progress.Note("hosts may join at " + pool->endpoint());
+    if (options.listen != "tcp://127.0.0.1:0")
+      progress.Note("hosts may join at " + pool->endpoint());
     return Runner(plan, options, progress, *store, *pool).Run();
   }();
   std::error_code ec;

@@ -23,10 +23,12 @@ struct RunOptions {
   std::string server_key_file;
   std::vector<std::string> allowed_keys;
   double heartbeat_timeout_s = 10;
+  bool local_hosts = true;  // false: only hosts that join from elsewhere run steps
   // Set from a signal handler to stop the run: running executions become CANCELED.
   const std::atomic<bool>* interrupted = nullptr;
 };
 
-StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& options, ProgressSink& progress);
+StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& options,
+                             ProgressSink& progress);
 
 }  // namespace securemark::runner

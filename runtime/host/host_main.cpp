@@ -41,19 +41,26 @@ int main(int argc, char** argv) {
 
   sm::ServeOptions serve;
   auto* serve_cmd = app.add_subcommand(
-      "serve", "Join an orchestrator and run the executions it sends\n"
-               "Example: securemark-host serve --connect tcp://10.0.0.5:5555 --server-key orch.pub "
-               "--key host.key --plugin dataset.idx");
-  serve_cmd->add_option("--connect", serve.endpoint, "Orchestrator endpoint tcp://HOST:PORT")->required();
-  serve_cmd->add_option("--server-key", serve.server_key, "Orchestrator public key (Z85 or file)")->required();
-  serve_cmd->add_option("--key", serve.key_file, "This host's key file (securemark keys new)")->required();
+      "serve",
+      "Join an orchestrator and run the executions it sends\n"
+      "Example: securemark-host serve --connect tcp://10.0.0.5:5555 --server-key orch.pub "
+      "--key host.key --plugin dataset.idx");
+  serve_cmd->add_option("--connect", serve.endpoint, "Orchestrator endpoint tcp://HOST:PORT")
+      ->required();
+  serve_cmd->add_option("--server-key", serve.server_key, "Orchestrator public key (Z85 or file)")
+      ->required();
+  serve_cmd->add_option("--key", serve.key_file, "This host's key file (securemark keys new)")
+      ->required();
   serve_cmd->add_option("--library", serve.library, "Plugin library to serve");
   serve_cmd->add_option("--plugin", serve.plugin, "Serve the library holding this plugin");
   serve_cmd->add_option("--id", serve.id, "Routing identity (default host-<pid>)");
-  serve_cmd->add_flag("--exit-with-parent", serve.exit_with_parent, "Die when the parent process dies");
-  serve_cmd->add_option("--heartbeat-ms", serve.heartbeat_ms, "Heartbeat interval")->check(CLI::Range(50, 60000));
-  serve_cmd->add_option("--orchestrator-timeout-ms", serve.orchestrator_timeout_ms,
-                        "Exit after this long without word from the orchestrator")
+  serve_cmd->add_flag("--exit-with-parent", serve.exit_with_parent,
+                      "Die when the parent process dies");
+  serve_cmd->add_option("--heartbeat-ms", serve.heartbeat_ms, "Heartbeat interval")
+      ->check(CLI::Range(50, 60000));
+  serve_cmd
+      ->add_option("--orchestrator-timeout-ms", serve.orchestrator_timeout_ms,
+                   "Exit after this long without word from the orchestrator")
       ->check(CLI::Range(200, 3600000));
 
   CLI11_PARSE(app, argc, argv);

@@ -1,17 +1,18 @@
 #include "host/serve.h"
 
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <csignal>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 #include <zmq_addon.hpp>
 
@@ -35,19 +36,30 @@ struct Task {
   InputValues inputs;
 };
 
-// Messages produced on the worker thread, sent by the socket's thread.
+// Messages produced on the worker thread, sent by the socket's thread. The eventfd wakes
+// that thread's poll at once, so a result never waits for a poll timeout.
 class Outbox {
  public:
+  Outbox() : wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~Outbox() { close(wake_fd_); }
   void Push(Message m) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(std::move(m));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(m));
+    }
+    const uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof one);
   }
   std::deque<Message> Drain() {
+    uint64_t count;
+    (void)!read(wake_fd_, &count, sizeof count);
     std::lock_guard<std::mutex> lock(mutex_);
     return std::exchange(queue_, {});
   }
+  int fd() const { return wake_fd_; }
 
  private:
+  int wake_fd_;
   std::mutex mutex_;
   std::deque<Message> queue_;
 };
@@ -109,10 +121,12 @@ class Worker {
       auto now = Clock::now();
       if (now - last_progress_ < std::chrono::milliseconds(100) && done < total) return;
       last_progress_ = now;
-      outbox_.Push({"PROGRESS", {{"task", task.id}, {"done", done}, {"total", total}, {"what", what}}, {}});
+      outbox_.Push(
+          {"PROGRESS", {{"task", task.id}, {"done", done}, {"total", total}, {"what", what}}, {}});
     };
     hooks.log = [&](LogLevel level, std::string_view text) {
-      outbox_.Push({"LOG", {{"task", task.id}, {"level", static_cast<int>(level)}, {"message", text}}, {}});
+      outbox_.Push(
+          {"LOG", {{"task", task.id}, {"level", static_cast<int>(level)}, {"message", text}}, {}});
     };
     Message result{"RESULT", {{"task", task.id}, {"outputs", json::array()}}, {}};
     Status status = Execute(task, hooks, result);
@@ -143,8 +157,10 @@ class Worker {
     SM_RETURN_IF_ERROR(open.node->Process(ctx));
     SM_RETURN_IF_ERROR(ctx.CheckOutputsComplete());
     for (OutputValue& out : ctx.TakeOutputs()) {
-      result.header["outputs"].push_back(
-          {{"port", out.port}, {"index", out.index}, {"type", out.value.type}, {"secret", out.value.secret}});
+      result.header["outputs"].push_back({{"port", out.port},
+                                          {"index", out.index},
+                                          {"type", out.value.type},
+                                          {"secret", out.value.secret}});
       result.payloads.push_back(std::move(out.value.bytes));
     }
     return OkStatus();
@@ -157,7 +173,8 @@ class Worker {
       static const Contract empty;
       LocalContext ctx(empty, open.last_params, {}, {});
       Status closed = open.node->Close(ctx);
-      if (!closed.ok()) std::cerr << "securemark-host: closing " << name << ": " << closed.message() << "\n";
+      if (!closed.ok())
+        std::cerr << "securemark-host: closing " << name << ": " << closed.message() << "\n";
     }
   }
 
@@ -174,7 +191,8 @@ class Worker {
   std::thread thread_;
 };
 
-StatusOr<Task> TaskFromMessage(const Message& m, const std::map<std::string, const LoadedPlugin*>& plugins) {
+StatusOr<Task> TaskFromMessage(const Message& m,
+                               const std::map<std::string, const LoadedPlugin*>& plugins) {
   Task task;
   SM_ASSIGN_OR_RETURN(task.id, transport::StringField(m.header, "task"));
   SM_ASSIGN_OR_RETURN(std::string name, transport::StringField(m.header, "plugin"));
@@ -225,7 +243,8 @@ Status Serve(const ServeOptions& o) {
     // Dies with the orchestrator that started it, even if that one is SIGKILLed.
     const pid_t parent = getppid();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) return UnavailableError("the orchestrator exited before this host started");
+    if (getppid() != parent)
+      return UnavailableError("the orchestrator exited before this host started");
   }
   if (o.library.empty() == o.plugin.empty()) {
     return InvalidArgumentError("give exactly one of --library and --plugin");
@@ -249,21 +268,25 @@ Status Serve(const ServeOptions& o) {
   socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
   socket.connect(o.endpoint);
 
-  auto send = [&](const Message& m) {
-    transport::SendFrames(socket, transport::EncodeMessage(m));
-  };
+  auto send = [&](const Message& m) { transport::SendFrames(socket, transport::EncodeMessage(m)); };
   char hostname[256] = {};
   gethostname(hostname, sizeof hostname - 1);
-  send({"HELLO", {{"protocol", transport::kProtocolVersion}, {"pid", getpid()}, {"host", hostname},
-                  {"library", loaded.empty() ? "" : loaded.front().library()}, {"plugins", names}}, {}});
+  send({"HELLO",
+        {{"protocol", transport::kProtocolVersion},
+         {"pid", getpid()},
+         {"host", hostname},
+         {"library", loaded.empty() ? "" : loaded.front().library()},
+         {"plugins", names}},
+        {}});
 
   Outbox outbox;
   Worker worker(outbox);
   auto last_heard = Clock::now();
   auto last_sent = Clock::now();
   for (;;) {
-    zmq::pollitem_t items[] = {{static_cast<void*>(socket), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 1, std::chrono::milliseconds(worker.Busy() ? 20 : 100));
+    zmq::pollitem_t items[] = {{static_cast<void*>(socket), 0, ZMQ_POLLIN, 0},
+                               {nullptr, outbox.fd(), ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, std::chrono::milliseconds(std::min(o.heartbeat_ms, 250)));
     for (Message& m : outbox.Drain()) {
       send(m);
       last_sent = Clock::now();
@@ -281,7 +304,8 @@ Status Serve(const ServeOptions& o) {
       last_heard = Clock::now();
       StatusOr<Message> m = transport::DecodeMessage(std::move(*frames));
       if (!m.ok()) {
-        std::cerr << "securemark-host: ignoring a malformed message: " << m.status().message() << "\n";
+        std::cerr << "securemark-host: ignoring a malformed message: " << m.status().message()
+                  << "\n";
         continue;
       }
       if (m->kind == "SHUTDOWN") return OkStatus();
@@ -294,8 +318,12 @@ Status Serve(const ServeOptions& o) {
       if (!task.ok() || worker.Busy()) {
         Status why = task.ok() ? UnavailableError("host is busy") : task.status();
         std::string id = m->header.value("task", "");
-        send({"RESULT", {{"task", id}, {"code", static_cast<int>(why.code())}, {"error", why.message()},
-                         {"outputs", json::array()}}, {}});
+        send({"RESULT",
+              {{"task", id},
+               {"code", static_cast<int>(why.code())},
+               {"error", why.message()},
+               {"outputs", json::array()}},
+              {}});
         continue;
       }
       worker.Submit(std::move(*task));

@@ -10,12 +10,12 @@
 namespace securemark {
 
 struct ServeOptions {
-  std::string endpoint;        // tcp://HOST:PORT
-  std::string id;              // routing identity; defaults to host-<pid>
-  std::string server_key;      // orchestrator public key (Z85 or file)
-  std::string key_file;        // this host's key pair
-  std::string library;         // plugin library to load (all its plugins)
-  std::string plugin;          // or: a plugin found on the search path
+  std::string endpoint;    // tcp://HOST:PORT
+  std::string id;          // routing identity; defaults to host-<pid>
+  std::string server_key;  // orchestrator public key (Z85 or file)
+  std::string key_file;    // this host's key pair
+  std::string library;     // plugin library to load (all its plugins)
+  std::string plugin;      // or: a plugin found on the search path
   int heartbeat_ms = 1000;
   int orchestrator_timeout_ms = 15000;
   bool exit_with_parent = false;  // for hosts an orchestrator starts on its own machine

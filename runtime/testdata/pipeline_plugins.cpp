@@ -1,8 +1,8 @@
 // Plugins for pipeline and runner tests: fan-in, slow work, and failures on demand.
+#include <unistd.h>
 #include <chrono>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
 #include "securemark/node.h"
 
@@ -16,7 +16,8 @@ class Gather : public Node {
   static constexpr Input<JsonDocument> kParts{"parts", "Documents to join.", kMany};
   static constexpr Output<JsonDocument> kAll{"all", "A JSON array of the parts, in order."};
   static Contract GetContract() {
-    return Contract::Build("1.0.0", "Joins JSON documents into an array (test fixture).", kParts, kAll);
+    return Contract::Build("1.0.0", "Joins JSON documents into an array (test fixture).", kParts,
+                           kAll);
   }
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> parts, ctx.GetAll(kParts));
@@ -36,13 +37,17 @@ class Work : public Node {
   static constexpr Param<double> kSeconds{"seconds", 0, "How long to work.", Range{0, 3600}};
   static constexpr Param<std::string> kPidFile{"pid_file", "", "Write the host pid here first."};
   static constexpr Param<std::string> kCounterFile{"counter_file", "", "Counts attempts."};
-  static constexpr Param<int64_t> kFailTimes{"fail_times", 0, "Fail this many attempts.", Range{0, 100}};
-  static constexpr Param<std::string> kSecretText{"secret_output", "", "Also set this text as a secret output."};
-  static constexpr Output<Blob> kKey{"key", "A secret (when secret_output is set).", kSecret | kOptional};
+  static constexpr Param<int64_t> kFailTimes{"fail_times", 0, "Fail this many attempts.",
+                                             Range{0, 100}};
+  static constexpr Param<std::string> kSecretText{"secret_output", "",
+                                                  "Also set this text as a secret output."};
+  static constexpr Output<Blob> kKey{"key", "A secret (when secret_output is set).",
+                                     kSecret | kOptional};
 
   static Contract GetContract() {
     return Contract::Build("1.0.0", "Works for a while, failing on demand (test fixture).", kAfter,
-                           kOut, kKey, kValue, kSeconds, kPidFile, kCounterFile, kFailTimes, kSecretText);
+                           kOut, kKey, kValue, kSeconds, kPidFile, kCounterFile, kFailTimes,
+                           kSecretText);
   }
   Status Process(Context& ctx) override {
     if (!ctx.Get(kPidFile).empty()) {
@@ -60,13 +65,15 @@ class Work : public Node {
     const double seconds = ctx.Get(kSeconds);
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
-      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (elapsed >= seconds) break;
       if (ctx.Cancelled()) return CancelledError("work cancelled");
       ctx.Progress(elapsed, seconds, "s");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (!ctx.Get(kSecretText).empty()) SM_RETURN_IF_ERROR(ctx.Set(kKey, Blob(ctx.Get(kSecretText))));
+    if (!ctx.Get(kSecretText).empty())
+      SM_RETURN_IF_ERROR(ctx.Set(kKey, Blob(ctx.Get(kSecretText))));
     return ctx.Set(kOut, JsonDocument("{\"value\":" + std::to_string(ctx.Get(kValue)) + "}"));
   }
 };

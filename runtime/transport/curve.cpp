@@ -1,7 +1,7 @@
 #include "transport/curve.h"
 
-#include <sstream>
 #include <sys/stat.h>
+#include <sstream>
 
 #include <zmq_addon.hpp>
 
@@ -13,7 +13,8 @@ namespace {
 
 std::string Z85ToBinary(const std::string& z85) {
   std::string binary(32, '\0');
-  if (z85.size() != 40 || zmq_z85_decode(reinterpret_cast<uint8_t*>(binary.data()), z85.c_str()) == nullptr) {
+  if (z85.size() != 40 ||
+      zmq_z85_decode(reinterpret_cast<uint8_t*>(binary.data()), z85.c_str()) == nullptr) {
     return "";
   }
   return binary;
@@ -34,8 +35,8 @@ KeyPair NewKeyPair() {
 }
 
 Status WriteKeyPair(const std::string& path, const KeyPair& keys) {
-  SM_RETURN_IF_ERROR(WriteFileAtomic(path + ".key", "public " + keys.public_key + "\nsecret " +
-                                                         keys.secret_key + "\n", 0600));
+  SM_RETURN_IF_ERROR(WriteFileAtomic(
+      path + ".key", "public " + keys.public_key + "\nsecret " + keys.secret_key + "\n", 0600));
   return WriteFileAtomic(path + ".pub", keys.public_key + "\n", 0644);
 }
 
@@ -44,7 +45,8 @@ StatusOr<KeyPair> ReadKeyPair(const std::string& key_file) {
   if (::stat(key_file.c_str(), &st) != 0) return NotFoundError(key_file + ": no such key file");
   if (st.st_mode & 0077) {
     return PermissionDeniedError(key_file + ": secret key file is readable by others (mode " +
-                                 std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
+                                 std::to_string((st.st_mode >> 6) & 7) +
+                                 std::to_string((st.st_mode >> 3) & 7) +
                                  std::to_string(st.st_mode & 7) + "); run chmod 600 on it");
   }
   SM_ASSIGN_OR_RETURN(std::string text, ReadFile(key_file));
@@ -56,7 +58,8 @@ StatusOr<KeyPair> ReadKeyPair(const std::string& key_file) {
     if (label == "secret") keys.secret_key = value;
   }
   if (Z85ToBinary(keys.public_key).empty() || Z85ToBinary(keys.secret_key).empty()) {
-    return InvalidArgumentError(key_file + ": expected 'public <40 Z85 chars>' and 'secret <40 Z85 chars>'");
+    return InvalidArgumentError(key_file +
+                                ": expected 'public <40 Z85 chars>' and 'secret <40 Z85 chars>'");
   }
   return keys;
 }
@@ -85,15 +88,19 @@ void ZapHandler::Allow(const std::string& z85_public_key) {
 
 std::string ZapHandler::HandleRequest() {
   std::vector<zmq::message_t> request;
-  if (!zmq::recv_multipart(socket_, std::back_inserter(request), zmq::recv_flags::dontwait)) return "";
+  if (!zmq::recv_multipart(socket_, std::back_inserter(request), zmq::recv_flags::dontwait))
+    return "";
   // version, request id, domain, address, identity, mechanism, credentials...
   std::string request_id = request.size() > 1 ? request[1].to_string() : "";
   std::string key = request.size() > 6 ? request[6].to_string() : "";
   const bool ok = request.size() >= 7 && request[5].to_string() == "CURVE" && allowed_.count(key);
-  std::vector<zmq::const_buffer> reply = {zmq::str_buffer("1.0"), zmq::buffer(request_id),
-                                          ok ? zmq::str_buffer("200") : zmq::str_buffer("400"),
-                                          ok ? zmq::str_buffer("OK") : zmq::str_buffer("key not allowed"),
-                                          zmq::str_buffer(""), zmq::str_buffer("")};
+  std::vector<zmq::const_buffer> reply = {
+      zmq::str_buffer("1.0"),
+      zmq::buffer(request_id),
+      ok ? zmq::str_buffer("200") : zmq::str_buffer("400"),
+      ok ? zmq::str_buffer("OK") : zmq::str_buffer("key not allowed"),
+      zmq::str_buffer(""),
+      zmq::str_buffer("")};
   zmq::send_multipart(socket_, reply);
   return ok ? "" : (key.size() == 32 ? BinaryToZ85(key) : "<no CURVE key>");
 }

@@ -5,8 +5,8 @@
 namespace securemark::transport {
 namespace {
 
-const std::set<std::string> kKinds = {"HELLO", "HEARTBEAT", "PROGRESS", "LOG", "RESULT",
-                                      "TASK", "CANCEL", "SHUTDOWN"};
+const std::set<std::string> kKinds = {"HELLO",  "HEARTBEAT", "PROGRESS", "LOG",
+                                      "RESULT", "TASK",      "CANCEL",   "SHUTDOWN"};
 
 }  // namespace
 
@@ -33,8 +33,9 @@ StatusOr<Message> DecodeMessage(std::vector<std::string> frames) {
       return InvalidArgumentError(m.kind + " header lacks the '" + list + "' list");
     }
     if (m.header[list].size() != m.payloads.size()) {
-      return InvalidArgumentError(m.kind + " announces " + std::to_string(m.header[list].size()) + " " +
-                                  list + " but carries " + std::to_string(m.payloads.size()) + " payloads");
+      return InvalidArgumentError(m.kind + " announces " + std::to_string(m.header[list].size()) +
+                                  " " + list + " but carries " + std::to_string(m.payloads.size()) +
+                                  " payloads");
     }
   } else if (!m.payloads.empty()) {
     return InvalidArgumentError(m.kind + " carries unexpected payload frames");

@@ -1,0 +1,58 @@
+// Orchestration overhead: a pipeline of N trivial foreach instances (testing.work with no
+// work) run through `securemark run` on real hosts; then the same run again, all cached.
+#include <chrono>
+#include <filesystem>
+
+#include <benchmark/benchmark.h>
+
+#include "util/files.h"
+#include "util/process.h"
+
+namespace securemark {
+namespace {
+
+const std::string kBuild = SECUREMARK_BUILD_DIR;
+
+double RunOnce(const std::string& args) {
+  const auto start = std::chrono::steady_clock::now();
+  auto r = RunProcess({"/bin/sh", "-c",
+                       "SECUREMARK_PLUGIN_PATH=" + kBuild + "/test-plugins/pipeline " + kBuild +
+                           "/bin/securemark run " + args + " > /dev/null 2>&1"},
+                      false);
+  if (!r.ok() || r->exit_code != 0) return -1;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void BM_TrivialForeach(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const bool cached = state.range(1) != 0;
+  const std::string dir = kBuild + "/bench-data/foreach";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = dir + "/foreach.yaml";
+  (void)WriteFileAtomic(file,
+                        "apiVersion: securemark/v1\nname: bench\nparams: {n: 10}\nsteps:\n"
+                        "  - id: w\n    uses: testing.work\n    foreach: ${{ range(params.n) }}\n"
+                        "    with: {value: \"${{ item }}\"}\n");
+  const std::string args =
+      file + " --store " + dir + "/store --plain --jobs 2 --set n=" + std::to_string(n);
+  if (cached && RunOnce(args) < 0) state.SkipWithError("the warm-up run failed");
+  for (auto _ : state) {
+    double seconds = RunOnce(args);
+    if (seconds < 0) state.SkipWithError("securemark run failed");
+    state.SetIterationTime(seconds);
+    state.counters["executions_per_s"] = n / seconds;
+    state.counters["ms_per_execution"] = 1000 * seconds / n;
+  }
+}
+BENCHMARK(BM_TrivialForeach)
+    ->ArgsProduct({{1000}, {0, 1}})
+    ->ArgNames({"instances", "cached"})
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
+
+}  // namespace
+}  // namespace securemark
+
+BENCHMARK_MAIN();
