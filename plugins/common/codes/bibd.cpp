@@ -59,12 +59,14 @@ Status BlockDesign::Verify() const {
   std::vector<std::vector<int32_t>> blocks_of(v);
   for (size_t b = 0; b < blocks.size(); ++b) {
     if (static_cast<int64_t>(blocks[b].size()) != k) {
-      return InternalError(name + ": block " + std::to_string(b) + " has " + std::to_string(blocks[b].size()) +
-                           " points, expected " + std::to_string(k));
+      return InternalError(name + ": block " + std::to_string(b) + " has " +
+                           std::to_string(blocks[b].size()) + " points, expected " +
+                           std::to_string(k));
     }
     for (size_t i = 0; i < blocks[b].size(); ++i) {
       if (blocks[b][i] < 0 || blocks[b][i] >= v || (i > 0 && blocks[b][i] <= blocks[b][i - 1])) {
-        return InternalError(name + ": block " + std::to_string(b) + " has repeated or out-of-range points");
+        return InternalError(name + ": block " + std::to_string(b) +
+                             " has repeated or out-of-range points");
       }
       blocks_of[blocks[b][i]].push_back(static_cast<int32_t>(b));
     }
@@ -77,8 +79,9 @@ Status BlockDesign::Verify() const {
     }
     for (int64_t o = 0; o < v; ++o) {
       if (o != p && together[o] != lambda) {
-        return InternalError(name + ": points " + std::to_string(p) + " and " + std::to_string(o) + " share " +
-                             std::to_string(together[o]) + " blocks, expected " + std::to_string(lambda));
+        return InternalError(name + ": points " + std::to_string(p) + " and " + std::to_string(o) +
+                             " share " + std::to_string(together[o]) + " blocks, expected " +
+                             std::to_string(lambda));
       }
     }
   }
@@ -88,7 +91,8 @@ Status BlockDesign::Verify() const {
 StatusOr<BlockDesign> ProjectivePlane(int64_t q) {
   SM_ASSIGN_OR_RETURN(GaloisField f, Field(q));
   ProjectivePoints pts = EnumerateProjective(f, 3);
-  BlockDesign d{"PG(2," + std::to_string(q) + ")", static_cast<int64_t>(pts.points.size()), q + 1, 1, {}};
+  BlockDesign d{
+      "PG(2," + std::to_string(q) + ")", static_cast<int64_t>(pts.points.size()), q + 1, 1, {}};
   for (const Vec& line : pts.points) {  // lines are points of the dual plane
     std::vector<int32_t> block;
     for (size_t i = 0; i < pts.points.size(); ++i) {
@@ -107,7 +111,8 @@ StatusOr<BlockDesign> AffinePlane(int64_t q) {
   for (int64_t m = 0; m < q; ++m) {
     for (int64_t b = 0; b < q; ++b) {
       std::vector<int32_t> block;
-      for (int64_t x = 0; x < q; ++x) block.push_back(static_cast<int32_t>(x * q + f.Add(f.Mul(m, x), b)));
+      for (int64_t x = 0; x < q; ++x)
+        block.push_back(static_cast<int32_t>(x * q + f.Add(f.Mul(m, x), b)));
       d.blocks.push_back(std::move(block));
     }
   }
@@ -123,7 +128,8 @@ StatusOr<BlockDesign> AffinePlane(int64_t q) {
 StatusOr<BlockDesign> SingerDifferenceSet(int64_t q) {
   int64_t p = 0, m = 0;
   if (!IsPrimePower(q, &p, &m) || q * q * q > (1 << 20)) {
-    return InvalidArgumentError("Singer(q) needs a prime power q with q³ <= 2^20, got " + std::to_string(q));
+    return InvalidArgumentError("Singer(q) needs a prime power q with q³ <= 2^20, got " +
+                                std::to_string(q));
   }
   // PG(2,q) as GF(q³)*/GF(q)*, i.e. Z_v: the points where the trace to GF(q) vanishes
   // form a line, and its translates are all the lines.
@@ -135,7 +141,8 @@ StatusOr<BlockDesign> SingerDifferenceSet(int64_t q) {
     const int64_t trace = big.Add(big.Add(x, big.Pow(x, q)), big.Pow(x, q * q));
     if (trace == 0) base.push_back(static_cast<int32_t>(i));
   }
-  BlockDesign d{"Singer(" + std::to_string(v) + "," + std::to_string(q + 1) + ",1)", v, q + 1, 1, {}};
+  BlockDesign d{
+      "Singer(" + std::to_string(v) + "," + std::to_string(q + 1) + ",1)", v, q + 1, 1, {}};
   for (int64_t shift = 0; shift < v; ++shift) {
     std::vector<int32_t> block;
     for (int32_t b : base) block.push_back(static_cast<int32_t>((b + shift) % v));
@@ -147,7 +154,9 @@ StatusOr<BlockDesign> SingerDifferenceSet(int64_t q) {
 
 StatusOr<BlockDesign> AffineSpaceLines(int64_t q) {
   SM_ASSIGN_OR_RETURN(GaloisField f, Field(q));
-  if (q > 64) return InvalidArgumentError("AG(3,q) lines: q = " + std::to_string(q) + " is too large (at most 64)");
+  if (q > 64)
+    return InvalidArgumentError("AG(3,q) lines: q = " + std::to_string(q) +
+                                " is too large (at most 64)");
   ProjectivePoints directions = EnumerateProjective(f, 3);
   BlockDesign d{"AG(3," + std::to_string(q) + ") lines", q * q * q, q, 1, {}};
   d.blocks.reserve(directions.points.size() * q * q);
@@ -178,14 +187,21 @@ StatusOr<BlockDesign> AffineSpaceLines(int64_t q) {
 
 StatusOr<BlockDesign> ProjectiveSpaceLines(int64_t q) {
   SM_ASSIGN_OR_RETURN(GaloisField f, Field(q));
-  if (q > 64) return InvalidArgumentError("PG(3,q) lines: q = " + std::to_string(q) + " is too large (at most 64)");
+  if (q > 64)
+    return InvalidArgumentError("PG(3,q) lines: q = " + std::to_string(q) +
+                                " is too large (at most 64)");
   ProjectivePoints pts = EnumerateProjective(f, 4);
-  BlockDesign d{"PG(3," + std::to_string(q) + ") lines", static_cast<int64_t>(pts.points.size()), q + 1, 1, {}};
+  BlockDesign d{"PG(3," + std::to_string(q) + ") lines",
+                static_cast<int64_t>(pts.points.size()),
+                q + 1,
+                1,
+                {}};
   // Each line is the row space of exactly one 2x4 matrix in reduced row echelon form.
   for (int c1 = 0; c1 < 4; ++c1) {
     for (int c2 = c1 + 1; c2 < 4; ++c2) {
       std::vector<int> free1, free2;  // free entries of each row
-      for (int j = c1 + 1; j < 4; ++j) if (j != c2) free1.push_back(j);
+      for (int j = c1 + 1; j < 4; ++j)
+        if (j != c2) free1.push_back(j);
       for (int j = c2 + 1; j < 4; ++j) free2.push_back(j);
       const int nfree = static_cast<int>(free1.size() + free2.size());
       int64_t combos = 1;
@@ -195,8 +211,14 @@ StatusOr<BlockDesign> ProjectiveSpaceLines(int64_t q) {
         r1[c1] = 1;
         r2[c2] = 1;
         int64_t c = code;
-        for (int j : free1) { r1[j] = c % q; c /= q; }
-        for (int j : free2) { r2[j] = c % q; c /= q; }
+        for (int j : free1) {
+          r1[j] = c % q;
+          c /= q;
+        }
+        for (int j : free2) {
+          r2[j] = c % q;
+          c /= q;
+        }
         std::vector<int32_t> block;
         block.push_back(pts.index.at(r2));
         for (int64_t t = 0; t < q; ++t) {
@@ -214,8 +236,9 @@ StatusOr<BlockDesign> ProjectiveSpaceLines(int64_t q) {
 
 StatusOr<BlockDesign> SteinerTripleSystem(int64_t v) {
   if (v < 7 || (v % 6 != 1 && v % 6 != 3) || v > 100000) {
-    return InvalidArgumentError("a Steiner triple system needs v ≡ 1 or 3 (mod 6), 7 <= v <= 100000; got " +
-                                std::to_string(v));
+    return InvalidArgumentError(
+        "a Steiner triple system needs v ≡ 1 or 3 (mod 6), 7 <= v <= 100000; got " +
+        std::to_string(v));
   }
   BlockDesign d{"STS(" + std::to_string(v) + ")", v, 3, 1, {}};
   auto add = [&](int64_t a, int64_t b, int64_t c) {
@@ -228,7 +251,8 @@ StatusOr<BlockDesign> SteinerTripleSystem(int64_t v) {
     for (int64_t x = 0; x < m; ++x) add(pt(x, 0), pt(x, 1), pt(x, 2));
     for (int64_t i = 0; i < 3; ++i) {
       for (int64_t x = 0; x < m; ++x) {
-        for (int64_t y = x + 1; y < m; ++y) add(pt(x, i), pt(y, i), pt(((n + 1) * (x + y)) % m, (i + 1) % 3));
+        for (int64_t y = x + 1; y < m; ++y)
+          add(pt(x, i), pt(y, i), pt(((n + 1) * (x + y)) % m, (i + 1) % 3));
       }
     }
   } else {
@@ -258,7 +282,8 @@ StatusOr<BlockDesign> MakeDesign(const std::string& kind, int64_t parameter) {
   if (kind == "ag3") return AffineSpaceLines(parameter);
   if (kind == "pg3") return ProjectiveSpaceLines(parameter);
   if (kind == "sts") return SteinerTripleSystem(parameter);
-  return InvalidArgumentError("unknown design '" + kind + "'; expected pg2, ag2, singer, ag3, pg3 or sts");
+  return InvalidArgumentError("unknown design '" + kind +
+                              "'; expected pg2, ag2, singer, ag3, pg3 or sts");
 }
 
 }  // namespace securemark::codes

@@ -23,12 +23,12 @@ struct BlockDesign {
   Status Verify() const;
 };
 
-StatusOr<BlockDesign> ProjectivePlane(int64_t q);         // (q²+q+1, q+1, 1)
-StatusOr<BlockDesign> AffinePlane(int64_t q);             // (q², q, 1), q²+q blocks
-StatusOr<BlockDesign> SingerDifferenceSet(int64_t q);     // cyclic (q²+q+1, q+1, 1)
-StatusOr<BlockDesign> AffineSpaceLines(int64_t q);        // lines of AG(3,q): (q³, q, 1)
-StatusOr<BlockDesign> ProjectiveSpaceLines(int64_t q);    // lines of PG(3,q): (q³+q²+q+1, q+1, 1)
-StatusOr<BlockDesign> SteinerTripleSystem(int64_t v);     // (v, 3, 1), v ≡ 1 or 3 (mod 6)
+StatusOr<BlockDesign> ProjectivePlane(int64_t q);       // (q²+q+1, q+1, 1)
+StatusOr<BlockDesign> AffinePlane(int64_t q);           // (q², q, 1), q²+q blocks
+StatusOr<BlockDesign> SingerDifferenceSet(int64_t q);   // cyclic (q²+q+1, q+1, 1)
+StatusOr<BlockDesign> AffineSpaceLines(int64_t q);      // lines of AG(3,q): (q³, q, 1)
+StatusOr<BlockDesign> ProjectiveSpaceLines(int64_t q);  // lines of PG(3,q): (q³+q²+q+1, q+1, 1)
+StatusOr<BlockDesign> SteinerTripleSystem(int64_t v);   // (v, 3, 1), v ≡ 1 or 3 (mod 6)
 
 // By name: "pg2", "ag2", "singer", "ag3", "pg3" (parameter q) or "sts" (parameter v).
 StatusOr<BlockDesign> MakeDesign(const std::string& kind, int64_t parameter);

@@ -48,24 +48,27 @@ TEST_P(DesignTest, IsABalancedDesignWithTheExpectedParameters) {
   EXPECT_TRUE(d->Verify().ok()) << d->Verify();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Constructions, DesignTest,
-    testing::Values(
-        // The papers' codebooks: 7, 13, 31, 56 and 132 users.
-        DesignCase{"singer", 2, 7, 3, 7}, DesignCase{"singer", 3, 13, 4, 13}, DesignCase{"singer", 5, 31, 6, 31},
-        DesignCase{"ag2", 7, 49, 7, 56}, DesignCase{"ag2", 11, 121, 11, 132},
-        // Prime powers exercise GF(p^m) arithmetic.
-        DesignCase{"pg2", 4, 21, 5, 21}, DesignCase{"pg2", 8, 73, 9, 73}, DesignCase{"ag2", 9, 81, 9, 90},
-        DesignCase{"singer", 4, 21, 5, 21}, DesignCase{"singer", 9, 91, 10, 91},
-        // Thousands of users with short codes.
-        DesignCase{"ag3", 4, 64, 4, 16 * 21}, DesignCase{"ag3", 11, 1331, 11, 121 * 133},
-        DesignCase{"pg3", 3, 40, 4, 130}, DesignCase{"pg3", 4, 85, 5, 357},
-        // Steiner triple systems, both residues.
-        DesignCase{"sts", 7, 7, 3, 7}, DesignCase{"sts", 9, 9, 3, 12}, DesignCase{"sts", 13, 13, 3, 26},
-        DesignCase{"sts", 15, 15, 3, 35}, DesignCase{"sts", 19, 19, 3, 57}, DesignCase{"sts", 21, 21, 3, 70}),
-    [](const testing::TestParamInfo<DesignCase>& info) {
-      return info.param.kind + "_" + std::to_string(info.param.parameter);
-    });
+INSTANTIATE_TEST_SUITE_P(Constructions, DesignTest,
+                         testing::Values(
+                             // The papers' codebooks: 7, 13, 31, 56 and 132 users.
+                             DesignCase{"singer", 2, 7, 3, 7}, DesignCase{"singer", 3, 13, 4, 13},
+                             DesignCase{"singer", 5, 31, 6, 31}, DesignCase{"ag2", 7, 49, 7, 56},
+                             DesignCase{"ag2", 11, 121, 11, 132},
+                             // Prime powers exercise GF(p^m) arithmetic.
+                             DesignCase{"pg2", 4, 21, 5, 21}, DesignCase{"pg2", 8, 73, 9, 73},
+                             DesignCase{"ag2", 9, 81, 9, 90}, DesignCase{"singer", 4, 21, 5, 21},
+                             DesignCase{"singer", 9, 91, 10, 91},
+                             // Thousands of users with short codes.
+                             DesignCase{"ag3", 4, 64, 4, 16 * 21},
+                             DesignCase{"ag3", 11, 1331, 11, 121 * 133},
+                             DesignCase{"pg3", 3, 40, 4, 130}, DesignCase{"pg3", 4, 85, 5, 357},
+                             // Steiner triple systems, both residues.
+                             DesignCase{"sts", 7, 7, 3, 7}, DesignCase{"sts", 9, 9, 3, 12},
+                             DesignCase{"sts", 13, 13, 3, 26}, DesignCase{"sts", 15, 15, 3, 35},
+                             DesignCase{"sts", 19, 19, 3, 57}, DesignCase{"sts", 21, 21, 3, 70}),
+                         [](const testing::TestParamInfo<DesignCase>& info) {
+                           return info.param.kind + "_" + std::to_string(info.param.parameter);
+                         });
 
 TEST(DesignTest, VerifyCatchesABrokenDesign) {
   BlockDesign d = *ProjectivePlane(2);

@@ -6,8 +6,8 @@ namespace securemark::codes {
 
 Codebook Codebook::AndAcc(const BlockDesign& design) {
   Codebook c;
-  c.name_ = "AND-ACC " + design.name + " (" + std::to_string(design.v) + "," + std::to_string(design.k) + "," +
-            std::to_string(design.lambda) + ")";
+  c.name_ = "AND-ACC " + design.name + " (" + std::to_string(design.v) + "," +
+            std::to_string(design.k) + "," + std::to_string(design.lambda) + ")";
   c.kind_ = Kind::kZeros;
   c.length_ = design.v;
   c.users_ = static_cast<int64_t>(design.blocks.size());
@@ -15,7 +15,8 @@ Codebook Codebook::AndAcc(const BlockDesign& design) {
   c.modulation_ = Modulation::kAntipodal;
   c.resilience_ = design.lambda == 1 ? design.k - 1 : 0;
   c.zeros_.reserve(c.users_ * design.k);
-  for (const auto& block : design.blocks) c.zeros_.insert(c.zeros_.end(), block.begin(), block.end());
+  for (const auto& block : design.blocks)
+    c.zeros_.insert(c.zeros_.end(), block.begin(), block.end());
   return c;
 }
 
@@ -31,7 +32,8 @@ Codebook Codebook::Orthogonal(int64_t users) {
 }
 
 StatusOr<Codebook> Codebook::Product(const Codebook& a, const Codebook& b) {
-  if (a.modulation_ != b.modulation_) return InvalidArgumentError("cannot join codebooks of different modulations");
+  if (a.modulation_ != b.modulation_)
+    return InvalidArgumentError("cannot join codebooks of different modulations");
   Codebook c;
   c.name_ = a.name_ + " x " + b.name_;
   c.kind_ = Kind::kProduct;
@@ -68,7 +70,8 @@ uint8_t Codebook::Bit(int64_t position, int64_t user) const {
     case Kind::kProduct: {
       const Codebook& first = parts_[0];
       const int64_t a = user / parts_[1].users_, b = user % parts_[1].users_;
-      return position < first.length_ ? first.Bit(position, a) : parts_[1].Bit(position - first.length_, b);
+      return position < first.length_ ? first.Bit(position, a)
+                                      : parts_[1].Bit(position - first.length_, b);
     }
   }
   return 0;
@@ -81,7 +84,8 @@ std::vector<int32_t> Codebook::Zeros(int64_t user) const {
                                   zeros_.begin() + (user + 1) * zeros_per_user_);
     case Kind::kProduct: {
       std::vector<int32_t> out = parts_[0].Zeros(user / parts_[1].users_);
-      for (int32_t z : parts_[1].Zeros(user % parts_[1].users_)) out.push_back(static_cast<int32_t>(z + parts_[0].length_));
+      for (int32_t z : parts_[1].Zeros(user % parts_[1].users_))
+        out.push_back(static_cast<int32_t>(z + parts_[0].length_));
       return out;
     }
     default: {
@@ -113,12 +117,15 @@ std::string Codebook::Encode() const {
   m.SetAttr("codebook.zeros_per_user", std::to_string(zeros_per_user_));
   m.SetAttr("codebook.modulation", modulation_ == Modulation::kAntipodal ? "antipodal" : "on-off");
   m.SetAttr("codebook.resilience", std::to_string(resilience_));
-  if (kind_ == Kind::kZeros) m.Put("codebook.zeros", Tensor::FromVector<int32_t>({users_, zeros_per_user_}, zeros_));
-  if (kind_ == Kind::kDense) m.Put("codebook.bits", Tensor::FromVector<uint8_t>({users_, length_}, bits_));
+  if (kind_ == Kind::kZeros)
+    m.Put("codebook.zeros", Tensor::FromVector<int32_t>({users_, zeros_per_user_}, zeros_));
+  if (kind_ == Kind::kDense)
+    m.Put("codebook.bits", Tensor::FromVector<uint8_t>({users_, length_}, bits_));
   for (size_t i = 0; i < parts_.size(); ++i) {
     const std::string e = parts_[i].Encode();
     m.Put("codebook.part" + std::to_string(i),
-          Tensor::FromVector<uint8_t>({static_cast<int64_t>(e.size())}, std::vector<uint8_t>(e.begin(), e.end())));
+          Tensor::FromVector<uint8_t>({static_cast<int64_t>(e.size())},
+                                      std::vector<uint8_t>(e.begin(), e.end())));
   }
   return m.Encode();
 }
@@ -136,8 +143,10 @@ StatusOr<Codebook> Codebook::Decode(std::string_view bytes) {
   } catch (const std::exception&) {
     return DataLossError("not a codebook: its header attributes are missing or malformed");
   }
-  c.modulation_ = m.Attr("codebook.modulation") == "on-off" ? Modulation::kOnOff : Modulation::kAntipodal;
-  if (c.length_ <= 0 || c.users_ <= 0) return DataLossError("codebook has no positions or no users");
+  c.modulation_ =
+      m.Attr("codebook.modulation") == "on-off" ? Modulation::kOnOff : Modulation::kAntipodal;
+  if (c.length_ <= 0 || c.users_ <= 0)
+    return DataLossError("codebook has no positions or no users");
   if (c.kind_ == Kind::kZeros) {
     SM_ASSIGN_OR_RETURN(const Tensor* z, m.Get("codebook.zeros"));
     if (z->dtype() != DType::kInt32 || z->numel() != c.users_ * c.zeros_per_user_) {

@@ -70,8 +70,8 @@ class Codebook {
   int64_t zeros_per_user_ = 0;
   Modulation modulation_ = Modulation::kAntipodal;
   int64_t resilience_ = 0;
-  std::vector<int32_t> zeros_;  // kZeros: users × zeros_per_user
-  std::vector<uint8_t> bits_;   // kDense: users × length
+  std::vector<int32_t> zeros_;   // kZeros: users × zeros_per_user
+  std::vector<uint8_t> bits_;    // kDense: users × length
   std::vector<Codebook> parts_;  // kProduct: two parts
   TensorMap extra_;
 };

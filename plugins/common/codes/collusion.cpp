@@ -23,8 +23,8 @@ Rate WilsonRate(int64_t successes, int64_t total) {
   return r;
 }
 
-StatusOr<Detection> Detect(const Codebook& codebook, const std::vector<double>& y, const std::string& detector,
-                           double tau, int64_t max_colluders) {
+StatusOr<Detection> Detect(const Codebook& codebook, const std::vector<double>& y,
+                           const std::string& detector, double tau, int64_t max_colluders) {
   if (detector == "hard_threshold") return HardThreshold(codebook, y, tau);
   if (detector == "adaptive_sorting") return AdaptiveSorting(codebook, y, max_colluders);
   if (detector == "sequential") return Sequential(codebook, y, max_colluders);
@@ -33,7 +33,8 @@ StatusOr<Detection> Detect(const Codebook& codebook, const std::vector<double>& 
                               "'; expected hard_threshold, adaptive_sorting, sequential or tardos");
 }
 
-StatusOr<std::vector<CollusionResult>> EvaluateCollusion(const Codebook& codebook, const CollusionOptions& o) {
+StatusOr<std::vector<CollusionResult>> EvaluateCollusion(const Codebook& codebook,
+                                                         const CollusionOptions& o) {
   if (o.k_min < 1 || o.k_max < o.k_min || o.k_max > codebook.users()) {
     return InvalidArgumentError("coalition sizes must satisfy 1 <= k_min <= k_max <= users (" +
                                 std::to_string(codebook.users()) + ")");

@@ -42,10 +42,12 @@ struct CollusionResult {
   double mean_accused = 0;
 };
 
-StatusOr<std::vector<CollusionResult>> EvaluateCollusion(const Codebook& codebook, const CollusionOptions& options);
+StatusOr<std::vector<CollusionResult>> EvaluateCollusion(const Codebook& codebook,
+                                                         const CollusionOptions& options);
 
 // Runs the detector named in options on y.
-StatusOr<Detection> Detect(const Codebook& codebook, const std::vector<double>& y, const std::string& detector,
-                           double tau = 0.85, int64_t max_colluders = 0);
+StatusOr<Detection> Detect(const Codebook& codebook, const std::vector<double>& y,
+                           const std::string& detector, double tau = 0.85,
+                           int64_t max_colluders = 0);
 
 }  // namespace securemark::codes

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace securemark::codes {
@@ -17,7 +18,8 @@ std::vector<double> Normalized(const std::vector<double>& y, double level) {
 
 // For each user, whether all its zero positions are flagged. Product codebooks are
 // decoded per part and combined, which is exactly what joint decoding gives for them.
-std::vector<uint8_t> CoveredUsers(const Codebook& c, const std::vector<uint8_t>& flagged, int64_t offset = 0) {
+std::vector<uint8_t> CoveredUsers(const Codebook& c, const std::vector<uint8_t>& flagged,
+                                  int64_t offset = 0) {
   std::vector<uint8_t> covered(c.users(), 0);
   if (c.is_product()) {
     const Codebook& a = c.parts()[0];
@@ -113,7 +115,8 @@ Detection HardThreshold(const Codebook& codebook, const std::vector<double>& y, 
   return d;
 }
 
-Detection AdaptiveSorting(const Codebook& codebook, const std::vector<double>& y, int64_t max_colluders) {
+Detection AdaptiveSorting(const Codebook& codebook, const std::vector<double>& y,
+                          int64_t max_colluders) {
   Detection d{"adaptive_sorting", SignalLevel(codebook, y), {}};
   const std::vector<double> x = Normalized(y, d.signal_level);
   const int64_t limit = DefaultMaxColluders(codebook, max_colluders);
@@ -129,7 +132,8 @@ Detection AdaptiveSorting(const Codebook& codebook, const std::vector<double>& y
     if (l + 1 < order.size() && x[order[l + 1]] - x[order[l]] < 1e-9) continue;
     std::vector<uint8_t> covered = CoveredUsers(codebook, flagged);
     std::vector<int64_t> suspects;
-    for (int64_t u = 0; u < codebook.users() && static_cast<int64_t>(suspects.size()) <= limit; ++u) {
+    for (int64_t u = 0; u < codebook.users() && static_cast<int64_t>(suspects.size()) <= limit;
+         ++u) {
       if (covered[u]) suspects.push_back(u);
     }
     if (static_cast<int64_t>(suspects.size()) > limit) break;
@@ -145,7 +149,8 @@ Detection AdaptiveSorting(const Codebook& codebook, const std::vector<double>& y
   return d;
 }
 
-Detection Sequential(const Codebook& codebook, const std::vector<double>& y, int64_t max_colluders) {
+Detection Sequential(const Codebook& codebook, const std::vector<double>& y,
+                     int64_t max_colluders) {
   Detection d{"sequential", SignalLevel(codebook, y), {}};
   const std::vector<double> x = Normalized(y, d.signal_level);
   const int64_t limit = DefaultMaxColluders(codebook, max_colluders);
@@ -166,7 +171,8 @@ Detection Sequential(const Codebook& codebook, const std::vector<double>& y, int
       base += base_term[i];
     }
     int64_t best_user = -1;
-    double best = current;
+    // The first user is always the best single explanation; later ones must improve it.
+    double best = chosen.empty() ? std::numeric_limits<double>::infinity() : current;
     for (int64_t u = 0; u < codebook.users(); ++u) {
       if (taken[u]) continue;
       double fit = 0;
@@ -183,7 +189,7 @@ Detection Sequential(const Codebook& codebook, const std::vector<double>& y, int
           fit += r * r;
         }
       }
-      if (fit < best - 1e-9 * std::max(1.0, current)) {
+      if (fit < best - (chosen.empty() ? 0.0 : 1e-9 * std::max(1.0, current))) {
         best = fit;
         best_user = u;
       }
@@ -193,10 +199,12 @@ Detection Sequential(const Codebook& codebook, const std::vector<double>& y, int
     for (int64_t i = 0; i < v; ++i) sum[i] += b[i];
     taken[best_user] = 1;
     chosen.push_back(best_user);
-    d.accused.push_back({best_user, current - best});
+    d.accused.push_back(
+        {best_user, chosen.size() == 1 ? 1.0 : (current - best) / std::max(current, 1e-12)});
     current = best;
   }
-  std::sort(d.accused.begin(), d.accused.end(), [](const Accusation& a, const Accusation& b) { return a.user < b.user; });
+  std::sort(d.accused.begin(), d.accused.end(),
+            [](const Accusation& a, const Accusation& b) { return a.user < b.user; });
   return d;
 }
 

@@ -36,10 +36,12 @@ Detection HardThreshold(const Codebook& codebook, const std::vector<double>& y, 
 // Adaptive sorting (after Trappe, Wu, Wang and Liu, IEEE TSP 2003): grows the suspected
 // zero set from the lowest values upward and keeps the suspect set whose averaged code
 // words best explain y (least squares).
-Detection AdaptiveSorting(const Codebook& codebook, const std::vector<double>& y, int64_t max_colluders = 0);
+Detection AdaptiveSorting(const Codebook& codebook, const std::vector<double>& y,
+                          int64_t max_colluders = 0);
 
 // Sequential (after Trappe et al.): adds, one at a time, the user whose code word most
 // reduces the least-squares misfit of the averaging model, while the misfit drops.
-Detection Sequential(const Codebook& codebook, const std::vector<double>& y, int64_t max_colluders = 0);
+Detection Sequential(const Codebook& codebook, const std::vector<double>& y,
+                     int64_t max_colluders = 0);
 
 }  // namespace securemark::codes

@@ -12,7 +12,8 @@
 namespace securemark::codes {
 namespace {
 
-std::vector<double> Average(const Codebook& c, const std::vector<int64_t>& users, double scale = 1.0) {
+std::vector<double> Average(const Codebook& c, const std::vector<int64_t>& users,
+                            double scale = 1.0) {
   std::vector<double> y(c.length(), 0.0), b(c.length());
   for (int64_t u : users) {
     c.Coefficients(u, b.data());
@@ -38,6 +39,21 @@ TEST(DetectorsTest, HardThresholdIsExactForEveryCoalitionUpToKMinusOne) {
     std::vector<int64_t> coalition(all.begin(), all.begin() + 3 + trial % 3);
     std::sort(coalition.begin(), coalition.end());
     ASSERT_EQ(HardThreshold(c, Average(c, coalition)).Users(), coalition);
+  }
+}
+
+TEST(DetectorsTest, SequentialFindsEveryCoalitionWithinTheResilience) {
+  Codebook c = Codebook::AndAcc(*SingerDifferenceSet(5));
+  std::mt19937 rng(4);
+  for (int64_t k = 1; k <= 5; ++k) {
+    for (int trial = 0; trial < 300; ++trial) {
+      std::vector<int64_t> all(31);
+      std::iota(all.begin(), all.end(), 0);
+      std::shuffle(all.begin(), all.end(), rng);
+      std::vector<int64_t> coalition(all.begin(), all.begin() + k);
+      std::sort(coalition.begin(), coalition.end());
+      ASSERT_EQ(Sequential(c, Average(c, coalition)).Users(), coalition) << "K=" << k;
+    }
   }
 }
 
@@ -67,7 +83,8 @@ TEST(DetectorsTest, ThroughAnOrthonormalBasisAndBack) {
 
 TEST(DetectorsTest, OrthogonalCodesAccuseTheAveragedUsers) {
   Codebook c = Codebook::Orthogonal(30);
-  EXPECT_EQ(HardThreshold(c, Average(c, {4, 17, 29}, 0.2)).Users(), (std::vector<int64_t>{4, 17, 29}));
+  EXPECT_EQ(HardThreshold(c, Average(c, {4, 17, 29}, 0.2)).Users(),
+            (std::vector<int64_t>{4, 17, 29}));
 }
 
 // Tracing each half of SecureMark-DL's two-part code and pairing the results accuses
@@ -77,7 +94,8 @@ TEST(DetectorsTest, ProductCodesAccuseCrossedPairs) {
   Codebook both = *Codebook::Product(half, half);
   const int64_t u1 = 5 * 132 + 7, u2 = 60 * 132 + 99;
   std::vector<int64_t> accused = HardThreshold(both, Average(both, {u1, u2})).Users();
-  EXPECT_EQ(accused, (std::vector<int64_t>{5 * 132 + 7, 5 * 132 + 99, 60 * 132 + 7, 60 * 132 + 99}));
+  EXPECT_EQ(accused,
+            (std::vector<int64_t>{5 * 132 + 7, 5 * 132 + 99, 60 * 132 + 7, 60 * 132 + 99}));
   // Lines of AG(3,11) serve 16,093 users and stay exact.
   Codebook lines = Codebook::AndAcc(*AffineSpaceLines(11));
   std::vector<int64_t> coalition = {1, 500, 2000, 4321, 7777, 9000, 12000, 13001, 15000, 16092};
@@ -96,7 +114,8 @@ TEST(DetectorsTest, TardosTracesSmallCoalitionsWithoutAccusingInnocents) {
   auto rows = *EvaluateCollusion(c, o);
   for (const auto& r : rows) {
     EXPECT_EQ(r.false_alarm.successes, 0) << "K=" << r.k;
-    EXPECT_GT(r.detection.value, 0.3) << "K=" << r.k;  // at least one colluder per trial, usually all
+    EXPECT_GT(r.detection.value, 0.3)
+        << "K=" << r.k;  // at least one colluder per trial, usually all
   }
   const double z = std::stod(c.extra().Attr("tardos.threshold"));
   EXPECT_LE(TardosFalseAccusationBound(z, c.length(), 200), 1.01e-3);

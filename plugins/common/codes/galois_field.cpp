@@ -54,7 +54,8 @@ bool IsPrimePower(int64_t q, int64_t* p_out, int64_t* m_out) {
 StatusOr<GaloisField> GaloisField::Create(int64_t q) {
   int64_t p = 0, m = 0;
   if (q > (1 << 20) || !IsPrimePower(q, &p, &m)) {
-    return InvalidArgumentError("GF(" + std::to_string(q) + ") does not exist: q must be a prime power (2, 3, 4, 5, "
+    return InvalidArgumentError("GF(" + std::to_string(q) +
+                                ") does not exist: q must be a prime power (2, 3, 4, 5, "
                                 "7, 8, 9, 11, ...) up to 2^20");
   }
   GaloisField f;

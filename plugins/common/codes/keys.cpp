@@ -19,20 +19,23 @@ Eigen::MatrixXd OrthonormalBasis(int64_t dim, int64_t count, uint64_t seed) {
   return qr.householderQ() * Eigen::MatrixXd::Identity(dim, count);
 }
 
-Eigen::VectorXd FingerprintVector(const Codebook& codebook, const Eigen::MatrixXd& basis, int64_t user) {
+Eigen::VectorXd FingerprintVector(const Codebook& codebook, const Eigen::MatrixXd& basis,
+                                  int64_t user) {
   Eigen::VectorXd b(codebook.length());
   codebook.Coefficients(user, b.data());
   return basis * b;
 }
 
-Eigen::VectorXd ComposeFingerprint(const std::vector<uint8_t>& community_bits, const Eigen::VectorXd& identity) {
+Eigen::VectorXd ComposeFingerprint(const std::vector<uint8_t>& community_bits,
+                                   const Eigen::VectorXd& identity) {
   Eigen::VectorXd f(static_cast<int64_t>(community_bits.size()) + identity.size());
   for (size_t i = 0; i < community_bits.size(); ++i) f(i) = community_bits[i] ? 1.0 : -1.0;
   f.tail(identity.size()) = identity;
   return f;
 }
 
-std::pair<Eigen::VectorXd, Eigen::VectorXd> SplitFingerprint(const Eigen::VectorXd& f, int64_t community_bits) {
+std::pair<Eigen::VectorXd, Eigen::VectorXd> SplitFingerprint(const Eigen::VectorXd& f,
+                                                             int64_t community_bits) {
   return {f.head(community_bits), f.tail(f.size() - community_bits)};
 }
 

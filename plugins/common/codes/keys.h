@@ -19,12 +19,15 @@ Eigen::MatrixXd OrthonormalBasis(int64_t dim, int64_t count, uint64_t seed);
 Eigen::MatrixXd GaussianMatrix(int64_t rows, int64_t cols, uint64_t seed);
 
 // F_j = U b_j for user j of the codebook (U has codebook.length() columns).
-Eigen::VectorXd FingerprintVector(const Codebook& codebook, const Eigen::MatrixXd& basis, int64_t user);
+Eigen::VectorXd FingerprintVector(const Codebook& codebook, const Eigen::MatrixXd& basis,
+                                  int64_t user);
 
 // The SecureMark-DL layout F = (p ‖ f): community bits p as ±1, then the identity part f.
-Eigen::VectorXd ComposeFingerprint(const std::vector<uint8_t>& community_bits, const Eigen::VectorXd& identity);
+Eigen::VectorXd ComposeFingerprint(const std::vector<uint8_t>& community_bits,
+                                   const Eigen::VectorXd& identity);
 // Splits an extracted vector back into (community part, identity part).
-std::pair<Eigen::VectorXd, Eigen::VectorXd> SplitFingerprint(const Eigen::VectorXd& f, int64_t community_bits);
+std::pair<Eigen::VectorXd, Eigen::VectorXd> SplitFingerprint(const Eigen::VectorXd& f,
+                                                             int64_t community_bits);
 
 Tensor ToTensor(const Eigen::MatrixXd& m);
 StatusOr<Eigen::MatrixXd> MatrixFromTensor(const Tensor& t);

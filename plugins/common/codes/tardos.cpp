@@ -11,7 +11,10 @@ double InverseNormalTail(double tail) {
   double lo = 0, hi = 40;
   for (int i = 0; i < 200; ++i) {
     double mid = (lo + hi) / 2;
-    if (0.5 * std::erfc(mid / std::sqrt(2.0)) > tail) lo = mid; else hi = mid;
+    if (0.5 * std::erfc(mid / std::sqrt(2.0)) > tail)
+      lo = mid;
+    else
+      hi = mid;
   }
   return (lo + hi) / 2;
 }
@@ -25,12 +28,14 @@ int64_t TardosLength(int64_t colluders, int64_t users, double epsilon1) {
 
 StatusOr<Codebook> TardosCodebook(const TardosParams& p) {
   if (p.users < 2 || p.colluders < 1 || !(p.epsilon1 > 0 && p.epsilon1 < 1)) {
-    return InvalidArgumentError("Tardos codes need users >= 2, colluders >= 1 and 0 < epsilon1 < 1");
+    return InvalidArgumentError(
+        "Tardos codes need users >= 2, colluders >= 1 and 0 < epsilon1 < 1");
   }
   const int64_t m = TardosLength(p.colluders, p.users, p.epsilon1);
   if (m * p.users > (int64_t{1} << 31)) {
     return ResourceExhaustedError("a Tardos code for " + std::to_string(p.users) + " users and " +
-                                  std::to_string(p.colluders) + " colluders needs " + std::to_string(m) +
+                                  std::to_string(p.colluders) + " colluders needs " +
+                                  std::to_string(m) +
                                   " bits per user; that is more than 2^31 bits in all");
   }
   std::mt19937_64 rng(p.seed);
@@ -44,9 +49,11 @@ StatusOr<Codebook> TardosCodebook(const TardosParams& p) {
   for (int64_t u = 0; u < p.users; ++u) {
     for (int64_t i = 0; i < m; ++i) bits[u * m + i] = unit(rng) < bias[i];
   }
-  Codebook c = Codebook::Dense("Tardos (c=" + std::to_string(p.colluders) + ", n=" + std::to_string(p.users) + ")",
-                               m, p.users, std::move(bits), Modulation::kAntipodal);
-  const double threshold = std::sqrt(static_cast<double>(m)) * InverseNormalTail(p.epsilon1 / p.users);
+  Codebook c = Codebook::Dense(
+      "Tardos (c=" + std::to_string(p.colluders) + ", n=" + std::to_string(p.users) + ")", m,
+      p.users, std::move(bits), Modulation::kAntipodal);
+  const double threshold =
+      std::sqrt(static_cast<double>(m)) * InverseNormalTail(p.epsilon1 / p.users);
   c.extra().Put("tardos.bias", Tensor::FromVector<double>({m}, bias));
   c.extra().SetAttr("tardos.threshold", std::to_string(threshold));
   c.extra().SetAttr("tardos.colluders", std::to_string(p.colluders));
@@ -71,8 +78,10 @@ Detection TardosAccuse(const Codebook& codebook, const std::vector<double>& y) {
     for (int64_t i = 0; i < m; ++i) {
       if (std::fabs(y[i]) < 1e-12) continue;  // a tie: no information at this position
       const bool pirate = y[i] > 0, mine = codebook.Bit(i, u);
-      if (pirate) score += mine ? g1[i] : -g0[i];
-      else score += mine ? -g1[i] : g0[i];
+      if (pirate)
+        score += mine ? g1[i] : -g0[i];
+      else
+        score += mine ? -g1[i] : g0[i];
     }
     if (score > threshold) d.accused.push_back({u, score / threshold});
   }

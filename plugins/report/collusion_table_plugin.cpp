@@ -1,0 +1,61 @@
+// report.collusion_table: several collusion evaluations side by side, one row per
+// (evaluation, coalition size), as JSON and CSV, so constructions can be compared.
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "securemark/node.h"
+
+namespace securemark {
+namespace {
+
+class CollusionTable : public Node {
+ public:
+  static constexpr Input<JsonDocument> kReports{"reports", "evaluate.collusion reports.", kMany};
+  static constexpr Output<JsonDocument> kSummary{"summary", "Rows of all reports, side by side."};
+  static constexpr Output<Blob> kTable{"table", "The same as CSV."};
+
+  static Contract GetContract() {
+    return Contract::Build("1.0.0", "Collects collusion evaluations into one comparison table.",
+                           kReports, kSummary, kTable);
+  }
+
+  Status Process(Context& ctx) override {
+    SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> reports, ctx.GetAll(kReports));
+    nlohmann::json rows = nlohmann::json::array();
+    std::ostringstream csv;
+    csv << "label,users,length,detector,k,detection,false_alarm,false_alarm_high,innocents_accused,"
+           "exact\n";
+    for (const JsonDocument& doc : reports) {
+      nlohmann::json r = nlohmann::json::parse(doc.text(), nullptr, false);
+      if (!r.is_object() || !r.contains("rows"))
+        return InvalidArgumentError("an input is not a collusion report");
+      for (const auto& row : r["rows"]) {
+        rows.push_back({{"label", r["label"]},
+                        {"users", r["users"]},
+                        {"length", r["length"]},
+                        {"detector", r["detector"]},
+                        {"k", row["k"]},
+                        {"detection", row["detection"]["value"]},
+                        {"false_alarm", row["false_alarm"]["value"]},
+                        {"false_alarm_high", row["false_alarm"]["high"]},
+                        {"innocents_accused", row["false_alarm"]["count"]},
+                        {"exact", row["exact"]["value"]}});
+        const auto& last = rows.back();
+        csv << '"' << last["label"].get<std::string>() << "\"," << last["users"] << ','
+            << last["length"] << ',' << last["detector"].get<std::string>() << ',' << last["k"]
+            << ',' << last["detection"] << ',' << last["false_alarm"] << ','
+            << last["false_alarm_high"] << ',' << last["innocents_accused"] << ',' << last["exact"]
+            << '\n';
+      }
+    }
+    ctx.Info("\n" + csv.str());
+    SM_RETURN_IF_ERROR(ctx.Set(kSummary, JsonDocument(nlohmann::json{{"rows", rows}}.dump())));
+    return ctx.Set(kTable, Blob(csv.str()));
+  }
+};
+
+}  // namespace
+}  // namespace securemark
+
+SECUREMARK_PLUGIN(securemark::CollusionTable, report, collusion_table)
