@@ -201,32 +201,88 @@ Status Store::Attribute(int64_t context_id, int64_t artifact_id) {
 }
 
 // ---------------------------------------------------------------- writing executions
+// The Insert* helpers run inside the caller's transaction.
 
-StatusOr<int64_t> Store::BeginExecution(const NewExecution& e) {
-  SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
+StatusOr<int64_t> Store::InsertArtifact(const std::string& type, const std::string& digest,
+                                        int64_t size, bool secret, const std::string& name,
+                                        ArtifactState state,
+                                        std::optional<int64_t> pending_execution,
+                                        const Properties& properties) {
+  SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("ARTIFACT", type));
+  SM_ASSIGN_OR_RETURN(
+      Statement s, db_->Prepare("INSERT INTO artifacts (type_id, uri, digest, size, state, secret, "
+                                "name, pending_execution_id, "
+                                "create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  const int64_t now = NowMs();
+  SM_RETURN_IF_ERROR(s.Bind(1, type_id)
+                         .Bind(2, "sha256:" + digest)
+                         .Bind(3, digest)
+                         .Bind(4, size)
+                         .Bind(5, Name(state))
+                         .Bind(6, int64_t{secret})
+                         .Bind(7, name)
+                         .Bind(8, pending_execution)
+                         .Bind(9, now)
+                         .Bind(10, now)
+                         .Run());
+  const int64_t id = db_->LastInsertId();
+  SM_RETURN_IF_ERROR(PutProperties("artifact_properties", "artifact_id", id, properties));
+  return id;
+}
+
+StatusOr<int64_t> Store::InsertExecution(const NewExecution& e, ExecutionState state,
+                                         std::optional<int64_t> cached_from) {
   SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("EXECUTION", e.plugin));
   SM_ASSIGN_OR_RETURN(
       Statement s,
       db_->Prepare(
           "INSERT INTO executions (uuid, type_id, name, plugin_version, params, fingerprint, "
-          "state, "
-          "owner, create_time, start_time) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?)"));
+          "state, cached_from, "
+          "owner, create_time, start_time, end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   const int64_t now = NowMs();
+  const std::optional<int64_t> end =
+      state == ExecutionState::kRunning ? std::nullopt : std::optional<int64_t>(now);
   SM_RETURN_IF_ERROR(s.Bind(1, NewUuid())
                          .Bind(2, type_id)
                          .Bind(3, e.name)
                          .Bind(4, e.plugin_version)
                          .Bind(5, e.params_json)
                          .Bind(6, e.fingerprint)
-                         .Bind(7, ProcessOwner())
-                         .Bind(8, now)
-                         .Bind(9, now)
+                         .Bind(7, Name(state))
+                         .Bind(8, cached_from)
+                         .Bind(9, ProcessOwner())
+                         .Bind(10, now)
+                         .Bind(11, now)
+                         .Bind(12, end)
                          .Run());
   const int64_t id = db_->LastInsertId();
   SM_RETURN_IF_ERROR(PutProperties("execution_properties", "execution_id", id, e.properties));
   SM_ASSIGN_OR_RETURN(Statement assoc, db_->Prepare("INSERT OR IGNORE INTO associations "
                                                     "(context_id, execution_id) VALUES (?, ?)"));
   for (int64_t c : e.contexts) SM_RETURN_IF_ERROR(assoc.Bind(1, c).Bind(2, id).Run());
+  return id;
+}
+
+Status Store::InsertEvents(int64_t execution_id, EventType type,
+                           const std::vector<EventSpec>& events) {
+  SM_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare("INSERT INTO events (artifact_id, execution_id, type, path, "
+                                   "time) VALUES (?, ?, ?, ?, ?)"));
+  const int64_t now = NowMs();
+  for (const EventSpec& ev : events) {
+    SM_RETURN_IF_ERROR(s.Bind(1, ev.artifact_id)
+                           .Bind(2, execution_id)
+                           .Bind(3, Name(type))
+                           .Bind(4, ev.path)
+                           .Bind(5, now)
+                           .Run());
+  }
+  return OkStatus();
+}
+
+StatusOr<int64_t> Store::BeginExecution(const NewExecution& e) {
+  SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
+  SM_ASSIGN_OR_RETURN(int64_t id, InsertExecution(e, ExecutionState::kRunning, std::nullopt));
   SM_RETURN_IF_ERROR(tx->Commit());
   return id;
 }
@@ -240,25 +296,9 @@ StatusOr<int64_t> Store::StageOutput(int64_t execution_id, const std::string& ty
     // The PENDING row comes first, so garbage collection never takes the blob from
     // under a writer; the artifact turns LIVE only in CompleteExecution.
     SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
-    SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("ARTIFACT", type));
     SM_ASSIGN_OR_RETURN(
-        Statement s,
-        db_->Prepare("INSERT INTO artifacts (type_id, uri, digest, size, state, secret, name, "
-                     "pending_execution_id, create_time, update_time) VALUES (?, ?, ?, ?, "
-                     "'PENDING', ?, ?, ?, ?, ?)"));
-    const int64_t now = NowMs();
-    SM_RETURN_IF_ERROR(s.Bind(1, type_id)
-                           .Bind(2, "sha256:" + digest)
-                           .Bind(3, digest)
-                           .Bind(4, static_cast<int64_t>(bytes.size()))
-                           .Bind(5, int64_t{secret})
-                           .Bind(6, name)
-                           .Bind(7, execution_id)
-                           .Bind(8, now)
-                           .Bind(9, now)
-                           .Run());
-    id = db_->LastInsertId();
-    SM_RETURN_IF_ERROR(PutProperties("artifact_properties", "artifact_id", id, properties));
+        id, InsertArtifact(type, digest, static_cast<int64_t>(bytes.size()), secret, name,
+                           ArtifactState::kPending, execution_id, properties));
     SM_RETURN_IF_ERROR(tx->Commit());
   }
   SM_RETURN_IF_ERROR(blobs_.Write(bytes, digest, secret));
@@ -277,10 +317,6 @@ Status Store::CompleteExecution(int64_t execution_id, const std::vector<EventSpe
                                    state.Text(0) + ", not RUNNING");
   }
   state.Reset();
-  const int64_t now = NowMs();
-  SM_ASSIGN_OR_RETURN(Statement event,
-                      db_->Prepare("INSERT INTO events (artifact_id, "
-                                   "execution_id, type, path, time) VALUES (?, ?, ?, ?, ?)"));
   SM_ASSIGN_OR_RETURN(Statement check, db_->Prepare("SELECT state, pending_execution_id, digest "
                                                     "FROM artifacts WHERE id=?"));
   for (const auto& in : inputs) {
@@ -291,13 +327,8 @@ Status Store::CompleteExecution(int64_t execution_id, const std::vector<EventSpe
                                      (row ? check.Text(0) : "missing") + ", not LIVE");
     }
     check.Reset();
-    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id)
-                           .Bind(2, execution_id)
-                           .Bind(3, "INPUT")
-                           .Bind(4, in.path)
-                           .Bind(5, now)
-                           .Run());
   }
+  const int64_t now = NowMs();
   SM_ASSIGN_OR_RETURN(Statement live,
                       db_->Prepare("UPDATE artifacts SET state='LIVE', "
                                    "pending_execution_id=NULL, update_time=? WHERE id=?"));
@@ -316,13 +347,9 @@ Status Store::CompleteExecution(int64_t execution_id, const std::vector<EventSpe
                            digest);
     }
     SM_RETURN_IF_ERROR(live.Bind(1, now).Bind(2, out.artifact_id).Run());
-    SM_RETURN_IF_ERROR(event.Bind(1, out.artifact_id)
-                           .Bind(2, execution_id)
-                           .Bind(3, "OUTPUT")
-                           .Bind(4, out.path)
-                           .Bind(5, now)
-                           .Run());
   }
+  SM_RETURN_IF_ERROR(InsertEvents(execution_id, EventType::kInput, inputs));
+  SM_RETURN_IF_ERROR(InsertEvents(execution_id, EventType::kOutput, outputs));
   SM_ASSIGN_OR_RETURN(Statement done, db_->Prepare("UPDATE executions SET state='COMPLETE', "
                                                    "end_time=? WHERE id=?"));
   SM_RETURN_IF_ERROR(done.Bind(1, now).Bind(2, execution_id).Run());
@@ -340,21 +367,10 @@ Status Store::FailExecution(int64_t execution_id, const std::string& error,
   if (db_->Changes() == 0) {
     return FailedPreconditionError("execution " + std::to_string(execution_id) + " is not running");
   }
-  SM_ASSIGN_OR_RETURN(Statement event,
-                      db_->Prepare("INSERT INTO events (artifact_id, "
-                                   "execution_id, type, path, time) VALUES (?, ?, 'INPUT', ?, ?)"));
-  for (const auto& in : inputs) {
-    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id)
-                           .Bind(2, execution_id)
-                           .Bind(3, in.path)
-                           .Bind(4, NowMs())
-                           .Run());
-  }
-  SM_ASSIGN_OR_RETURN(
-      Statement abandon,
-      db_->Prepare(
-          "UPDATE artifacts SET state='ABANDONED', update_time=? WHERE pending_execution_id=? AND "
-          "state='PENDING'"));
+  SM_RETURN_IF_ERROR(InsertEvents(execution_id, EventType::kInput, inputs));
+  SM_ASSIGN_OR_RETURN(Statement abandon,
+                      db_->Prepare("UPDATE artifacts SET state='ABANDONED', update_time=? WHERE "
+                                   "pending_execution_id=? AND state='PENDING'"));
   SM_RETURN_IF_ERROR(abandon.Bind(1, NowMs()).Bind(2, execution_id).Run());
   return tx->Commit();
 }
@@ -367,51 +383,14 @@ StatusOr<int64_t> Store::RecordCachedExecution(const NewExecution& e, int64_t so
                                    std::string(Name(from.state)) + ", not COMPLETE");
   }
   SM_ASSIGN_OR_RETURN(std::vector<Event> source_events, EventsOfExecution(source));
-  SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
-  SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("EXECUTION", e.plugin));
-  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("INSERT INTO executions (uuid, type_id, name, "
-                                                "plugin_version, params, fingerprint, state, "
-                                                "cached_from, owner, create_time, start_time, "
-                                                "end_time) VALUES (?, ?, ?, ?, ?, ?, 'CACHED', "
-                                                "?, ?, ?, ?, ?)"));
-  const int64_t now = NowMs();
-  SM_RETURN_IF_ERROR(s.Bind(1, NewUuid())
-                         .Bind(2, type_id)
-                         .Bind(3, e.name)
-                         .Bind(4, e.plugin_version)
-                         .Bind(5, e.params_json)
-                         .Bind(6, e.fingerprint)
-                         .Bind(7, source)
-                         .Bind(8, ProcessOwner())
-                         .Bind(9, now)
-                         .Bind(10, now)
-                         .Bind(11, now)
-                         .Run());
-  const int64_t id = db_->LastInsertId();
-  SM_RETURN_IF_ERROR(PutProperties("execution_properties", "execution_id", id, e.properties));
-  SM_ASSIGN_OR_RETURN(Statement event,
-                      db_->Prepare("INSERT INTO events (artifact_id, "
-                                   "execution_id, type, path, time) VALUES (?, ?, ?, ?, ?)"));
-  for (const auto& in : inputs) {
-    SM_RETURN_IF_ERROR(event.Bind(1, in.artifact_id)
-                           .Bind(2, id)
-                           .Bind(3, "INPUT")
-                           .Bind(4, in.path)
-                           .Bind(5, now)
-                           .Run());
-  }
+  std::vector<EventSpec> outputs;
   for (const auto& ev : source_events) {
-    if (ev.type != EventType::kOutput) continue;
-    SM_RETURN_IF_ERROR(event.Bind(1, ev.artifact_id)
-                           .Bind(2, id)
-                           .Bind(3, "OUTPUT")
-                           .Bind(4, ev.path)
-                           .Bind(5, now)
-                           .Run());
+    if (ev.type == EventType::kOutput) outputs.push_back({ev.artifact_id, ev.path});
   }
-  SM_ASSIGN_OR_RETURN(Statement assoc, db_->Prepare("INSERT OR IGNORE INTO associations "
-                                                    "(context_id, execution_id) VALUES (?, ?)"));
-  for (int64_t c : e.contexts) SM_RETURN_IF_ERROR(assoc.Bind(1, c).Bind(2, id).Run());
+  SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
+  SM_ASSIGN_OR_RETURN(int64_t id, InsertExecution(e, ExecutionState::kCached, source));
+  SM_RETURN_IF_ERROR(InsertEvents(id, EventType::kInput, inputs));
+  SM_RETURN_IF_ERROR(InsertEvents(id, EventType::kOutput, outputs));
   SM_RETURN_IF_ERROR(tx->Commit());
   return id;
 }
@@ -420,24 +399,9 @@ StatusOr<int64_t> Store::PutArtifact(const std::string& type, std::string_view b
                                      const Properties& properties, const std::string& name) {
   SM_ASSIGN_OR_RETURN(std::string digest, blobs_.Put(bytes, secret));
   SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
-  SM_ASSIGN_OR_RETURN(int64_t type_id, TypeId("ARTIFACT", type));
-  SM_ASSIGN_OR_RETURN(
-      Statement s,
-      db_->Prepare(
-          "INSERT INTO artifacts (type_id, uri, digest, size, state, secret, name, create_time, "
-          "update_time) VALUES (?, ?, ?, ?, 'LIVE', ?, ?, ?, ?)"));
-  const int64_t now = NowMs();
-  SM_RETURN_IF_ERROR(s.Bind(1, type_id)
-                         .Bind(2, "sha256:" + digest)
-                         .Bind(3, digest)
-                         .Bind(4, static_cast<int64_t>(bytes.size()))
-                         .Bind(5, int64_t{secret})
-                         .Bind(6, name)
-                         .Bind(7, now)
-                         .Bind(8, now)
-                         .Run());
-  const int64_t id = db_->LastInsertId();
-  SM_RETURN_IF_ERROR(PutProperties("artifact_properties", "artifact_id", id, properties));
+  SM_ASSIGN_OR_RETURN(int64_t id,
+                      InsertArtifact(type, digest, static_cast<int64_t>(bytes.size()), secret, name,
+                                     ArtifactState::kLive, std::nullopt, properties));
   SM_RETURN_IF_ERROR(tx->Commit());
   return id;
 }

@@ -187,6 +187,13 @@ class Store {
                        const Properties& properties);
   StatusOr<Properties> GetProperties(std::string_view table, std::string_view key, int64_t id);
   StatusOr<std::vector<Event>> Events(std::string_view column, int64_t id);
+  StatusOr<int64_t> InsertArtifact(const std::string& type, const std::string& digest, int64_t size,
+                                   bool secret, const std::string& name, ArtifactState state,
+                                   std::optional<int64_t> pending_execution,
+                                   const Properties& properties);
+  StatusOr<int64_t> InsertExecution(const NewExecution& execution, ExecutionState state,
+                                    std::optional<int64_t> cached_from);
+  Status InsertEvents(int64_t execution_id, EventType type, const std::vector<EventSpec>& events);
 
   std::string dir_;
   std::unique_ptr<Database> db_;
