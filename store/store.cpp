@@ -240,21 +240,15 @@ StatusOr<int64_t> Store::InsertExecution(const NewExecution& e, ExecutionState s
           "state, cached_from, "
           "owner, create_time, start_time, end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   const int64_t now = NowMs();
-  const std::optional<int64_t> end =
-      state == ExecutionState::kRunning ? std::nullopt : std::optional<int64_t>(now);
-  SM_RETURN_IF_ERROR(s.Bind(1, NewUuid())
-                         .Bind(2, type_id)
-                         .Bind(3, e.name)
-                         .Bind(4, e.plugin_version)
-                         .Bind(5, e.params_json)
-                         .Bind(6, e.fingerprint)
-                         .Bind(7, Name(state))
-                         .Bind(8, cached_from)
-                         .Bind(9, ProcessOwner())
-                         .Bind(10, now)
-                         .Bind(11, now)
-                         .Bind(12, end)
-                         .Run());
+  s.Bind(1, NewUuid())
+      .Bind(2, type_id)
+      .Bind(3, e.name)
+      .Bind(4, e.plugin_version)
+      .Bind(5, e.params_json);
+  s.Bind(6, e.fingerprint).Bind(7, Name(state)).Bind(8, cached_from).Bind(9, ProcessOwner());
+  s.Bind(10, now).Bind(11, now).Bind(12, now);
+  if (state == ExecutionState::kRunning) s.BindNull(12);  // it has not ended yet
+  SM_RETURN_IF_ERROR(s.Run());
   const int64_t id = db_->LastInsertId();
   SM_RETURN_IF_ERROR(PutProperties("execution_properties", "execution_id", id, e.properties));
   SM_ASSIGN_OR_RETURN(Statement assoc, db_->Prepare("INSERT OR IGNORE INTO associations "
