@@ -1,0 +1,137 @@
+#include "graph/community_eval.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <random>
+
+namespace securemark::graph {
+
+std::vector<PreservationRow> NeighborhoodPreservation(const NphResult& codes,
+                                                      const std::vector<int64_t>& communities,
+                                                      int64_t max_dist, int64_t max_pairs,
+                                                      uint64_t seed) {
+  std::vector<int64_t> nodes;
+  for (size_t v = 0; v < communities.size(); ++v) {
+    if (communities[v] >= 0) nodes.push_back(static_cast<int64_t>(v));
+  }
+  const int64_t n = static_cast<int64_t>(nodes.size());
+  // counts[d][same]: pairs at Hamming distance d, by whether they share a community.
+  std::vector<std::array<int64_t, 2>> counts(65, {0, 0});
+  auto count = [&](int64_t a, int64_t b) {
+    ++counts[HammingDistance(codes.codes[a], codes.codes[b])][communities[a] == communities[b]];
+  };
+  if (n * (n - 1) / 2 <= max_pairs) {
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = i + 1; j < n; ++j) count(nodes[i], nodes[j]);
+    }
+  } else {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int64_t> pick(0, n - 1);
+    for (int64_t p = 0; p < max_pairs; ++p) {
+      int64_t a = pick(rng), b = pick(rng);
+      if (a == b) continue;
+      count(nodes[a], nodes[b]);
+    }
+  }
+  int64_t total = 0, same_total = 0;
+  for (const auto& c : counts) {
+    total += c[0] + c[1];
+    same_total += c[1];
+  }
+  std::vector<PreservationRow> rows;
+  int64_t predicted_same = 0, true_same = 0;  // cumulative up to dist
+  for (int64_t d = 0; d <= max_dist; ++d) {
+    predicted_same += counts[d][0] + counts[d][1];
+    true_same += counts[d][1];
+    PreservationRow row;
+    row.dist = d;
+    row.pairs = total;
+    const int64_t correct = true_same + ((total - same_total) - (predicted_same - true_same));
+    row.accuracy = total ? static_cast<double>(correct) / total : 0;
+    row.precision = predicted_same ? static_cast<double>(true_same) / predicted_same : 0;
+    row.recall = same_total ? static_cast<double>(true_same) / same_total : 0;
+    row.same_community_share = total ? static_cast<double>(same_total) / total : 0;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::vector<ScreeningRow> ScreenCommunities(const NphResult& codes,
+                                            const std::vector<int64_t>& communities,
+                                            const std::vector<int64_t>& coalition_sizes,
+                                            int64_t trials, uint64_t seed) {
+  const int64_t bits = codes.bits;
+  std::map<int64_t, std::vector<int64_t>> members;
+  for (size_t v = 0; v < communities.size(); ++v) {
+    if (communities[v] >= 0) members[communities[v]].push_back(static_cast<int64_t>(v));
+  }
+  // Each community's mean code.
+  std::map<int64_t, std::vector<double>> mean;
+  for (const auto& [c, list] : members) {
+    std::vector<double>& m = mean[c];
+    m.assign(bits, 0.0);
+    for (int64_t v : list) {
+      for (int64_t b = 0; b < bits; ++b) m[b] += (codes.codes[v] >> b) & 1;
+    }
+    for (double& x : m) x /= static_cast<double>(list.size());
+  }
+  std::mt19937_64 rng(seed);
+  std::vector<ScreeningRow> rows;
+  std::vector<double> average(bits);
+  for (int64_t k : coalition_sizes) {
+    std::vector<int64_t> eligible;
+    for (const auto& [c, list] : members) {
+      if (static_cast<int64_t>(list.size()) >= k) eligible.push_back(c);
+    }
+    ScreeningRow row;
+    row.k = k;
+    if (eligible.empty()) {
+      rows.push_back(row);
+      continue;
+    }
+    int64_t first = 0;
+    double rank_sum = 0, percentile_sum = 0;
+    for (int64_t t = 0; t < trials; ++t) {
+      const int64_t community = eligible[rng() % eligible.size()];
+      std::vector<int64_t> pool = members[community];
+      std::shuffle(pool.begin(), pool.end(), rng);
+      pool.resize(k);
+      std::fill(average.begin(), average.end(), 0.0);
+      for (int64_t v : pool) {
+        for (int64_t b = 0; b < bits; ++b)
+          average[b] += static_cast<double>((codes.codes[v] >> b) & 1) / k;
+      }
+      auto distance = [&](const std::vector<double>& m) {
+        double d = 0;
+        for (int64_t b = 0; b < bits; ++b) d += std::fabs(average[b] - m[b]);
+        return d;
+      };
+      const double own = distance(mean[community]);
+      int64_t rank = 1;
+      for (const auto& [c, m] : mean) rank += c != community && distance(m) < own;
+      first += rank == 1;
+      rank_sum += static_cast<double>(rank);
+      // Customers ranked by Hamming distance to the rounded average code.
+      uint64_t rounded = 0;
+      for (int64_t b = 0; b < bits; ++b) rounded |= static_cast<uint64_t>(average[b] > 0.5) << b;
+      int64_t closer = 0, total = 0;
+      const int own_distance = HammingDistance(codes.codes[pool[0]], rounded);
+      for (size_t v = 0; v < communities.size(); ++v) {
+        if (communities[v] < 0) continue;
+        ++total;
+        closer += HammingDistance(codes.codes[v], rounded) < own_distance;
+      }
+      percentile_sum += total ? static_cast<double>(closer) / total : 0;
+    }
+    row.trials = trials;
+    row.community_first = static_cast<double>(first) / trials;
+    row.mean_community_rank = rank_sum / trials;
+    row.mean_colluder_percentile = percentile_sum / trials;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace securemark::graph
