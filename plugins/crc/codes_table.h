@@ -1,0 +1,50 @@
+// The output of every crc plugin: a customer -> community code table.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "graph/graph.h"
+#include "graph/nph.h"
+#include "securemark/node.h"
+
+namespace securemark::crc {
+
+inline constexpr Input<graph::Graph> kGraph{"graph", "The customers' social graph."};
+inline constexpr Output<TensorMap> kCodes{
+    "codes", "'codes' uint8 [customers, bits] and 'names' (one per line)."};
+inline constexpr Param<int64_t> kBits{"bits", 60, "Code length.", Range{1, 64}};
+inline constexpr Param<int64_t> kSeed{"seed", 0, "Random seed.", Range{0, 9.2e18}};
+
+inline TensorMap CodesTable(const graph::Graph& g, const graph::NphResult& r) {
+  Tensor bits(DType::kUInt8, {g.nodes(), r.bits});
+  uint8_t* out = bits.mutable_data<uint8_t>();
+  for (int64_t v = 0; v < g.nodes(); ++v) {
+    for (int64_t b = 0; b < r.bits; ++b) out[v * r.bits + b] = (r.codes[v] >> b) & 1;
+  }
+  TensorMap table;
+  table.Put("codes", std::move(bits));
+  std::string names;
+  for (const auto& n : g.names()) names += n + '\n';
+  table.Put("names", Tensor::FromVector<uint8_t>({static_cast<int64_t>(names.size())},
+                                                 std::vector<uint8_t>(names.begin(), names.end())));
+  table.SetAttr("bits", std::to_string(r.bits));
+  return table;
+}
+
+inline StatusOr<graph::NphResult> CodesFromTable(const TensorMap& table) {
+  SM_ASSIGN_OR_RETURN(const Tensor* codes, table.Get("codes"));
+  if (codes->dtype() != DType::kUInt8 || codes->shape().size() != 2 || codes->dim(1) > 64) {
+    return InvalidArgumentError("'codes' must be uint8 [customers, bits <= 64], got " +
+                                codes->ShapeString());
+  }
+  graph::NphResult r;
+  r.bits = codes->dim(1);
+  r.codes.assign(codes->dim(0), 0);
+  for (int64_t v = 0; v < codes->dim(0); ++v) {
+    for (int64_t b = 0; b < r.bits; ++b)
+      r.codes[v] |= static_cast<uint64_t>(codes->data<uint8_t>()[v * r.bits + b] & 1) << b;
+  }
+  return r;
+}
+
+}  // namespace securemark::crc
