@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include "data/idx_reader.h"
 #include "graph/generators.h"
 #include "util/files.h"
@@ -44,11 +46,14 @@ TEST(GraphTest, MalformedLinesNameFileAndLine) {
 }
 
 TEST(GraphTest, ReadsGzipAndBothCommunityFormats) {
-  Tensor unused(DType::kUInt8, {1});
-  (void)unused;
-  ASSERT_TRUE(WriteFileAtomic(Temp("plain.txt"), "a b\nb c\nc d\n").ok());
-  // gzip through the IDX writer's zlib: write an edge list by hand.
-  Graph g = *ReadSnapEdgeList(Temp("plain.txt"));
+  const std::string text = "# gzipped\na b\nb c\nc d\n";
+  gzFile gz = gzopen(Temp("edges.txt.gz").c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+  Graph g = *ReadSnapEdgeList(Temp("edges.txt.gz"));
+  EXPECT_EQ(g.nodes(), 4);
+  EXPECT_EQ(g.edges(), 3);
   ASSERT_TRUE(WriteFileAtomic(Temp("lines.txt"), "a b\nc d\n").ok());
   ASSERT_TRUE(ReadCommunities(Temp("lines.txt"), "lines", g).ok());
   EXPECT_EQ(g.communities(), (std::vector<int64_t>{0, 0, 1, 1}));
