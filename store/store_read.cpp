@@ -45,14 +45,7 @@ StatusOr<std::vector<Artifact>> Store::FindArtifactsByDigestPrefix(const std::st
                                    " FROM artifacts a JOIN types t ON t.id=a.type_id "
                                    "WHERE a.digest >= ? AND a.digest < ? ORDER BY a.id"));
   s.Bind(1, prefix).Bind(2, prefix + "g");
-  std::vector<Artifact> out;
-  for (;;) {
-    SM_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SM_ASSIGN_OR_RETURN(Artifact a, ArtifactFromRow(s));
-    out.push_back(std::move(a));
-  }
-  return out;
+  return CollectRows<Artifact>(s, ArtifactFromRow);
 }
 
 StatusOr<std::vector<Artifact>> Store::FindArtifactsByName(const std::string& name) {
@@ -60,14 +53,7 @@ StatusOr<std::vector<Artifact>> Store::FindArtifactsByName(const std::string& na
                                                 " FROM artifacts a JOIN types t ON t.id=a.type_id "
                                                 "WHERE a.name = ? ORDER BY a.id DESC"));
   s.Bind(1, name);
-  std::vector<Artifact> out;
-  for (;;) {
-    SM_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SM_ASSIGN_OR_RETURN(Artifact a, ArtifactFromRow(s));
-    out.push_back(std::move(a));
-  }
-  return out;
+  return CollectRows<Artifact>(s, ArtifactFromRow);
 }
 
 StatusOr<std::string> Store::ReadArtifact(int64_t id) {
@@ -114,14 +100,7 @@ StatusOr<std::vector<Execution>> Store::ExecutionsInContext(int64_t context_id) 
                    " FROM associations x JOIN executions e ON e.id=x.execution_id "
                    "JOIN types t ON t.id=e.type_id WHERE x.context_id=? ORDER BY e.id"));
   s.Bind(1, context_id);
-  std::vector<Execution> out;
-  for (;;) {
-    SM_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SM_ASSIGN_OR_RETURN(Execution e, ExecutionFromRow(s));
-    out.push_back(std::move(e));
-  }
-  return out;
+  return CollectRows<Execution>(s, ExecutionFromRow);
 }
 
 StatusOr<std::vector<ContextRecord>> Store::ContextsOfExecution(int64_t execution_id) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sqlite.h"
 #include "store.h"
@@ -69,6 +70,19 @@ inline StatusOr<Execution> ExecutionFromRow(const Statement& s) {
   if (!s.IsNull(12)) e.end_time_ms = s.Int(12);
   e.error = s.Text(13);
   return e;
+}
+
+// Decodes every remaining row of `s` with `decode` (Statement -> StatusOr<T>).
+template <typename T, typename Decode>
+StatusOr<std::vector<T>> CollectRows(Statement& s, Decode decode) {
+  std::vector<T> out;
+  for (;;) {
+    SM_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    SM_ASSIGN_OR_RETURN(T value, decode(s));
+    out.push_back(std::move(value));
+  }
+  return out;
 }
 
 }  // namespace securemark::store::internal
