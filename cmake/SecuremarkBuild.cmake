@@ -53,10 +53,13 @@ function(securemark_add_test)
   target_compile_definitions(${ARG_NAME} PRIVATE
     SECUREMARK_BUILD_DIR="${CMAKE_BINARY_DIR}"
     SECUREMARK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  # Scratch files go under the build tree, so two checkouts can run their tests at once.
+  file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/test-tmp")
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
     DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "SECUREMARK_PLUGIN_PATH=")
+    PROPERTIES ENVIRONMENT "SECUREMARK_PLUGIN_PATH="
+               ENVIRONMENT_MODIFICATION "TEST_TMPDIR=set:${CMAKE_BINARY_DIR}/test-tmp")
 endfunction()
 
 # A Google Benchmark executable in build/bench-bin; `make bench` runs them all.

@@ -111,12 +111,12 @@ steps:
   EXPECT_TRUE(s->Check()->empty());
 
   Run again = RunPipeline(file);
-  ASSERT_EQ(again.exit_code, 0);
+  ASSERT_EQ(again.exit_code, 0) << again.stderr_text;
   for (const auto& [step, state] : again.states) EXPECT_EQ(state, "CACHED") << step;
   EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE state='CACHED'"), 5);
 
   Run forced = RunPipeline(file, "--force");
-  ASSERT_EQ(forced.exit_code, 0);
+  ASSERT_EQ(forced.exit_code, 0) << forced.stderr_text;
   for (const auto& [step, state] : forced.states) EXPECT_EQ(state, "COMPLETE") << step;
   // A changed parameter changes the fingerprint of what depends on it, nothing else.
   Run changed = RunPipeline(file, "--set n=5");
