@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "data/cifar_reader.h"
 #include "data/idx_reader.h"
 #include "exec/local_context.h"
 
@@ -67,6 +68,25 @@ TEST_F(DatasetPluginsTest, MissingDirectoryNamesThePackage) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kNotFound);
   EXPECT_NE(out.status().message().find("dataset-fashion-mnist"), std::string::npos);
+}
+
+TEST_F(DatasetPluginsTest, ReadsCifarBatchesFromADirectory) {
+  std::string dir = TempDir() + "/cifar10";
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                           "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"}) {
+    data::CifarBatch b{Tensor(DType::kUInt8, {4, 3, 32, 32}),
+                       Tensor::FromVector<int64_t>({4}, {0, 3, 9, 1})};
+    ASSERT_TRUE(data::WriteCifarFile(dir + "/" + name, b, 1).ok());
+  }
+  auto out = RunNode(Plugin("dataset.cifar"), {{"dir", dir}, {"limit", int64_t{18}}}, {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  StatusOr<Dataset> d = Dataset::Decode((*out)[0].value.bytes);
+  EXPECT_EQ(d->images().ShapeString(), "uint8[18,3,32,32]");
+  auto missing = RunNode(Plugin("dataset.cifar"), {{"dir", dir + "/nope"}}, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("data_batch_1.bin"), std::string::npos)
+      << missing.status();
 }
 
 TEST_F(DatasetPluginsTest, PartitionsIntoShardsWithSummary) {
