@@ -9,6 +9,7 @@ packages=(
   # libraries
   libtorch-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev cppzmq-dev libzmq3-dev
   libsqlite3-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libssl-dev zlib1g-dev
+  libpng-dev libjpeg-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3
   # a foreign ZeroMQ peer for the authentication tests

@@ -7,6 +7,7 @@
 
 #include "data/cifar_reader.h"
 #include "data/idx_reader.h"
+#include "data/image_folder.h"
 #include "exec/local_context.h"
 
 namespace securemark {
@@ -87,6 +88,27 @@ TEST_F(DatasetPluginsTest, ReadsCifarBatchesFromADirectory) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("data_batch_1.bin"), std::string::npos)
       << missing.status();
+}
+
+TEST_F(DatasetPluginsTest, ReadsAnImageFolder) {
+  std::string root = TempDir() + "/faces";
+  for (const char* person : {"ada", "bob"}) {
+    std::filesystem::create_directories(root + "/" + person);
+    data::Image img{10, 10, 3, std::string(300, '\x40')};
+    ASSERT_TRUE(data::WritePng(root + "/" + person + "/1.png", img).ok());
+    ASSERT_TRUE(data::WriteJpeg(root + "/" + person + "/2.jpg", img).ok());
+  }
+  auto out = RunNode(
+      Plugin("dataset.image_folder"),
+      {{"root", root}, {"height", int64_t{4}}, {"width", int64_t{4}}, {"channels", int64_t{1}}},
+      {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  StatusOr<Dataset> d = Dataset::Decode((*out)[0].value.bytes);
+  EXPECT_EQ(d->images().ShapeString(), "uint8[4,1,4,4]");
+  EXPECT_EQ(d->Attr("classes"), "2");
+  auto half = RunNode(Plugin("dataset.image_folder"), {{"root", root}, {"height", int64_t{4}}}, {});
+  ASSERT_FALSE(half.ok());
+  EXPECT_NE(half.status().message().find("set both height and width"), std::string::npos);
 }
 
 TEST_F(DatasetPluginsTest, PartitionsIntoShardsWithSummary) {
