@@ -1,0 +1,47 @@
+// Training a TorchScript model on a Dataset: mini-batch SGD or Adam, a step learning-rate
+// schedule, accuracy after each epoch; deterministic for a seed.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/script.h>
+
+#include "securemark/values.h"
+
+namespace securemark::models {
+
+struct TrainOptions {
+  int64_t epochs = 1;
+  int64_t batch_size = 64;
+  double learning_rate = 0.05;
+  double momentum = 0.9;
+  std::string optimizer = "sgd";  // or "adam"
+  int64_t lr_step = 0;            // multiply the rate by lr_gamma every lr_step epochs (0: never)
+  double lr_gamma = 0.1;
+  uint64_t seed = 0;
+  int64_t threads = 0;  // 0: LibTorch's default
+};
+
+struct EpochReport {
+  int64_t epoch = 0;
+  double loss = 0;
+  double train_accuracy = 0;
+  double test_accuracy = -1;  // -1 without a test set
+};
+
+// Images become float [N, C, H, W] in [0, 1], normalised by mean and std.
+torch::Tensor ImagesToTensor(const Tensor& images, double mean = 0.5, double std = 0.5);
+torch::Tensor LabelsToTensor(const Tensor& labels);
+
+double Accuracy(torch::jit::Module& model, const torch::Tensor& x, const torch::Tensor& y,
+                int64_t batch = 512);
+
+// Trains in place; `on_epoch` is told each epoch's figures (and may stop training by
+// returning false).
+std::vector<EpochReport> Train(torch::jit::Module& model, const Dataset& train, const Dataset* test,
+                               const TrainOptions& options,
+                               const std::function<bool(const EpochReport&)>& on_epoch = {});
+
+}  // namespace securemark::models
