@@ -1,0 +1,100 @@
+// server_trainer.standalone: trains a model from the zoo on a Dataset, reporting accuracy
+// per epoch; the result is a TorchScript file PyTorch can load.
+#include <sstream>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "models/model_file.h"
+#include "models/model_zoo.h"
+#include "models/training.h"
+#include "securemark/node.h"
+
+namespace securemark {
+namespace {
+
+class StandaloneTrainer : public Node {
+ public:
+  static constexpr Input<Dataset> kTrain{"train", "Training examples."};
+  static constexpr Input<Dataset> kTest{"test", "Held-out examples for accuracy per epoch.",
+                                        kOptional};
+  static constexpr Output<models::ModelFile> kModel{"model", "The trained model (TorchScript)."};
+  static constexpr Output<JsonDocument> kReport{"report", "Loss and accuracy per epoch."};
+  static constexpr Param<std::string> kArchitecture{"model", "deepmarks_cnn", "Architecture.",
+                                                    Choices{"deepmarks_cnn|fc900"}};
+  static constexpr Param<int64_t> kEpochs{"epochs", 1, "Passes over the data.", Range{1, 10000}};
+  static constexpr Param<int64_t> kBatch{"batch_size", 64, "Examples per step.", Range{1, 65536}};
+  static constexpr Param<double> kRate{"lr", 0.05, "Learning rate.", Range{1e-8, 10}};
+  static constexpr Param<double> kMomentum{"momentum", 0.9, "SGD momentum.", Range{0, 0.999}};
+  static constexpr Param<std::string> kOptimizer{"optimizer", "sgd", "sgd or adam.",
+                                                 Choices{"sgd|adam"}};
+  static constexpr Param<int64_t> kStep{"lr_step", 0, "Epochs between rate decays (0: none).",
+                                        Range{0, 10000}};
+  static constexpr Param<double> kGamma{"lr_gamma", 0.1, "Rate decay factor.", Range{1e-6, 1}};
+  static constexpr Param<int64_t> kSeed{"seed", 0, "Seed of initialisation and shuffling.",
+                                        Range{0, 9.2e18}};
+  static constexpr Param<int64_t> kThreads{"threads", 0, "Intra-op threads (0: LibTorch default).",
+                                           Range{0, 256}};
+
+  static Contract GetContract() {
+    return Contract::Build("1.0.0",
+                           "Trains a model on one machine's data (SGD/Adam, step schedule).",
+                           kTrain, kTest, kModel, kReport, kArchitecture, kEpochs, kBatch, kRate,
+                           kMomentum, kOptimizer, kStep, kGamma, kSeed, kThreads);
+  }
+
+  Status Process(Context& ctx) override {
+    SM_ASSIGN_OR_RETURN(Dataset train, ctx.Get(kTrain));
+    std::optional<Dataset> test;
+    if (ctx.Has(kTest)) {
+      SM_ASSIGN_OR_RETURN(test, ctx.Get(kTest));
+    }
+    std::vector<int64_t> shape = train.images().shape();
+    if (shape.size() == 3) shape.insert(shape.begin() + 1, 1);
+    if (shape.size() != 4)
+      return InvalidArgumentError("training images must be [N,H,W] or [N,C,H,W]");
+    int64_t classes = 0;
+    for (int64_t i = 0; i < train.size(); ++i)
+      classes = std::max(classes, train.labels().data<int64_t>()[i] + 1);
+    const uint64_t seed = static_cast<uint64_t>(ctx.Get(kSeed));
+    SM_ASSIGN_OR_RETURN(
+        torch::jit::Module model,
+        models::BuildModel(ctx.Get(kArchitecture), shape[1], shape[2], shape[3], classes, seed));
+    models::TrainOptions o;
+    o.epochs = ctx.Get(kEpochs);
+    o.batch_size = ctx.Get(kBatch);
+    o.learning_rate = ctx.Get(kRate);
+    o.momentum = ctx.Get(kMomentum);
+    o.optimizer = ctx.Get(kOptimizer);
+    o.lr_step = ctx.Get(kStep);
+    o.lr_gamma = ctx.Get(kGamma);
+    o.seed = seed;
+    o.threads = ctx.Get(kThreads);
+    nlohmann::json epochs = nlohmann::json::array();
+    auto reports =
+        models::Train(model, train, test ? &*test : nullptr, o, [&](const models::EpochReport& r) {
+          epochs.push_back({{"epoch", r.epoch},
+                            {"loss", r.loss},
+                            {"train_accuracy", r.train_accuracy},
+                            {"test_accuracy", r.test_accuracy}});
+          ctx.Info("epoch " + std::to_string(r.epoch) + ": loss " + std::to_string(r.loss) +
+                   ", test accuracy " + std::to_string(r.test_accuracy));
+          ctx.Progress(static_cast<double>(r.epoch), static_cast<double>(o.epochs), "epoch");
+          return !ctx.Cancelled();
+        });
+    if (ctx.Cancelled()) return CancelledError("training cancelled");
+    std::ostringstream saved;
+    model.save(saved);
+    SM_RETURN_IF_ERROR(ctx.Set(kModel, models::ModelFile(saved.str())));
+    nlohmann::json report = {{"model", ctx.Get(kArchitecture)},
+                             {"classes", classes},
+                             {"examples", train.size()},
+                             {"epochs", epochs}};
+    return ctx.Set(kReport, JsonDocument(report.dump()));
+  }
+};
+
+}  // namespace
+}  // namespace securemark
+
+SECUREMARK_PLUGIN(securemark::StandaloneTrainer, server_trainer, standalone)
