@@ -17,6 +17,15 @@ torch::Tensor LabelsToTensor(const Tensor& labels) {
       .clone();
 }
 
+void MakeParametersTrainable(torch::jit::Module& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> fixes;
+  for (const auto& p : model.named_parameters(/*recurse=*/false)) {
+    if (!p.value.is_leaf() || !p.value.requires_grad()) fixes.emplace_back(p.name, p.value);
+  }
+  for (auto& [name, value] : fixes)
+    model.setattr(name, value.detach().clone().set_requires_grad(true));
+}
+
 double Accuracy(torch::jit::Module& model, const torch::Tensor& x, const torch::Tensor& y,
                 int64_t batch) {
   torch::NoGradGuard no_grad;
@@ -41,6 +50,7 @@ std::vector<EpochReport> Train(torch::jit::Module& model, const Dataset& train, 
     tx = ImagesToTensor(test->images());
     ty = LabelsToTensor(test->labels());
   }
+  MakeParametersTrainable(model);
   std::vector<torch::Tensor> params;
   for (auto p : model.parameters()) params.push_back(p);
   std::unique_ptr<torch::optim::Optimizer> optimizer;

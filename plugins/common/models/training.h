@@ -35,6 +35,10 @@ struct EpochReport {
 torch::Tensor ImagesToTensor(const Tensor& images, double mean = 0.5, double std = 0.5);
 torch::Tensor LabelsToTensor(const Tensor& labels);
 
+// Makes every parameter a leaf tensor that requires grad (a cloned or loaded module's
+// parameters may be neither), so that optimisers accept them.
+void MakeParametersTrainable(torch::jit::Module& model);
+
 double Accuracy(torch::jit::Module& model, const torch::Tensor& x, const torch::Tensor& y,
                 int64_t batch = 512);
 

@@ -1,0 +1,91 @@
+#include "models/projection.h"
+
+#include <torch/torch.h>
+
+namespace securemark::models {
+
+StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer) {
+  const std::string name = layer + "_weight";
+  if (!model.hasattr(name)) {
+    std::string known;
+    for (const auto& p : model.named_parameters(false)) {
+      if (p.name.size() > 7 && p.name.substr(p.name.size() - 7) == "_weight") {
+        known += (known.empty() ? "" : ", ") + p.name.substr(0, p.name.size() - 7);
+      }
+    }
+    return NotFoundError("the model has no layer '" + layer + "' (layers: " + known + ")");
+  }
+  torch::Tensor weight = model.attr(name).toTensor();
+  return weight.mean(0).flatten();
+}
+
+torch::Tensor MakeProjectionKey(int64_t fingerprint_length, int64_t signal_length, uint64_t seed) {
+  torch::Generator generator = at::detail::createCPUGenerator(seed);
+  return torch::randn({fingerprint_length, signal_length}, generator);
+}
+
+StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
+                                       const torch::Tensor& key, const Dataset& data,
+                                       const EmbedOptions& o) {
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, o.layer));
+  const int64_t beta = signal.numel(), v = fingerprint.numel();
+  if (v > beta) {
+    return InvalidArgumentError(
+        "a " + std::to_string(v) + "-entry fingerprint does not fit layer '" + o.layer +
+        "', which carries " + std::to_string(beta) + " values; choose a wider layer");
+  }
+  if (key.dim() != 2 || key.size(0) != v || key.size(1) != beta) {
+    return InvalidArgumentError(
+        "the key is " + std::to_string(key.size(0)) + "x" + std::to_string(key.size(1)) +
+        " but the fingerprint and layer need " + std::to_string(v) + "x" + std::to_string(beta));
+  }
+  torch::manual_seed(o.seed);
+  MakeParametersTrainable(model);
+  std::vector<torch::Tensor> params;
+  for (const auto& p : model.named_parameters(false)) {
+    if (!o.only_layer || p.name.rfind(o.layer + "_", 0) == 0) params.push_back(p.value);
+  }
+  torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.learning_rate).momentum(0.9));
+  const torch::Tensor x = ImagesToTensor(data.images()), y = LabelsToTensor(data.labels());
+  const torch::Tensor target = fingerprint.to(torch::kFloat32).flatten();
+  const torch::Tensor projection = key.to(torch::kFloat32);
+  torch::Generator generator = at::detail::createCPUGenerator(o.seed);
+  model.train();
+  EmbedReport report;
+  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+    const torch::Tensor order = torch::randperm(x.size(0), generator);
+    double task = 0;
+    for (int64_t i = 0; i < x.size(0); i += o.batch_size) {
+      const torch::Tensor idx = order.slice(0, i, std::min(i + o.batch_size, x.size(0)));
+      optimizer.zero_grad();
+      torch::Tensor loss = torch::cross_entropy_loss(
+          model.forward({x.index_select(0, idx)}).toTensor(), y.index_select(0, idx));
+      task += loss.item<double>() * idx.size(0);
+      torch::Tensor w = *LayerSignal(model, o.layer);
+      loss = loss + o.mu * torch::mse_loss(torch::matmul(projection, w), target);
+      loss.backward();
+      optimizer.step();
+    }
+    report.task_loss = task / x.size(0);
+  }
+  model.eval();
+  torch::NoGradGuard no_grad;
+  report.fingerprint_mse =
+      torch::mse_loss(torch::matmul(projection, *LayerSignal(model, o.layer)), target)
+          .item<double>();
+  return report;
+}
+
+StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const torch::Tensor& key,
+                                           const std::string& layer) {
+  torch::NoGradGuard no_grad;
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer));
+  if (key.dim() != 2 || key.size(1) != signal.numel()) {
+    return InvalidArgumentError("the key expects a layer carrying " + std::to_string(key.size(1)) +
+                                " values but '" + layer + "' carries " +
+                                std::to_string(signal.numel()));
+  }
+  return torch::matmul(key.to(torch::kFloat32), signal);
+}
+
+}  // namespace securemark::models

@@ -1,0 +1,108 @@
+// Embedding (31,6,1) fingerprints into real Fashion-MNIST models, extracting them, and
+// tracing the customers behind an averaged model.
+#include "models/projection.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "codes/detectors.h"
+#include "codes/keys.h"
+#include "data/idx_reader.h"
+#include "models/model_zoo.h"
+
+namespace securemark::models {
+namespace {
+
+const std::string kFmnist = "/usr/share/datasets/fashion-mnist";
+
+Dataset Load(const std::string& split, int64_t limit) {
+  Dataset d;
+  d.Put("images", *data::ReadIdxFile(kFmnist + "/" + split + "-images-idx3-ubyte.gz", limit));
+  Tensor raw = *data::ReadIdxFile(kFmnist + "/" + split + "-labels-idx1-ubyte.gz", limit);
+  Tensor labels(DType::kInt64, {raw.numel()});
+  for (int64_t i = 0; i < raw.numel(); ++i)
+    labels.mutable_data<int64_t>()[i] = raw.data<uint8_t>()[i];
+  d.Put("labels", labels);
+  return d;
+}
+
+torch::Tensor FingerprintOf(const codes::Codebook& c, const Eigen::MatrixXd& u, int64_t user) {
+  Eigen::VectorXd f = codes::FingerprintVector(c, u, user);
+  return torch::from_blob(f.data(), {f.size()}, torch::kFloat64).clone().to(torch::kFloat32);
+}
+
+std::vector<int64_t> Trace(torch::jit::Module& m, const torch::Tensor& key,
+                           const codes::Codebook& c, const Eigen::MatrixXd& u) {
+  torch::Tensor f = ExtractFingerprint(m, key, "fc2")->to(torch::kFloat64).contiguous();
+  Eigen::VectorXd fe = Eigen::Map<Eigen::VectorXd>(f.data_ptr<double>(), f.numel());
+  Eigen::VectorXd b = u.transpose() * fe;
+  return codes::HardThreshold(c, std::vector<double>(b.data(), b.data() + b.size())).Users();
+}
+
+TEST(ProjectionTest, EmbeddedFingerprintsAreExtractedAndAveragedCopiesTraced) {
+  if (!std::filesystem::exists(kFmnist)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  Dataset train = Load("train", 2000), test = Load("t10k", 1000);
+  torch::jit::Module base = *BuildModel("fc900", 1, 28, 28, 10, 3);
+  TrainOptions to;
+  to.seed = 3;
+  Train(base, train, &test, to);
+  const double base_accuracy =
+      Accuracy(base, ImagesToTensor(test.images()), LabelsToTensor(test.labels()));
+
+  codes::Codebook c = codes::Codebook::AndAcc(*codes::SingerDifferenceSet(5));
+  Eigen::MatrixXd u = codes::OrthonormalBasis(31, 31, 7);
+  torch::Tensor key = MakeProjectionKey(31, 900, 11);
+  EmbedOptions eo;
+  eo.layer = "fc2";
+  eo.seed = 1;
+  // w averages fc2's 900 output rows, which divides the fingerprint term's gradient on
+  // each weight by 900: μ must be large for the term to matter.
+  eo.mu = 100;
+  eo.epochs = 2;
+  std::vector<torch::jit::Module> copies;
+  for (int64_t customer : {4, 20}) {
+    torch::jit::Module copy = base.clone();
+    auto report = EmbedFingerprint(copy, FingerprintOf(c, u, customer), key, train, eo);
+    ASSERT_TRUE(report.ok()) << report.status();
+    std::cout << "customer " << customer << ": fingerprint MSE " << report->fingerprint_mse
+              << ", accuracy "
+              << Accuracy(copy, ImagesToTensor(test.images()), LabelsToTensor(test.labels()))
+              << " (base " << base_accuracy << ")\n";
+    EXPECT_EQ(Trace(copy, key, c, u), std::vector<int64_t>{customer});
+    copies.push_back(copy);
+  }
+  // Two customers average their models parameter by parameter.
+  torch::jit::Module averaged = base.clone();
+  {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> a, b, out;
+    for (const auto& p : copies[0].parameters()) a.push_back(p);
+    for (const auto& p : copies[1].parameters()) b.push_back(p);
+    for (const auto& p : averaged.parameters()) out.push_back(p);
+    for (size_t i = 0; i < out.size(); ++i) out[i].copy_((a[i] + b[i]) / 2);
+  }
+  EXPECT_EQ(Trace(averaged, key, c, u), (std::vector<int64_t>{4, 20}));
+}
+
+TEST(ProjectionTest, AFingerprintLongerThanTheLayerIsRefused) {
+  torch::jit::Module m = *BuildModel("deepmarks_cnn", 1, 28, 28, 10, 0);
+  Dataset tiny;
+  tiny.Put("images", Tensor(DType::kUInt8, {2, 28, 28}));
+  tiny.Put("labels", Tensor(DType::kInt64, {2}));
+  EmbedOptions eo;
+  eo.layer = "conv1";  // 1 input channel × 3 × 3 = 9 values
+  auto r = EmbedFingerprint(m, torch::zeros({31}), MakeProjectionKey(31, 9, 0), tiny, eo);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(
+      r.status().message().find("31-entry fingerprint does not fit layer 'conv1', which carries 9"),
+      std::string::npos)
+      << r.status();
+  EXPECT_EQ(LayerSignal(m, "conv9").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(ExtractFingerprint(m, MakeProjectionKey(31, 100, 0), "conv2").ok());
+}
+
+}  // namespace
+}  // namespace securemark::models
