@@ -45,33 +45,9 @@ class IdxDataset : public Node {
     if (labels_path.empty()) {
       SM_ASSIGN_OR_RETURN(labels_path, FindFile(ctx.Get(kDir), prefix + "-labels-idx1-ubyte"));
     }
-    const int64_t limit = ctx.Get(kLimit);
-    SM_ASSIGN_OR_RETURN(Tensor images, data::ReadIdxFile(images_path, limit));
-    ctx.Progress(1, 2, "file");
-    SM_ASSIGN_OR_RETURN(Tensor raw_labels, data::ReadIdxFile(labels_path, limit));
-    ctx.Progress(2, 2, "file");
-    if (raw_labels.shape().size() != 1 || raw_labels.dtype() != DType::kUInt8) {
-      return InvalidArgumentError(labels_path + ": labels must be a 1-D uint8 IDX array, got " +
-                                  raw_labels.ShapeString());
-    }
-    if (raw_labels.dim(0) != images.dim(0)) {
-      return InvalidArgumentError(images_path + " holds " + std::to_string(images.dim(0)) +
-                                  " images but " + labels_path + " holds " +
-                                  std::to_string(raw_labels.dim(0)) + " labels");
-    }
-    Tensor labels(DType::kInt64, {raw_labels.dim(0)});
-    int64_t classes = 0;
-    for (int64_t i = 0; i < labels.numel(); ++i) {
-      labels.mutable_data<int64_t>()[i] = raw_labels.data<uint8_t>()[i];
-      classes = std::max<int64_t>(classes, raw_labels.data<uint8_t>()[i] + 1);
-    }
-    Dataset dataset;
-    dataset.Put("images", std::move(images));
-    dataset.Put("labels", std::move(labels));
+    SM_ASSIGN_OR_RETURN(Dataset dataset,
+                        data::ReadIdxDataset(images_path, labels_path, ctx.Get(kLimit)));
     dataset.SetAttr("name", fs::path(ctx.Get(kDir)).filename().string() + "/" + ctx.Get(kSplit));
-    dataset.SetAttr("classes", std::to_string(classes));
-    dataset.SetAttr("images_file", images_path);
-    dataset.SetAttr("labels_file", labels_path);
     ctx.Info("read " + dataset.images().ShapeString() + " from " + images_path);
     return ctx.Set(kDataset, dataset);
   }

@@ -151,6 +151,34 @@ StatusOr<Tensor> ReadIdxFile(const std::string& path, int64_t limit) {
   return ParseIdx(bytes, path, limit);
 }
 
+StatusOr<Dataset> ReadIdxDataset(const std::string& images_path, const std::string& labels_path,
+                                 int64_t limit) {
+  SM_ASSIGN_OR_RETURN(Tensor images, ReadIdxFile(images_path, limit));
+  SM_ASSIGN_OR_RETURN(Tensor raw_labels, ReadIdxFile(labels_path, limit));
+  if (raw_labels.shape().size() != 1 || raw_labels.dtype() != DType::kUInt8) {
+    return InvalidArgumentError(labels_path + ": labels must be a 1-D uint8 IDX array, got " +
+                                raw_labels.ShapeString());
+  }
+  if (raw_labels.dim(0) != images.dim(0)) {
+    return InvalidArgumentError(images_path + " holds " + std::to_string(images.dim(0)) +
+                                " images but " + labels_path + " holds " +
+                                std::to_string(raw_labels.dim(0)) + " labels");
+  }
+  Tensor labels(DType::kInt64, {raw_labels.dim(0)});
+  int64_t classes = 0;
+  for (int64_t i = 0; i < labels.numel(); ++i) {
+    labels.mutable_data<int64_t>()[i] = raw_labels.data<uint8_t>()[i];
+    classes = std::max<int64_t>(classes, raw_labels.data<uint8_t>()[i] + 1);
+  }
+  Dataset dataset;
+  dataset.Put("images", std::move(images));
+  dataset.Put("labels", std::move(labels));
+  dataset.SetAttr("classes", std::to_string(classes));
+  dataset.SetAttr("images_file", images_path);
+  dataset.SetAttr("labels_file", labels_path);
+  return dataset;
+}
+
 Status WriteIdxFile(const std::string& path, const Tensor& tensor, bool gzip) {
   uint8_t code = 0;
   for (const auto& t : kIdxTypes) {

@@ -19,14 +19,8 @@ namespace {
 const std::string kFmnist = "/usr/share/datasets/fashion-mnist";
 
 Dataset Load(const std::string& split, int64_t limit) {
-  Dataset d;
-  d.Put("images", *data::ReadIdxFile(kFmnist + "/" + split + "-images-idx3-ubyte.gz", limit));
-  Tensor raw = *data::ReadIdxFile(kFmnist + "/" + split + "-labels-idx1-ubyte.gz", limit);
-  Tensor labels(DType::kInt64, {raw.numel()});
-  for (int64_t i = 0; i < raw.numel(); ++i)
-    labels.mutable_data<int64_t>()[i] = raw.data<uint8_t>()[i];
-  d.Put("labels", labels);
-  return d;
+  return *data::ReadIdxDataset(kFmnist + "/" + split + "-images-idx3-ubyte.gz",
+                               kFmnist + "/" + split + "-labels-idx1-ubyte.gz", limit);
 }
 
 torch::Tensor FingerprintOf(const codes::Codebook& c, const Eigen::MatrixXd& u, int64_t user) {
