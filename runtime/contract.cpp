@@ -289,6 +289,35 @@ StatusOr<ParamMap> Contract::ResolveParams(const ParamMap& given) const {
   return resolved;
 }
 
+StatusOr<ParamMap> Contract::ParamsFromJson(std::string_view json_object) const {
+  json j = json::parse(json_object, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError("parameters must be a JSON object, got: " +
+                                std::string(json_object.substr(0, 200)));
+  }
+  ParamMap given;
+  std::vector<std::string> errors;
+  for (const auto& [name, value] : j.items()) {
+    const ParamSpec* spec = FindParam(name);
+    if (spec == nullptr) {
+      given[name] = value.dump();  // ResolveParams names it, with a suggestion
+      continue;
+    }
+    StatusOr<ParamValue> v = spec->FromJson(value.dump());
+    if (!v.ok()) {
+      errors.push_back(v.status().message());
+      continue;
+    }
+    given[name] = *std::move(v);
+  }
+  StatusOr<ParamMap> resolved = ResolveParams(given);
+  if (!resolved.ok()) errors.push_back(resolved.status().message());
+  if (errors.empty()) return resolved;
+  std::string msg;
+  for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e;
+  return InvalidArgumentError(msg);
+}
+
 std::string Contract::ToJson() const {
   auto ports = [](const std::vector<PortSpec>& list) {
     json out = json::array();

@@ -110,6 +110,21 @@ TEST(ContractTest, MissingRequiredAndSeveralErrorsReportedAtOnce) {
   EXPECT_NE(m.find("required parameter 'path' is not set"), std::string::npos) << m;
 }
 
+TEST(ContractTest, ParamsFromJsonConvertsResolvesAndReportsEverything) {
+  Contract c = Example::Get();
+  StatusOr<ParamMap> ok = c.ParamsFromJson(R"({"path": "/x", "alpha": 2, "layers": [4, 5]})");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_DOUBLE_EQ(std::get<double>(ok->at("alpha")), 2.0);
+  EXPECT_EQ(std::get<std::vector<int64_t>>(ok->at("layers")), (std::vector<int64_t>{4, 5}));
+  EXPECT_EQ(std::get<int64_t>(ok->at("count")), 4);
+  StatusOr<ParamMap> bad = c.ParamsFromJson(R"({"path": "/x", "count": "four", "cuont": 1})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'count': expected int"), std::string::npos)
+      << bad.status();
+  EXPECT_NE(bad.status().message().find("did you mean 'count'"), std::string::npos) << bad.status();
+  EXPECT_FALSE(c.ParamsFromJson("[1, 2]").ok());
+}
+
 TEST(ContractTest, ParseReadsCommandLineText) {
   Contract c = Example::Get();
   EXPECT_EQ(std::get<int64_t>(*c.FindParam("count")->Parse("7")), 7);

@@ -8,6 +8,9 @@ namespace securemark::cli {
 
 enum ExitCode { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
 
+// $SECUREMARK_STORE, else ./securemark-store.
+std::string DefaultStorePath();
+
 void AddPluginCommands(CLI::App& app, int& exit_code);   // plugins, describe
 void AddExecCommand(CLI::App& app, int& exit_code);      // exec
 void AddDoctorCommand(CLI::App& app, int& exit_code);    // doctor

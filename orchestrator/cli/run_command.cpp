@@ -58,8 +58,7 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
       "Validate and run a pipeline; completed steps are reused on re-runs\n"
       "Example: securemark run pipelines/quickstart.yaml --store runs/ --set owners=8 --jobs 2");
   run->add_option("file", args->file, "Pipeline YAML file")->required();
-  args->options.store_dir =
-      std::getenv("SECUREMARK_STORE") ? std::getenv("SECUREMARK_STORE") : "securemark-store";
+  args->options.store_dir = DefaultStorePath();
   run->add_option("--store,-s", args->options.store_dir, "Store directory (created if missing)");
   run->add_option("--set", args->sets, "Override a pipeline parameter KEY=VALUE (repeatable)");
   run->add_flag("--force", args->options.force, "Run every step even when a cached result exists");

@@ -13,11 +13,6 @@ namespace {
 
 using store::Store;
 
-std::string DefaultStorePath() {
-  const char* env = std::getenv("SECUREMARK_STORE");
-  return env && *env ? env : "securemark-store";
-}
-
 void AddStoreOption(CLI::App* cmd, std::string& path) {
   path = DefaultStorePath();
   cmd->add_option("--store,-s", path,
@@ -156,6 +151,11 @@ int Check(const std::string& path) {
 }
 
 }  // namespace
+
+std::string DefaultStorePath() {
+  const char* env = std::getenv("SECUREMARK_STORE");
+  return env && *env ? env : "securemark-store";
+}
 
 void AddStoreCommands(CLI::App& app, int& exit_code) {
   auto lineage_options = std::make_shared<LineageOptions>();

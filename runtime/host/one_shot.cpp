@@ -16,33 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-StatusOr<ParamMap> ParamsFromJson(const Contract& contract, const std::string& text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return InvalidArgumentError("--params must be a JSON object, got: " + text);
-  }
-  ParamMap params;
-  std::vector<std::string> errors;
-  for (const auto& [name, value] : j.items()) {
-    const ParamSpec* spec = contract.FindParam(name);
-    // Unknown names are reported by ResolveParams with a suggestion; keep them as text.
-    ParamSpec as_is = spec ? *spec : ParamSpec{name, ParamType::kString, "", {}, {}, {}};
-    StatusOr<ParamValue> v =
-        as_is.Parse(value.is_string() ? value.get<std::string>() : value.dump());
-    if (!v.ok()) {
-      errors.push_back(v.status().message());
-      continue;
-    }
-    params[name] = *v;
-  }
-  if (!errors.empty()) {
-    std::string msg;
-    for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e;
-    return InvalidArgumentError(msg);
-  }
-  return params;
-}
-
 StatusOr<const LoadedPlugin*> FindPlugin(const OneShotOptions& options,
                                          std::unique_ptr<LoadedPlugin>& holder,
                                          PluginCatalog& catalog) {
@@ -71,7 +44,7 @@ Status RunOneShot(const OneShotOptions& options) {
   std::unique_ptr<LoadedPlugin> holder;
   PluginCatalog catalog;
   SM_ASSIGN_OR_RETURN(const LoadedPlugin* plugin, FindPlugin(options, holder, catalog));
-  SM_ASSIGN_OR_RETURN(ParamMap params, ParamsFromJson(plugin->contract(), options.params_json));
+  SM_ASSIGN_OR_RETURN(ParamMap params, plugin->contract().ParamsFromJson(options.params_json));
 
   InputValues inputs;
   for (const std::string& spec : options.inputs) {

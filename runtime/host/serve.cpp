@@ -141,7 +141,7 @@ class Worker {
 
   Status Execute(const Task& task, ExecutionHooks hooks, Message& result) {
     const Contract& contract = task.plugin->contract();
-    SM_ASSIGN_OR_RETURN(ParamMap params, contract.ResolveParams(task.params));
+    const ParamMap& params = task.params;  // resolved when the TASK was decoded
     SM_RETURN_IF_ERROR(CheckInputs(contract, task.inputs));
     OpenNode& open = nodes_[task.plugin->name()];
     LocalContext ctx(contract, params, task.inputs, std::move(hooks));
@@ -200,12 +200,7 @@ StatusOr<Task> TaskFromMessage(const Message& m,
   if (it == plugins.end()) return NotFoundError("this host does not serve plugin '" + name + "'");
   task.plugin = it->second;
   const json& params = m.header.contains("params") ? m.header["params"] : json::object();
-  if (!params.is_object()) return InvalidArgumentError("TASK params must be a JSON object");
-  for (const auto& [key, value] : params.items()) {
-    const ParamSpec* spec = task.plugin->contract().FindParam(key);
-    if (spec == nullptr) return InvalidArgumentError(name + " has no parameter '" + key + "'");
-    SM_ASSIGN_OR_RETURN(task.params[key], spec->FromJson(value.dump()));
-  }
+  SM_ASSIGN_OR_RETURN(task.params, task.plugin->contract().ParamsFromJson(params.dump()));
   for (size_t i = 0; i < m.payloads.size(); ++i) {
     const json& in = m.header["inputs"][i];
     SM_ASSIGN_OR_RETURN(std::string port, transport::StringField(in, "port"));

@@ -201,6 +201,10 @@ class Contract {
   // unknown names (with the closest known one), wrong types, out of range, missing.
   StatusOr<ParamMap> ResolveParams(const ParamMap& given) const;
 
+  // Converts a JSON object of parameter values (as sent to a host) and resolves it;
+  // every problem is reported at once, unknown names with the closest known one.
+  StatusOr<ParamMap> ParamsFromJson(std::string_view json_object) const;
+
   std::string ToJson() const;
   static StatusOr<Contract> FromJson(std::string_view json);
 
