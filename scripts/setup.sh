@@ -12,8 +12,9 @@ packages=(
   libpng-dev libjpeg-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3
-  # a foreign ZeroMQ peer for the authentication tests
+  # a foreign ZeroMQ peer for the authentication tests; PyTorch loads delivered models
   python3-zmq
+  python3-torch
   # an optimised BLAS: Debian's LibTorch otherwise runs on the reference BLAS (~30x slower)
   libopenblas0-pthread
   # data

@@ -2,20 +2,12 @@
 
 #include <torch/torch.h>
 
+#include "models/model_zoo.h"
+
 namespace securemark::models {
 
 StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer) {
-  const std::string name = layer + "_weight";
-  if (!model.hasattr(name)) {
-    std::string known;
-    for (const auto& p : model.named_parameters(false)) {
-      if (p.name.size() > 7 && p.name.substr(p.name.size() - 7) == "_weight") {
-        known += (known.empty() ? "" : ", ") + p.name.substr(0, p.name.size() - 7);
-      }
-    }
-    return NotFoundError("the model has no layer '" + layer + "' (layers: " + known + ")");
-  }
-  torch::Tensor weight = model.attr(name).toTensor();
+  SM_ASSIGN_OR_RETURN(torch::Tensor weight, LayerWeight(model, layer));
   return weight.mean(0).flatten();
 }
 
@@ -42,8 +34,15 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   torch::manual_seed(o.seed);
   MakeParametersTrainable(model);
   std::vector<torch::Tensor> params;
-  for (const auto& p : model.named_parameters(false)) {
-    if (!o.only_layer || p.name.rfind(o.layer + "_", 0) == 0) params.push_back(p.value);
+  for (const auto& layer : o.train_layers) SM_RETURN_IF_ERROR(LayerWeight(model, layer).status());
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+    bool trains = o.train_layers.empty();
+    for (const auto& layer : o.train_layers) {
+      for (const char* suffix : {"_weight", "_bias", ".weight", ".bias"}) {
+        trains |= p.name == layer + suffix;
+      }
+    }
+    if (trains) params.push_back(p.value);
   }
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.learning_rate).momentum(0.9));
   const torch::Tensor x = ImagesToTensor(data.images()), y = LabelsToTensor(data.labels());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <torch/script.h>
 
@@ -27,7 +28,8 @@ struct EmbedOptions {
   int64_t epochs = 1;
   int64_t batch_size = 64;
   double learning_rate = 0.01;
-  bool only_layer = false;  // train just the marked layer instead of every parameter
+  // Layers whose parameters fine-tune; empty: every parameter.
+  std::vector<std::string> train_layers;
   uint64_t seed = 0;
 };
 

@@ -4,12 +4,40 @@
 
 namespace securemark::models {
 
-torch::Tensor ImagesToTensor(const Tensor& images, double mean, double std) {
+torch::Tensor ImagesToTensor(const Tensor& images) {
   std::vector<int64_t> shape = images.shape();
   if (shape.size() == 3) shape.insert(shape.begin() + 1, 1);  // [N, H, W] -> [N, 1, H, W]
   torch::Tensor t = torch::from_blob(const_cast<char*>(images.raw_data()), shape, torch::kUInt8)
                         .to(torch::kFloat32);
-  return (t / 255.0 - mean) / std;
+  return t / 255.0;
+}
+
+std::pair<std::vector<double>, std::vector<double>> ChannelStatistics(const Tensor& images) {
+  const torch::Tensor x = ImagesToTensor(images).transpose(0, 1).flatten(1).to(torch::kFloat64);
+  const torch::Tensor mean = x.mean(1), std = x.std(1, /*unbiased=*/false).clamp_min(1e-6);
+  return {std::vector<double>(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel()),
+          std::vector<double>(std.data_ptr<double>(), std.data_ptr<double>() + std.numel())};
+}
+
+torch::Tensor Augment(const torch::Tensor& batch, const TrainOptions& o,
+                      torch::Generator& generator) {
+  torch::Tensor x = batch;
+  if (o.flip) {
+    const torch::Tensor flip = torch::rand({x.size(0), 1, 1, 1}, generator) < 0.5;
+    x = torch::where(flip, x.flip({3}), x);
+  }
+  if (o.crop_padding > 0) {
+    const int64_t p = o.crop_padding, h = x.size(2), w = x.size(3);
+    const torch::Tensor padded = torch::constant_pad_nd(x, {p, p, p, p});
+    const torch::Tensor offsets = torch::randint(0, 2 * p + 1, {x.size(0), 2}, generator);
+    std::vector<torch::Tensor> crops;
+    for (int64_t i = 0; i < x.size(0); ++i) {
+      const int64_t dy = offsets[i][0].item<int64_t>(), dx = offsets[i][1].item<int64_t>();
+      crops.push_back(padded[i].slice(1, dy, dy + h).slice(2, dx, dx + w));
+    }
+    x = torch::stack(crops);
+  }
+  return x;
 }
 
 torch::Tensor LabelsToTensor(const Tensor& labels) {
@@ -18,12 +46,15 @@ torch::Tensor LabelsToTensor(const Tensor& labels) {
 }
 
 void MakeParametersTrainable(torch::jit::Module& model) {
-  std::vector<std::pair<std::string, torch::Tensor>> fixes;
-  for (const auto& p : model.named_parameters(/*recurse=*/false)) {
-    if (!p.value.is_leaf() || !p.value.requires_grad()) fixes.emplace_back(p.name, p.value);
+  for (const auto& sub : model.modules()) {
+    torch::jit::Module module = sub;  // shares the object
+    std::vector<std::pair<std::string, torch::Tensor>> fixes;
+    for (const auto& p : module.named_parameters(/*recurse=*/false)) {
+      if (!p.value.is_leaf() || !p.value.requires_grad()) fixes.emplace_back(p.name, p.value);
+    }
+    for (auto& [name, value] : fixes)
+      module.setattr(name, value.detach().clone().set_requires_grad(true));
   }
-  for (auto& [name, value] : fixes)
-    model.setattr(name, value.detach().clone().set_requires_grad(true));
 }
 
 double Accuracy(torch::jit::Module& model, const torch::Tensor& x, const torch::Tensor& y,
@@ -75,7 +106,8 @@ std::vector<EpochReport> Train(torch::jit::Module& model, const Dataset& train, 
     int64_t correct = 0;
     for (int64_t i = 0; i < x.size(0); i += o.batch_size) {
       const torch::Tensor idx = order.slice(0, i, std::min(i + o.batch_size, x.size(0)));
-      const torch::Tensor bx = x.index_select(0, idx), by = y.index_select(0, idx);
+      const torch::Tensor bx = Augment(x.index_select(0, idx), o, generator);
+      const torch::Tensor by = y.index_select(0, idx);
       optimizer->zero_grad();
       torch::Tensor logits = model.forward({bx}).toTensor();
       torch::Tensor loss = torch::cross_entropy_loss(logits, by);

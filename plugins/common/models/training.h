@@ -22,6 +22,10 @@ struct TrainOptions {
   double lr_gamma = 0.1;
   uint64_t seed = 0;
   int64_t threads = 0;  // 0: LibTorch's default
+  // Augmentation, applied per example to each batch: random horizontal flips and random
+  // crops of the image padded by crop_padding pixels on each side.
+  bool flip = false;
+  int64_t crop_padding = 0;
 };
 
 struct EpochReport {
@@ -31,8 +35,13 @@ struct EpochReport {
   double test_accuracy = -1;  // -1 without a test set
 };
 
-// Images become float [N, C, H, W] in [0, 1], normalised by mean and std.
-torch::Tensor ImagesToTensor(const Tensor& images, double mean = 0.5, double std = 0.5);
+// Images become float [N, C, H, W] scaled to [0, 1]; models normalise them themselves.
+torch::Tensor ImagesToTensor(const Tensor& images);
+// Per-channel mean and standard deviation of images scaled to [0, 1].
+std::pair<std::vector<double>, std::vector<double>> ChannelStatistics(const Tensor& images);
+// The batch with the options' augmentation applied (unchanged without any).
+torch::Tensor Augment(const torch::Tensor& batch, const TrainOptions& options,
+                      torch::Generator& generator);
 torch::Tensor LabelsToTensor(const Tensor& labels);
 
 // Makes every parameter a leaf tensor that requires grad (a cloned or loaded module's

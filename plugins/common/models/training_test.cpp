@@ -21,19 +21,6 @@ Dataset Load(const std::string& split, int64_t limit) {
                                kFmnist + "/" + split + "-labels-idx1-ubyte.gz", limit);
 }
 
-TEST(ModelZooTest, ModelsHaveNamedLayersAndTheRightOutput) {
-  auto cnn = BuildModel("deepmarks_cnn", 1, 28, 28, 10, 0);
-  ASSERT_TRUE(cnn.ok()) << cnn.status();
-  EXPECT_EQ(LayerNames(*cnn),
-            (std::vector<std::string>{"conv1", "conv2", "conv3", "conv4", "fc1", "fc2"}));
-  EXPECT_EQ(cnn->forward({torch::zeros({2, 1, 28, 28})}).toTensor().sizes(),
-            (std::vector<int64_t>{2, 10}));
-  auto fc = BuildModel("fc900", 1, 28, 28, 10, 0);
-  ASSERT_TRUE(fc.ok());
-  EXPECT_EQ(LayerNames(*fc).size(), 5u);
-  EXPECT_EQ(BuildModel("resnet", 1, 28, 28, 10, 0).status().code(), StatusCode::kNotFound);
-}
-
 TEST(TrainingTest, LearnsFashionMnistDeterministicallyAndSurvivesSaveAndLoad) {
   if (!std::filesystem::exists(kFmnist)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   Dataset train = Load("train", 3000), test = Load("t10k", 1000);
