@@ -16,5 +16,10 @@ function(securemark_add_plugin)
       LIBRARY_OUTPUT_DIRECTORY "${SECUREMARK_PLUGIN_OUTPUT_DIRECTORY}"
       INSTALL_RPATH "$ORIGIN/../lib")
     install(TARGETS ${ARG_NAME} LIBRARY DESTINATION "${SECUREMARK_INSTALL_PLUGINDIR}")
+    # In-tree: tests that run shipped pipelines depend on every plugin.
+    if(NOT TARGET securemark_plugins)
+      add_custom_target(securemark_plugins)
+    endif()
+    add_dependencies(securemark_plugins ${ARG_NAME})
   endif()
 endfunction()

@@ -63,5 +63,44 @@ TEST(ShippedPipelinesTest, CodeEvaluationRuns) {
   EXPECT_NE(out.find("\"sequential\",31,31,sequential,5,1.0,0.0"), std::string::npos) << out;
 }
 
+// DeepMarks end to end on a small slice of Fashion-MNIST: 31 fingerprinted copies,
+// delivered, three coalitions averaged and traced; the store knows who got which model.
+TEST(ShippedPipelinesTest, DeepmarksTracesAveragedModelsAndRecordsDeliveries) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP();
+  const std::string store = testing::TempDir() + "/shipped_deepmarks";
+  std::filesystem::remove_all(store);
+  std::string out;
+  ASSERT_EQ(
+      Securemark("run " + kSource + "/pipelines/deepmarks-fmnist.yaml --plain --store " + store +
+                     " --set examples=2000 --set test_examples=200 --set epochs=1"
+                     " --set embed_batches=20 --set 'coalitions=[{name: a, k: 1, seed: 1},"
+                     " {name: b, k: 2, seed: 2}, {name: c, k: 3, seed: 3}]'",
+                 &out),
+      0)
+      << out;
+  // Every delivered model is labelled with its customer, once per customer.
+  const std::string db = store + "/metadata.sqlite";
+  auto query = [&](const std::string& sql) {
+    auto r = RunProcess({"sqlite3", db, sql}, true);
+    EXPECT_TRUE(r.ok());
+    return r->output;
+  };
+  EXPECT_EQ(query("SELECT count(DISTINCT p.string_value) FROM artifact_properties p JOIN artifacts "
+                  "a ON a.id = p.artifact_id WHERE p.name = 'customer' AND a.name LIKE "
+                  "'deliver@%';"),
+            "31\n");
+  EXPECT_EQ(query("SELECT p.string_value FROM artifact_properties p JOIN artifacts a ON a.id = "
+                  "p.artifact_id WHERE p.name = 'customer' AND a.name = 'deliver@17.model';"),
+            "17\n");
+  // One secret key, stored once however many customers drew it.
+  EXPECT_EQ(query("SELECT count(DISTINCT digest), min(secret) FROM artifacts WHERE name LIKE "
+                  "'embed@%.key';"),
+            "1|1\n");
+  EXPECT_NE(out.find("tracing: info: K=1: detection 1.0"), std::string::npos) << out;
+  EXPECT_NE(out.find("tracing: info: K=3: detection 1.0"), std::string::npos) << out;
+  EXPECT_NE(out.find("tracing: COMPLETE"), std::string::npos) << out;
+  EXPECT_NE(out.find("table: COMPLETE"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace securemark

@@ -1,7 +1,10 @@
 // `securemark run FILE`: validates, then runs the pipeline on plugin hosts, recording
 // everything in the store. Re-running resumes: completed steps come from the cache.
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/pipeline_loading.h"
@@ -13,6 +16,17 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 
 void OnSignal(int) { g_interrupted = true; }
+
+// Local hosts share the machine: without a limit every host's BLAS and OpenMP pools would
+// claim every core, and --jobs 2 on two cores spent most of its time in the kernel
+// (measured: 12 of 26 CPU minutes). An explicit setting in the environment wins.
+void ShareCoresAmongHosts(int jobs) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::string threads = std::to_string(std::max(1u, cores / static_cast<unsigned>(jobs)));
+  for (const char* name : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
+    setenv(name, threads.c_str(), /*overwrite=*/0);
+  }
+}
 
 struct RunArgs {
   std::string file;
@@ -35,6 +49,7 @@ int Run(RunArgs& args) {
     return kExitFailed;
   }
   args.options.pipeline_file = args.file;
+  ShareCoresAmongHosts(args.options.jobs);
   args.options.interrupted = &g_interrupted;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

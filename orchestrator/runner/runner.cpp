@@ -311,11 +311,22 @@ class Runner {
         return AttemptFailed(t, "the host returned an undeclared output '" + port + "'");
       }
       const bool secret = spec->secret() || o.value("secret", false);
+      store::Properties labels;
+      if (o.contains("labels")) {
+        if (!o["labels"].is_object()) return AttemptFailed(t, "output labels are not an object");
+        for (const auto& [key, value] : o["labels"].items()) {
+          if (!value.is_string() || key.empty() || key.size() > 64 || value.size() > 4096) {
+            return AttemptFailed(
+                t, "output '" + port + "' has a malformed label '" + key.substr(0, 64) + "'");
+          }
+          labels[key] = value.get<std::string>();
+        }
+      }
       const size_t index = produced[port].size();
       std::string path = spec->many() ? port + "[" + std::to_string(index) + "]" : port;
       SM_ASSIGN_OR_RETURN(int64_t artifact,
                           store_.StageOutput(t.execution, spec->type, result.payloads[i], secret,
-                                             {}, t.instance->key + "." + path));
+                                             labels, t.instance->key + "." + path));
       produced[port].push_back(artifact);
       outputs.push_back({artifact, path});
     }

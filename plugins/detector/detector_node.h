@@ -72,11 +72,9 @@ class DetectorNode : public Node {
     SM_ASSIGN_OR_RETURN(std::vector<double> y, Correlations(ctx, codebook));
     SM_ASSIGN_OR_RETURN(codes::Detection d,
                         codes::Detect(codebook, y, kMethod, ctx.Get(kTau), ctx.Get(kMaxColluders)));
-    nlohmann::json out = {{"method", d.method},
-                          {"signal_level", d.signal_level},
-                          {"users", codebook.users()},
-                          {"codebook", codebook.name()},
-                          {"accused", nlohmann::json::array()}};
+    nlohmann::json out = {{"method", d.method},          {"signal_level", d.signal_level},
+                          {"users", codebook.users()},   {"length", codebook.length()},
+                          {"codebook", codebook.name()}, {"accused", nlohmann::json::array()}};
     for (const auto& a : d.accused)
       out["accused"].push_back({{"user", a.user}, {"score", a.score}});
     ctx.Info(std::to_string(d.accused.size()) + " accused by " + d.method);

@@ -7,18 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "codes/collusion.h"
+#include "rate_json.h"
 #include "securemark/node.h"
 
 namespace securemark {
 namespace {
 
-nlohmann::json RateJson(const codes::Rate& r) {
-  return {{"value", r.value},
-          {"low", r.low},
-          {"high", r.high},
-          {"count", r.successes},
-          {"of", r.total}};
-}
+using evaluate::RateJson;
 
 class CollusionEvaluation : public Node {
  public:

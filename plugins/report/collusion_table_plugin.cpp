@@ -31,10 +31,10 @@ class CollusionTable : public Node {
       if (!r.is_object() || !r.contains("rows"))
         return InvalidArgumentError("an input is not a collusion report");
       for (const auto& row : r["rows"]) {
-        rows.push_back({{"label", r["label"]},
-                        {"users", r["users"]},
-                        {"length", r["length"]},
-                        {"detector", r["detector"]},
+        rows.push_back({{"label", r.value("label", "")},
+                        {"users", r.value("users", 0)},
+                        {"length", r.value("length", 0)},
+                        {"detector", r.value("detector", "")},
                         {"k", row["k"]},
                         {"detection", row["detection"]["value"]},
                         {"false_alarm", row["false_alarm"]["value"]},

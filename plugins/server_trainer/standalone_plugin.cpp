@@ -1,6 +1,6 @@
 // server_trainer.standalone: trains a model from the zoo on a Dataset, reporting accuracy
 // per epoch; the result is a TorchScript file PyTorch can load.
-#include <sstream>
+#include <chrono>
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
@@ -20,8 +20,9 @@ class StandaloneTrainer : public Node {
                                         kOptional};
   static constexpr Output<models::ModelFile> kModel{"model", "The trained model (TorchScript)."};
   static constexpr Output<JsonDocument> kReport{"report", "Loss and accuracy per epoch."};
-  static constexpr Param<std::string> kArchitecture{"model", "deepmarks_cnn", "Architecture.",
-                                                    Choices{"deepmarks_cnn|fc900"}};
+  static constexpr Param<std::string> kArchitecture{
+      "model", "deepmarks_cnn", "Architecture.",
+      Choices{"deepmarks_cnn|fc900|lfw_conv|vgg19_bn|wrn16_4"}};
   static constexpr Param<int64_t> kEpochs{"epochs", 1, "Passes over the data.", Range{1, 10000}};
   static constexpr Param<int64_t> kBatch{"batch_size", 64, "Examples per step.", Range{1, 65536}};
   static constexpr Param<double> kRate{"lr", 0.05, "Learning rate.", Range{1e-8, 10}};
@@ -36,14 +37,23 @@ class StandaloneTrainer : public Node {
   static constexpr Param<int64_t> kThreads{"threads", 0, "Intra-op threads (0: LibTorch default).",
                                            Range{0, 256}};
 
+  static constexpr Param<std::vector<double>> kMean{
+      "mean", "[]", "Per-channel input mean the model subtracts (empty: from the training data)."};
+  static constexpr Param<std::vector<double>> kStd{
+      "std", "[]", "Per-channel input std the model divides by (empty: from the training data)."};
+  static constexpr Param<bool> kFlip{"flip", false, "Augment with random horizontal flips."};
+  static constexpr Param<int64_t> kCrop{
+      "crop_padding", 0, "Augment with random crops of the image padded by this.", Range{0, 64}};
+
   static Contract GetContract() {
-    return Contract::Build("1.0.0",
-                           "Trains a model on one machine's data (SGD/Adam, step schedule).",
-                           kTrain, kTest, kModel, kReport, kArchitecture, kEpochs, kBatch, kRate,
-                           kMomentum, kOptimizer, kStep, kGamma, kSeed, kThreads);
+    return Contract::Build(
+        "1.0.0", "Trains a model on one machine's data (SGD/Adam, step schedule).", kTrain, kTest,
+        kModel, kReport, kArchitecture, kEpochs, kBatch, kRate, kMomentum, kOptimizer, kStep,
+        kGamma, kSeed, kThreads, kMean, kStd, kFlip, kCrop);
   }
 
   Status Process(Context& ctx) override {
+    const auto started = std::chrono::steady_clock::now();
     SM_ASSIGN_OR_RETURN(Dataset train, ctx.Get(kTrain));
     std::optional<Dataset> test;
     if (ctx.Has(kTest)) {
@@ -60,7 +70,15 @@ class StandaloneTrainer : public Node {
     SM_ASSIGN_OR_RETURN(
         torch::jit::Module model,
         models::BuildModel(ctx.Get(kArchitecture), shape[1], shape[2], shape[3], classes, seed));
+    auto [mean, std] = models::ChannelStatistics(train.images());
+    if (!ctx.Get(kMean).empty()) mean = ctx.Get(kMean);
+    if (!ctx.Get(kStd).empty()) std = ctx.Get(kStd);
+    if (Status s = models::SetInputNormalization(model, mean, std); !s.ok()) {
+      return s.WithContext("parameters mean/std");
+    }
     models::TrainOptions o;
+    o.flip = ctx.Get(kFlip);
+    o.crop_padding = ctx.Get(kCrop);
     o.epochs = ctx.Get(kEpochs);
     o.batch_size = ctx.Get(kBatch);
     o.learning_rate = ctx.Get(kRate);
@@ -76,20 +94,28 @@ class StandaloneTrainer : public Node {
           epochs.push_back({{"epoch", r.epoch},
                             {"loss", r.loss},
                             {"train_accuracy", r.train_accuracy},
-                            {"test_accuracy", r.test_accuracy}});
+                            {"test_accuracy", r.test_accuracy},
+                            {"seconds", r.seconds}});
           ctx.Info("epoch " + std::to_string(r.epoch) + ": loss " + std::to_string(r.loss) +
                    ", test accuracy " + std::to_string(r.test_accuracy));
           ctx.Progress(static_cast<double>(r.epoch), static_cast<double>(o.epochs), "epoch");
           return !ctx.Cancelled();
         });
     if (ctx.Cancelled()) return CancelledError("training cancelled");
-    std::ostringstream saved;
-    model.save(saved);
-    SM_RETURN_IF_ERROR(ctx.Set(kModel, models::ModelFile(saved.str())));
-    nlohmann::json report = {{"model", ctx.Get(kArchitecture)},
-                             {"classes", classes},
-                             {"examples", train.size()},
-                             {"epochs", epochs}};
+    double train_seconds = 0;
+    for (const auto& r : reports) train_seconds += r.seconds;
+    SM_RETURN_IF_ERROR(ctx.Set(kModel, models::ModelFile(models::SaveModel(model))));
+    nlohmann::json report = {
+        {"model", ctx.Get(kArchitecture)},
+        {"classes", classes},
+        {"examples", train.size()},
+        {"mean", mean},
+        {"std", std},
+        {"epochs", epochs},
+        {"test_accuracy", reports.empty() ? -1.0 : reports.back().test_accuracy},
+        {"train_seconds", train_seconds},
+        {"seconds",
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}};
     return ctx.Set(kReport, JsonDocument(report.dump()));
   }
 };

@@ -73,7 +73,7 @@ const ParamValue& LocalContext::RawParam(std::string_view name) const {
 }
 
 Status LocalContext::WriteOutput(std::string_view port, std::string_view type, std::string bytes,
-                                 bool secret) {
+                                 bool secret, Labels labels) {
   const PortSpec* spec = contract_.FindOutput(port);
   if (spec == nullptr) {
     return InternalError("plugin wrote undeclared output '" + std::string(port) + "'");
@@ -87,7 +87,8 @@ Status LocalContext::WriteOutput(std::string_view port, std::string_view type, s
   if (count > 0 && !spec->many()) {
     return InternalError("output '" + std::string(port) + "' was set twice");
   }
-  outputs_.push_back({std::string(port), count, {std::string(type), std::move(bytes), secret}});
+  outputs_.push_back(
+      {std::string(port), count, {std::string(type), std::move(bytes), secret}, std::move(labels)});
   return OkStatus();
 }
 

@@ -26,6 +26,7 @@ struct OutputValue {
   std::string port;
   size_t index = 0;  // position within a kMany output
   EncodedValue value;
+  Labels labels;
 };
 
 struct ExecutionHooks {
@@ -53,8 +54,8 @@ class LocalContext : public Context {
   size_t InputCount(std::string_view port) override;
   StatusOr<std::string> ReadInput(std::string_view port, size_t index) override;
   const ParamValue& RawParam(std::string_view name) const override;
-  Status WriteOutput(std::string_view port, std::string_view type, std::string bytes,
-                     bool secret) override;
+  Status WriteOutput(std::string_view port, std::string_view type, std::string bytes, bool secret,
+                     Labels labels) override;
 
  private:
   const Contract& contract_;

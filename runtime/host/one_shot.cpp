@@ -80,7 +80,8 @@ Status RunOneShot(const OneShotOptions& options) {
                         {"type", out.value.type},
                         {"file", file},
                         {"bytes", out.value.bytes.size()},
-                        {"secret", out.value.secret}});
+                        {"secret", out.value.secret},
+                        {"labels", out.labels}});
   }
   return WriteFileAtomic((fs::path(options.output_dir) / "manifest.json").string(),
                          manifest.dump(2) + "\n");

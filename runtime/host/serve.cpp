@@ -160,7 +160,8 @@ class Worker {
       result.header["outputs"].push_back({{"port", out.port},
                                           {"index", out.index},
                                           {"type", out.value.type},
-                                          {"secret", out.value.secret}});
+                                          {"secret", out.value.secret},
+                                          {"labels", out.labels}});
       result.payloads.push_back(std::move(out.value.bytes));
     }
     return OkStatus();

@@ -54,18 +54,22 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     const torch::Tensor order = torch::randperm(x.size(0), generator);
     double task = 0;
-    for (int64_t i = 0; i < x.size(0); i += o.batch_size) {
+    int64_t seen = 0;
+    for (int64_t i = 0, batch = 0; i < x.size(0) && (o.max_batches == 0 || batch < o.max_batches);
+         i += o.batch_size, ++batch) {
       const torch::Tensor idx = order.slice(0, i, std::min(i + o.batch_size, x.size(0)));
       optimizer.zero_grad();
       torch::Tensor loss = torch::cross_entropy_loss(
           model.forward({x.index_select(0, idx)}).toTensor(), y.index_select(0, idx));
       task += loss.item<double>() * idx.size(0);
+      seen += idx.size(0);
+      ++report.steps;
       torch::Tensor w = *LayerSignal(model, o.layer);
       loss = loss + o.mu * torch::mse_loss(torch::matmul(projection, w), target);
       loss.backward();
       optimizer.step();
     }
-    report.task_loss = task / x.size(0);
+    report.task_loss = task / std::max<int64_t>(seen, 1);
   }
   model.eval();
   torch::NoGradGuard no_grad;

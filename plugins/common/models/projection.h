@@ -26,6 +26,7 @@ struct EmbedOptions {
   // the fingerprint MSE at 0.76 after an epoch, μ = 100 reached 0.0004 in two.
   double mu = 100.0;
   int64_t epochs = 1;
+  int64_t max_batches = 0;  // per epoch; 0: the whole data
   int64_t batch_size = 64;
   double learning_rate = 0.01;
   // Layers whose parameters fine-tune; empty: every parameter.
@@ -35,6 +36,7 @@ struct EmbedOptions {
 
 struct EmbedReport {
   double task_loss = 0;
+  int64_t steps = 0;
   double fingerprint_mse = 0;  // after embedding
 };
 

@@ -1,5 +1,9 @@
 #include "models/training.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
 #include <torch/torch.h>
 
 namespace securemark::models {
@@ -45,6 +49,16 @@ torch::Tensor LabelsToTensor(const Tensor& labels) {
       .clone();
 }
 
+void UseThreads(int64_t requested) {
+  int64_t threads = requested;
+  if (threads <= 0) {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    threads = env != nullptr ? std::atoll(env) : 0;
+  }
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  torch::set_num_threads(static_cast<int>(threads));
+}
+
 void MakeParametersTrainable(torch::jit::Module& model) {
   for (const auto& sub : model.modules()) {
     torch::jit::Module module = sub;  // shares the object
@@ -72,7 +86,7 @@ double Accuracy(torch::jit::Module& model, const torch::Tensor& x, const torch::
 std::vector<EpochReport> Train(torch::jit::Module& model, const Dataset& train, const Dataset* test,
                                const TrainOptions& o,
                                const std::function<bool(const EpochReport&)>& on_epoch) {
-  if (o.threads > 0) torch::set_num_threads(static_cast<int>(o.threads));
+  UseThreads(o.threads);
   torch::manual_seed(o.seed);
   const torch::Tensor x = ImagesToTensor(train.images());
   const torch::Tensor y = LabelsToTensor(train.labels());
@@ -101,6 +115,7 @@ std::vector<EpochReport> Train(torch::jit::Module& model, const Dataset& train, 
         group.options().set_lr(group.options().get_lr() * o.lr_gamma);
       }
     }
+    const auto started = std::chrono::steady_clock::now();
     const torch::Tensor order = torch::randperm(x.size(0), generator);
     double loss_sum = 0;
     int64_t correct = 0;
@@ -120,6 +135,7 @@ std::vector<EpochReport> Train(torch::jit::Module& model, const Dataset& train, 
     r.epoch = epoch;
     r.loss = loss_sum / x.size(0);
     r.train_accuracy = static_cast<double>(correct) / x.size(0);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (test != nullptr) r.test_accuracy = Accuracy(model, tx, ty);
     reports.push_back(r);
     if (on_epoch && !on_epoch(r)) break;

@@ -33,6 +33,7 @@ struct EpochReport {
   double loss = 0;
   double train_accuracy = 0;
   double test_accuracy = -1;  // -1 without a test set
+  double seconds = 0;         // spent training (not evaluating) in this epoch
 };
 
 // Images become float [N, C, H, W] scaled to [0, 1]; models normalise them themselves.
@@ -43,6 +44,10 @@ std::pair<std::vector<double>, std::vector<double>> ChannelStatistics(const Tens
 torch::Tensor Augment(const torch::Tensor& batch, const TrainOptions& options,
                       torch::Generator& generator);
 torch::Tensor LabelsToTensor(const Tensor& labels);
+
+// Sets LibTorch's intra-op threads: `requested`, or else OMP_NUM_THREADS (the orchestrator
+// shares the cores among its hosts), or else every core.
+void UseThreads(int64_t requested);
 
 // Makes every parameter a leaf tensor that requires grad (a cloned or loaded module's
 // parameters may be neither), so that optimisers accept them.

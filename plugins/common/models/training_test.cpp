@@ -49,5 +49,53 @@ TEST(TrainingTest, LearnsFashionMnistDeterministicallyAndSurvivesSaveAndLoad) {
   EXPECT_EQ(Accuracy(loaded, x, LabelsToTensor(test.labels())), reports.back().test_accuracy);
 }
 
+TEST(AugmentTest, FlipsMirrorAndCropsShiftWithinThePadding) {
+  const torch::Tensor batch = torch::rand({32, 3, 8, 8});
+  torch::Generator generator = at::detail::createCPUGenerator(1);
+  TrainOptions o;
+  EXPECT_TRUE(torch::equal(Augment(batch, o, generator), batch));
+  o.flip = true;
+  const torch::Tensor flipped = Augment(batch, o, generator);
+  int64_t mirrored = 0;
+  for (int64_t i = 0; i < 32; ++i) {
+    const bool same = torch::equal(flipped[i], batch[i]);
+    const bool mirror = torch::equal(flipped[i], batch[i].flip({2}));
+    EXPECT_TRUE(same || mirror) << i;
+    mirrored += mirror;
+  }
+  EXPECT_GT(mirrored, 4);
+  EXPECT_LT(mirrored, 28);
+  o.flip = false;
+  o.crop_padding = 2;
+  const torch::Tensor cropped = Augment(batch, o, generator);
+  ASSERT_EQ(cropped.sizes(), batch.sizes());
+  const torch::Tensor padded = torch::constant_pad_nd(batch, {2, 2, 2, 2});
+  int64_t shifted = 0;
+  for (int64_t i = 0; i < 32; ++i) {
+    bool found = false;
+    for (int64_t dy = 0; dy <= 4 && !found; ++dy) {
+      for (int64_t dx = 0; dx <= 4 && !found; ++dx) {
+        found = torch::equal(cropped[i], padded[i].slice(1, dy, dy + 8).slice(2, dx, dx + 8));
+        shifted += found && (dy != 2 || dx != 2);
+      }
+    }
+    EXPECT_TRUE(found) << i;
+  }
+  EXPECT_GT(shifted, 16);
+}
+
+TEST(NormalisationTest, ChannelStatisticsArePerChannel) {
+  Tensor images(DType::kUInt8, {2, 2, 1, 2});  // two 2-channel 1x2 images
+  uint8_t* p = images.mutable_data<uint8_t>();
+  const uint8_t values[] = {0, 255, 51, 51, 255, 0, 51, 51};
+  std::copy(values, values + 8, p);
+  auto [mean, std] = ChannelStatistics(images);
+  ASSERT_EQ(mean.size(), 2u);
+  EXPECT_NEAR(mean[0], 0.5, 1e-6);
+  EXPECT_NEAR(std[0], 0.5, 1e-6);
+  EXPECT_NEAR(mean[1], 0.2, 1e-6);  // float32 pixels
+  EXPECT_NEAR(std[1], 1e-6, 1e-9);  // constant channel: clamped, never zero
+}
+
 }  // namespace
 }  // namespace securemark::models

@@ -3,6 +3,7 @@
 // typed ones with their port constants.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,10 @@
 namespace securemark {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+// Facts about an output the store records as artifact properties and lineage queries can
+// find, e.g. {"customer": "17"} on a delivered model.
+using Labels = std::map<std::string, std::string>;
 
 class Context {
  public:
@@ -36,13 +41,15 @@ class Context {
 
   // ---- outputs
   template <typename T>
-  Status Set(const Output<T>& port, const T& value) {
-    return WriteOutput(port.name, T::kTypeName, value.Encode(), port.flags & kSecret);
+  Status Set(const Output<T>& port, const T& value, Labels labels = {}) {
+    return WriteOutput(port.name, T::kTypeName, value.Encode(), port.flags & kSecret,
+                       std::move(labels));
   }
   // Appends one value to a kMany output.
   template <typename T>
-  Status Add(const Output<T>& port, const T& value) {
-    return WriteOutput(port.name, T::kTypeName, value.Encode(), port.flags & kSecret);
+  Status Add(const Output<T>& port, const T& value, Labels labels = {}) {
+    return WriteOutput(port.name, T::kTypeName, value.Encode(), port.flags & kSecret,
+                       std::move(labels));
   }
 
   // ---- services
@@ -63,7 +70,7 @@ class Context {
   virtual StatusOr<std::string> ReadInput(std::string_view port, size_t index) = 0;
   virtual const ParamValue& RawParam(std::string_view name) const = 0;
   virtual Status WriteOutput(std::string_view port, std::string_view type, std::string bytes,
-                             bool secret) = 0;
+                             bool secret, Labels labels) = 0;
 };
 
 template <typename T>

@@ -1,0 +1,157 @@
+// embedder.projection: gives one customer a copy of the model carrying their fingerprint
+// F_j = U b_j, by fine-tuning with task loss + μ·MSE(F_j, X w) (DeepMarks).
+//
+// The key X is created on first use: without a `key` input the plugin draws it from
+// key_seed and emits it as a secret output. Every customer's execution draws the same
+// bytes, so the store keeps one blob; later steps (extraction) take it from any of them.
+#include <chrono>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "codes/codebook.h"
+#include "models/plugin_support.h"
+#include "models/projection.h"
+#include "models/training.h"
+
+namespace securemark {
+namespace {
+
+class ProjectionEmbedder : public Node {
+ public:
+  static constexpr Input<models::ModelFile> kBase{"model", "The vendor's trained model."};
+  static constexpr Input<Dataset> kData{"data", "Examples to fine-tune on."};
+  static constexpr Input<Dataset> kTest{"test", "Held-out examples for accuracy.", kOptional};
+  static constexpr Input<codes::Codebook> kCodebook{"codebook", "Code bits of every customer."};
+  static constexpr Input<TensorMap> kBasis{"basis", "Secret orthonormal basis U of the code."};
+  static constexpr Input<TensorMap> kKeyIn{
+      "key", "Projection key X from an earlier embedding (default: made from key_seed).",
+      kOptional};
+  static constexpr Output<models::ModelFile> kModel{
+      "model", "The customer's fingerprinted model (TorchScript, labelled with the customer)."};
+  static constexpr Output<TensorMap> kKeyOut{"key", "The projection key X (when created here).",
+                                             kSecret | kOptional};
+  static constexpr Output<JsonDocument> kReport{
+      "report", "Fingerprint MSE, task loss, test accuracy, seconds spent fine-tuning."};
+
+  static constexpr Param<int64_t> kCustomer{"customer", 0, "Which customer's fingerprint.",
+                                            Range{0, 1e12}};
+  static constexpr Param<std::string> kLayer{"layer", "conv2", "The layer that carries it."};
+  static constexpr Param<double> kMu{
+      "mu", 100.0, "Weight of the fingerprint term (0: plain fine-tuning).", Range{0, 1e9}};
+  static constexpr Param<int64_t> kEpochs{"epochs", 1, "Passes over the data.", Range{1, 1000}};
+  static constexpr Param<int64_t> kMaxBatches{
+      "max_batches", 0, "Batches per epoch (0: the whole data).", Range{0, 1e9}};
+  static constexpr Param<int64_t> kBatch{"batch_size", 64, "Examples per step.", Range{1, 65536}};
+  static constexpr Param<double> kRate{"lr", 0.01, "SGD learning rate.", Range{1e-8, 10}};
+  static constexpr Param<std::vector<std::string>> kTrainLayers{
+      "train_layers", "[]", "Layers that fine-tune (empty: all)."};
+  static constexpr Param<int64_t> kSeed{"seed", 0, "Seed of shuffling.", Range{0, 9.2e18}};
+  static constexpr Param<int64_t> kKeySeed{"key_seed", 1, "Seed of the key X made here.",
+                                           Range{0, 9.2e18}};
+  static constexpr Param<int64_t> kThreads{"threads", 0, "Intra-op threads (0: default).",
+                                           Range{0, 256}};
+
+  static Contract GetContract() {
+    return Contract::Build(
+        "1.0.0", "Fine-tunes a customer's copy of a model to carry their fingerprint.", kBase,
+        kData, kTest, kCodebook, kBasis, kKeyIn, kModel, kKeyOut, kReport, kCustomer, kLayer, kMu,
+        kEpochs, kMaxBatches, kBatch, kRate, kTrainLayers, kSeed, kKeySeed, kThreads);
+  }
+
+  Status Process(Context& ctx) override {
+    models::UseThreads(ctx.Get(kThreads));
+    SM_ASSIGN_OR_RETURN(torch::jit::Module model, models::GetModel(ctx, kBase));
+    SM_ASSIGN_OR_RETURN(Dataset data, ctx.Get(kData));
+    SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
+    SM_ASSIGN_OR_RETURN(TensorMap basis_map, ctx.Get(kBasis));
+    SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get("basis"));
+    SM_ASSIGN_OR_RETURN(Eigen::MatrixXd basis, codes::MatrixFromTensor(*basis_tensor));
+    const int64_t customer = ctx.Get(kCustomer);
+    if (customer >= codebook.users()) {
+      return InvalidArgumentError("customer " + std::to_string(customer) + " is not in " +
+                                  codebook.name() + ", which has " +
+                                  std::to_string(codebook.users()) + " customers");
+    }
+    if (basis.cols() != codebook.length()) {
+      return InvalidArgumentError("the basis has " + std::to_string(basis.cols()) +
+                                  " columns but the code has " + std::to_string(codebook.length()) +
+                                  " bits");
+    }
+    const std::string layer = ctx.Get(kLayer);
+    SM_ASSIGN_OR_RETURN(torch::Tensor signal, models::LayerSignal(model, layer));
+    const torch::Tensor fingerprint =
+        models::ToTorch(codes::FingerprintVector(codebook, basis, customer));
+
+    torch::Tensor key;
+    if (ctx.Has(kKeyIn)) {
+      SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKeyIn));
+      SM_ASSIGN_OR_RETURN(key, models::KeyFromMap(key_map));
+    } else {
+      if (fingerprint.numel() > signal.numel()) {
+        return InvalidArgumentError("a " + std::to_string(fingerprint.numel()) +
+                                    "-entry fingerprint does not fit layer '" + layer +
+                                    "', which carries " + std::to_string(signal.numel()) +
+                                    " values; choose a wider layer");
+      }
+      const Eigen::MatrixXd x = codes::GaussianMatrix(fingerprint.numel(), signal.numel(),
+                                                      static_cast<uint64_t>(ctx.Get(kKeySeed)));
+      TensorMap key_map;
+      key_map.Put(std::string(models::kKeyTensor), codes::ToTensor(x));
+      key_map.SetAttr("layer", layer);
+      key_map.SetAttr("seed", std::to_string(ctx.Get(kKeySeed)));
+      SM_RETURN_IF_ERROR(ctx.Set(kKeyOut, key_map));
+      key = models::ToTorch(x);
+    }
+
+    models::EmbedOptions o;
+    o.layer = layer;
+    o.mu = ctx.Get(kMu);
+    o.epochs = ctx.Get(kEpochs);
+    o.max_batches = ctx.Get(kMaxBatches);
+    o.batch_size = ctx.Get(kBatch);
+    o.learning_rate = ctx.Get(kRate);
+    o.train_layers = ctx.Get(kTrainLayers);
+    o.seed = static_cast<uint64_t>(ctx.Get(kSeed));
+    const auto started = std::chrono::steady_clock::now();
+    SM_ASSIGN_OR_RETURN(models::EmbedReport r,
+                        models::EmbedFingerprint(model, fingerprint, key, data, o));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double accuracy = -1;
+    if (ctx.Has(kTest)) {
+      SM_ASSIGN_OR_RETURN(Dataset test, ctx.Get(kTest));
+      accuracy = TestAccuracy(model, test);
+    }
+    ctx.Info("customer " + std::to_string(customer) + ": fingerprint MSE " +
+             std::to_string(r.fingerprint_mse) + " after " + std::to_string(r.steps) + " steps");
+    // A copy fine-tuned with mu = 0 carries nobody's fingerprint; it is not labelled as theirs.
+    Labels labels = {{"fingerprint", "none"}};
+    if (o.mu > 0) {
+      labels = {
+          {"customer", std::to_string(customer)}, {"codebook", codebook.name()}, {"layer", layer}};
+    }
+    SM_RETURN_IF_ERROR(ctx.Set(kModel, models::ModelFile(models::SaveModel(model)), labels));
+    nlohmann::json report = {{"customer", customer},
+                             {"codebook", codebook.name()},
+                             {"layer", layer},
+                             {"mu", o.mu},
+                             {"steps", r.steps},
+                             {"task_loss", r.task_loss},
+                             {"fingerprint_mse", r.fingerprint_mse},
+                             {"test_accuracy", accuracy},
+                             {"seconds", seconds}};
+    return ctx.Set(kReport, JsonDocument(report.dump()));
+  }
+
+ private:
+  static double TestAccuracy(torch::jit::Module& model, const Dataset& test) {
+    return models::Accuracy(model, models::ImagesToTensor(test.images()),
+                            models::LabelsToTensor(test.labels()));
+  }
+};
+
+}  // namespace
+}  // namespace securemark
+
+SECUREMARK_PLUGIN(securemark::ProjectionEmbedder, embedder, projection)
