@@ -7,6 +7,7 @@
 
 #include "models/model_file.h"
 #include "models/model_zoo.h"
+#include "models/plugin_support.h"
 #include "models/training.h"
 #include "securemark/node.h"
 
@@ -18,7 +19,13 @@ class StandaloneTrainer : public Node {
   static constexpr Input<Dataset> kTrain{"train", "Training examples."};
   static constexpr Input<Dataset> kTest{"test", "Held-out examples for accuracy per epoch.",
                                         kOptional};
+  static constexpr Input<models::ModelFile> kInit{
+      "init", "Start from this model (a checkpoint to resume, or a model to fine-tune).",
+      kOptional};
   static constexpr Output<models::ModelFile> kModel{"model", "The trained model (TorchScript)."};
+  static constexpr Output<models::ModelFile> kCheckpoints{
+      "checkpoints", "The model after every checkpoint_every epochs, labelled with the epoch.",
+      kMany};
   static constexpr Output<JsonDocument> kReport{"report", "Loss and accuracy per epoch."};
   static constexpr Param<std::string> kArchitecture{
       "model", "deepmarks_cnn", "Architecture.",
@@ -41,6 +48,8 @@ class StandaloneTrainer : public Node {
       "mean", "[]", "Per-channel input mean the model subtracts (empty: from the training data)."};
   static constexpr Param<std::vector<double>> kStd{
       "std", "[]", "Per-channel input std the model divides by (empty: from the training data)."};
+  static constexpr Param<int64_t> kCheckpointEvery{
+      "checkpoint_every", 0, "Epochs between checkpoints (0: none).", Range{0, 10000}};
   static constexpr Param<bool> kFlip{"flip", false, "Augment with random horizontal flips."};
   static constexpr Param<int64_t> kCrop{
       "crop_padding", 0, "Augment with random crops of the image padded by this.", Range{0, 64}};
@@ -48,8 +57,8 @@ class StandaloneTrainer : public Node {
   static Contract GetContract() {
     return Contract::Build(
         "1.0.0", "Trains a model on one machine's data (SGD/Adam, step schedule).", kTrain, kTest,
-        kModel, kReport, kArchitecture, kEpochs, kBatch, kRate, kMomentum, kOptimizer, kStep,
-        kGamma, kSeed, kThreads, kMean, kStd, kFlip, kCrop);
+        kInit, kModel, kCheckpoints, kReport, kArchitecture, kEpochs, kBatch, kRate, kMomentum,
+        kOptimizer, kStep, kGamma, kSeed, kThreads, kMean, kStd, kFlip, kCrop, kCheckpointEvery);
   }
 
   Status Process(Context& ctx) override {
@@ -67,14 +76,19 @@ class StandaloneTrainer : public Node {
     for (int64_t i = 0; i < train.size(); ++i)
       classes = std::max(classes, train.labels().data<int64_t>()[i] + 1);
     const uint64_t seed = static_cast<uint64_t>(ctx.Get(kSeed));
-    SM_ASSIGN_OR_RETURN(
-        torch::jit::Module model,
-        models::BuildModel(ctx.Get(kArchitecture), shape[1], shape[2], shape[3], classes, seed));
+    torch::jit::Module model;
     auto [mean, std] = models::ChannelStatistics(train.images());
     if (!ctx.Get(kMean).empty()) mean = ctx.Get(kMean);
     if (!ctx.Get(kStd).empty()) std = ctx.Get(kStd);
-    if (Status s = models::SetInputNormalization(model, mean, std); !s.ok()) {
-      return s.WithContext("parameters mean/std");
+    if (ctx.Has(kInit)) {
+      // The starting model keeps its own normalisation.
+      SM_ASSIGN_OR_RETURN(model, models::GetModel(ctx, kInit));
+    } else {
+      SM_ASSIGN_OR_RETURN(model, models::BuildModel(ctx.Get(kArchitecture), shape[1], shape[2],
+                                                    shape[3], classes, seed));
+      if (Status s = models::SetInputNormalization(model, mean, std); !s.ok()) {
+        return s.WithContext("parameters mean/std");
+      }
     }
     models::TrainOptions o;
     o.flip = ctx.Get(kFlip);
@@ -89,6 +103,7 @@ class StandaloneTrainer : public Node {
     o.seed = seed;
     o.threads = ctx.Get(kThreads);
     nlohmann::json epochs = nlohmann::json::array();
+    Status checkpointed;
     auto reports =
         models::Train(model, train, test ? &*test : nullptr, o, [&](const models::EpochReport& r) {
           epochs.push_back({{"epoch", r.epoch},
@@ -99,8 +114,15 @@ class StandaloneTrainer : public Node {
           ctx.Info("epoch " + std::to_string(r.epoch) + ": loss " + std::to_string(r.loss) +
                    ", test accuracy " + std::to_string(r.test_accuracy));
           ctx.Progress(static_cast<double>(r.epoch), static_cast<double>(o.epochs), "epoch");
+          const int64_t every = ctx.Get(kCheckpointEvery);
+          if (every > 0 && r.epoch % every == 0) {
+            checkpointed = ctx.Add(kCheckpoints, models::ModelFile(models::SaveModel(model)),
+                                   {{"epoch", std::to_string(r.epoch)}});
+            if (!checkpointed.ok()) return false;
+          }
           return !ctx.Cancelled();
         });
+    SM_RETURN_IF_ERROR(checkpointed);
     if (ctx.Cancelled()) return CancelledError("training cancelled");
     double train_seconds = 0;
     for (const auto& r : reports) train_seconds += r.seconds;
