@@ -46,6 +46,9 @@ class ProjectionEmbedder : public Node {
   static constexpr Param<double> kRate{"lr", 0.01, "SGD learning rate.", Range{1e-8, 10}};
   static constexpr Param<std::vector<std::string>> kTrainLayers{
       "train_layers", "[]", "Layers that fine-tune (empty: all)."};
+  static constexpr Param<bool> kExact{
+      "exact", true,
+      "After fine-tuning, correct w by the least-norm change that makes X w = F exactly."};
   static constexpr Param<int64_t> kSeed{"seed", 0, "Seed of shuffling.", Range{0, 9.2e18}};
   static constexpr Param<int64_t> kKeySeed{"key_seed", 1, "Seed of the key X made here.",
                                            Range{0, 9.2e18}};
@@ -56,7 +59,7 @@ class ProjectionEmbedder : public Node {
     return Contract::Build(
         "1.0.0", "Fine-tunes a customer's copy of a model to carry their fingerprint.", kBase,
         kData, kTest, kCodebook, kBasis, kKeyIn, kModel, kKeyOut, kReport, kCustomer, kLayer, kMu,
-        kEpochs, kMaxBatches, kBatch, kRate, kTrainLayers, kSeed, kKeySeed, kThreads);
+        kEpochs, kMaxBatches, kBatch, kRate, kTrainLayers, kExact, kSeed, kKeySeed, kThreads);
   }
 
   Status Process(Context& ctx) override {
@@ -113,6 +116,7 @@ class ProjectionEmbedder : public Node {
     o.learning_rate = ctx.Get(kRate);
     o.train_layers = ctx.Get(kTrainLayers);
     o.seed = static_cast<uint64_t>(ctx.Get(kSeed));
+    o.exact = ctx.Get(kExact) && o.mu > 0;
     const auto started = std::chrono::steady_clock::now();
     SM_ASSIGN_OR_RETURN(models::EmbedReport r,
                         models::EmbedFingerprint(model, fingerprint, key, data, o));
@@ -139,6 +143,8 @@ class ProjectionEmbedder : public Node {
                              {"steps", r.steps},
                              {"task_loss", r.task_loss},
                              {"fingerprint_mse", r.fingerprint_mse},
+                             {"fine_tuned_mse", r.fine_tuned_mse},
+                             {"correction_norm", r.correction_norm},
                              {"test_accuracy", accuracy},
                              {"seconds", seconds}};
     return ctx.Set(kReport, JsonDocument(report.dump()));

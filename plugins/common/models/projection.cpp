@@ -1,5 +1,7 @@
 #include "models/projection.h"
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 #include "models/model_zoo.h"
@@ -66,6 +68,11 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
       ++report.steps;
       torch::Tensor w = *LayerSignal(model, o.layer);
       loss = loss + o.mu * torch::mse_loss(torch::matmul(projection, w), target);
+      if (!std::isfinite(loss.item<double>())) {
+        return FailedPreconditionError(
+            "embedding diverged at step " + std::to_string(report.steps) + " (loss " +
+            std::to_string(loss.item<double>()) + "); lower mu or the learning rate");
+      }
       loss.backward();
       optimizer.step();
     }
@@ -73,9 +80,23 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   }
   model.eval();
   torch::NoGradGuard no_grad;
-  report.fingerprint_mse =
-      torch::mse_loss(torch::matmul(projection, *LayerSignal(model, o.layer)), target)
-          .item<double>();
+  const torch::Tensor x64 = projection.to(torch::kFloat64);
+  auto mse = [&] {
+    return torch::mse_loss(torch::matmul(projection, *LayerSignal(model, o.layer)), target)
+        .item<double>();
+  };
+  report.fine_tuned_mse = mse();
+  if (o.exact) {
+    const torch::Tensor w = LayerSignal(model, o.layer)->to(torch::kFloat64);
+    const torch::Tensor residual = target.to(torch::kFloat64) - torch::matmul(x64, w);
+    // Δ = Xᵀ (X Xᵀ)⁻¹ r: the least-norm Δ with X Δ = r (X has full row rank, v ≤ β).
+    const torch::Tensor delta =
+        torch::matmul(x64.t(), torch::linalg_solve(torch::matmul(x64, x64.t()), residual));
+    torch::Tensor weight = *LayerWeight(model, o.layer);
+    weight.add_(delta.to(weight.dtype()).view(weight.sizes().slice(1)));
+    report.correction_norm = delta.norm().item<double>();
+  }
+  report.fingerprint_mse = mse();
   return report;
 }
 
