@@ -98,5 +98,36 @@ TEST(ProjectionTest, AFingerprintLongerThanTheLayerIsRefused) {
   EXPECT_FALSE(ExtractFingerprint(m, MakeProjectionKey(31, 100, 0), "conv2").ok());
 }
 
+TEST(ProjectionTest, TheExactCorrectionHitsTheFingerprintAndDivergenceIsReported) {
+  torch::jit::Module m = *BuildModel("fc900", 1, 8, 8, 10, 0);
+  Dataset tiny;
+  Tensor images(DType::kUInt8, {64, 8, 8});
+  for (int64_t i = 0; i < images.numel(); ++i) images.mutable_data<uint8_t>()[i] = (i * 37) % 256;
+  Tensor labels(DType::kInt64, {64});
+  for (int64_t i = 0; i < 64; ++i) labels.mutable_data<int64_t>()[i] = i % 10;
+  tiny.Put("images", images);
+  tiny.Put("labels", labels);
+  const torch::Tensor key = MakeProjectionKey(31, 900, 3);
+  const torch::Tensor target = torch::randn({31});
+  EmbedOptions eo;
+  eo.layer = "fc2";
+  eo.epochs = 1;
+  torch::jit::Module corrected = m.clone();
+  auto r = EmbedFingerprint(corrected, target, key, tiny, eo);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->fine_tuned_mse, 1e-6);  // one step of fine-tuning is far from enough
+  EXPECT_LT(r->fingerprint_mse, 1e-8);
+  EXPECT_GT(r->correction_norm, 0);
+  EXPECT_TRUE(torch::allclose(*ExtractFingerprint(corrected, key, "fc2"), target, 1e-3, 1e-3));
+
+  eo.mu = 1e9;
+  eo.learning_rate = 5;
+  eo.batch_size = 8;  // several steps, so that the blow-up shows in a loss
+  torch::jit::Module diverging = m.clone();
+  auto d = EmbedFingerprint(diverging, target, key, tiny, eo);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("diverged"), std::string::npos) << d.status();
+}
+
 }  // namespace
 }  // namespace securemark::models
