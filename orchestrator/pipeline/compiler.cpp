@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "pipeline/expressions.h"
+#include "pipeline/parser.h"
 
 namespace securemark::pipeline {
 namespace {
@@ -48,15 +49,14 @@ std::string RefStep(const std::string& text) {
   return text.substr(0, end);
 }
 
-json ScalarFromText(const std::string& text) {
-  YAML::Node node = YAML::Load(text);
-  int64_t i;
-  double d;
-  if (node.IsScalar() && node.Tag() != "!") {
-    if (YAML::convert<int64_t>::decode(node, i)) return i;
-    if (YAML::convert<double>::decode(node, d)) return d;
-    if (text == "true") return true;
-    if (text == "false") return false;
+// A --set value read as YAML, so that lists and mappings can be given too
+// (--set 'coalitions=[{name: a, k: 2}]'); text that is not YAML stays a string.
+json ValueFromText(const std::string& text) {
+  try {
+    YAML::Node node = YAML::Load(text);
+    if (node.IsScalar() && node.Tag() != "!") return YamlToJson(node);
+    if (node.IsSequence() || node.IsMap()) return YamlToJson(node);
+  } catch (const YAML::Exception&) {
   }
   return text;
 }
@@ -128,7 +128,7 @@ class Compiler {
                                             name + "'" + Suggest(name, known));
         continue;
       }
-      params_[name] = ScalarFromText(text);
+      params_[name] = ValueFromText(text);
     }
   }
 

@@ -86,6 +86,19 @@ TEST_F(CompilerTest, SetOverridesAParameterWithItsType) {
              "declares no parameter 'm'; did you mean 'n'?");
 }
 
+TEST_F(CompilerTest, SetAcceptsListsAndMappingsWrittenAsYaml) {
+  const std::string yaml =
+      std::string(kHeader) +
+      "params: {runs: [{name: a}]}\nsteps:\n  - id: w\n    uses: testing.work\n"
+      "    foreach: ${{ params.runs }}\n";
+  auto r = Compile(yaml, {{"runs", "[{name: x, k: 2}, {name: y, k: 3}]"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r.plan.Find("w@x"), nullptr);
+  EXPECT_NE(r.plan.Find("w@y"), nullptr);
+  // Text that is not YAML stays a string, and then is not a list.
+  EXPECT_FALSE(Compile(yaml, {{"runs", "[unclosed"}}).ok());
+}
+
 TEST_F(CompilerTest, YamlSyntaxErrorHasItsPosition) {
   ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    with: {x: [1, 2}\n"),
              "p.yaml:5:20", "YAML syntax");

@@ -8,6 +8,36 @@
 #include "securemark/contract.h"
 
 namespace securemark::pipeline {
+
+nlohmann::json YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted: always a string
+      int64_t i;
+      double d;
+      bool b;
+      if (YAML::convert<int64_t>::decode(node, i)) return i;
+      if (YAML::convert<double>::decode(node, d)) return d;
+      if ((s == "true" || s == "false") && YAML::convert<bool>::decode(node, b)) return b;
+      return s;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& e : node) out.push_back(YamlToJson(e));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (auto it = node.begin(); it != node.end(); ++it)
+        out[it->first.Scalar()] = YamlToJson(it->second);
+      return out;
+    }
+    default:
+      return nullptr;
+  }
+}
+
 namespace {
 
 using nlohmann::json;
@@ -61,34 +91,7 @@ class Parser {
     return node.Scalar();
   }
 
-  json ToJson(const YAML::Node& node) {
-    switch (node.Type()) {
-      case YAML::NodeType::Scalar: {
-        const std::string& s = node.Scalar();
-        if (node.Tag() == "!") return s;  // quoted: always a string
-        int64_t i;
-        double d;
-        bool b;
-        if (YAML::convert<int64_t>::decode(node, i)) return i;
-        if (YAML::convert<double>::decode(node, d)) return d;
-        if ((s == "true" || s == "false") && YAML::convert<bool>::decode(node, b)) return b;
-        return s;
-      }
-      case YAML::NodeType::Sequence: {
-        json out = json::array();
-        for (const auto& e : node) out.push_back(ToJson(e));
-        return out;
-      }
-      case YAML::NodeType::Map: {
-        json out = json::object();
-        for (auto it = node.begin(); it != node.end(); ++it)
-          out[it->first.Scalar()] = ToJson(it->second);
-        return out;
-      }
-      default:
-        return nullptr;
-    }
-  }
+  json ToJson(const YAML::Node& node) { return YamlToJson(node); }
 
   std::map<std::string, Value> Values(const YAML::Node& node, const std::string& what) {
     std::map<std::string, Value> out;

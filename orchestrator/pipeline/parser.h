@@ -6,7 +6,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pipeline/spec.h"
+
+namespace YAML {
+class Node;
+}
 
 namespace securemark::pipeline {
 
@@ -16,6 +22,9 @@ struct ParseResult {
 };
 
 ParseResult ParsePipelineFile(const std::string& path);
+// A YAML value as JSON: plain scalars become numbers or booleans where they read as one,
+// quoted scalars stay strings.
+nlohmann::json YamlToJson(const YAML::Node& node);
 ParseResult ParsePipelineText(const std::string& text, const std::string& file_name);
 
 inline constexpr const char* kApiVersion = "securemark/v1";
