@@ -251,10 +251,17 @@ TEST_F(PipelineRunTest, OnlyHostsWithListedKeysJoin) {
                      kEnv + kBuild + "/bin/securemark run " + file + " --store " + dir_ +
                          "/store --json --no-local-hosts --listen " + endpoint + " --server-key " +
                          keys + "/orch.key --allow-key " + keys + "/host.pub > " + out + " 2>&1"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-
   const std::string python = R"(
-import sys, zmq
+import socket, sys, time, zmq
+# Wait until the orchestrator listens: a refusal needs a handshake, and on a busy machine
+# the orchestrator can take seconds to bind.
+host, port = sys.argv[1][len('tcp://'):].rsplit(':', 1)
+for _ in range(200):
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
 server_public = open(sys.argv[2]).read().split()[0].encode()
 public, secret = zmq.curve_keypair()
 ctx = zmq.Context()
