@@ -15,6 +15,8 @@ packages=(
   # a foreign ZeroMQ peer for the authentication tests; PyTorch loads delivered models
   python3-zmq
   python3-torch
+  # the SSIM reference the image-metric test compares against
+  python3-skimage
   # an optimised BLAS: Debian's LibTorch otherwise runs on the reference BLAS (~30x slower)
   libopenblas0-pthread
   # data
