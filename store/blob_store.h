@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "securemark/status.h"
+#include "util/digest.h"
 
 namespace securemark::store {
 
-std::string Sha256Hex(std::string_view bytes);
+using securemark::Sha256Hex;
 
 class BlobStore {
  public:

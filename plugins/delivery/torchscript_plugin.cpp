@@ -3,25 +3,16 @@
 // checks that it loads and runs, and that no key material travels with it.
 #include <filesystem>
 
-#include <openssl/sha.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
 #include "models/plugin_support.h"
 #include "models/training.h"
+#include "util/digest.h"
 #include "util/files.h"
 
 namespace securemark {
 namespace {
-
-std::string Sha256Hex(const std::string& bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) out += {hex[c >> 4], hex[c & 15]};
-  return out;
-}
 
 // True when any row of the key, as float32 or float64 bytes, occurs in `file`.
 bool ContainsKeyBytes(const std::string& file, const torch::Tensor& key) {
