@@ -47,7 +47,8 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
     if (trains) params.push_back(p.value);
   }
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.learning_rate).momentum(0.9));
-  const torch::Tensor x = ImagesToTensor(data.images()), y = LabelsToTensor(data.labels());
+  // Only the batches used are converted: a short embedding touches a few of 60,000 images.
+  const torch::Tensor x = ImageBytes(data.images()), y = LabelsToTensor(data.labels());
   const torch::Tensor target = fingerprint.to(torch::kFloat32).flatten();
   const torch::Tensor projection = key.to(torch::kFloat32);
   torch::Generator generator = at::detail::createCPUGenerator(o.seed);
@@ -62,7 +63,7 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
       const torch::Tensor idx = order.slice(0, i, std::min(i + o.batch_size, x.size(0)));
       optimizer.zero_grad();
       torch::Tensor loss = torch::cross_entropy_loss(
-          model.forward({x.index_select(0, idx)}).toTensor(), y.index_select(0, idx));
+          model.forward({ToUnitRange(x.index_select(0, idx))}).toTensor(), y.index_select(0, idx));
       task += loss.item<double>() * idx.size(0);
       seen += idx.size(0);
       ++report.steps;

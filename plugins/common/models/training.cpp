@@ -8,13 +8,15 @@
 
 namespace securemark::models {
 
-torch::Tensor ImagesToTensor(const Tensor& images) {
+torch::Tensor ImageBytes(const Tensor& images) {
   std::vector<int64_t> shape = images.shape();
   if (shape.size() == 3) shape.insert(shape.begin() + 1, 1);  // [N, H, W] -> [N, 1, H, W]
-  torch::Tensor t = torch::from_blob(const_cast<char*>(images.raw_data()), shape, torch::kUInt8)
-                        .to(torch::kFloat32);
-  return t / 255.0;
+  return torch::from_blob(const_cast<char*>(images.raw_data()), shape, torch::kUInt8);
 }
+
+torch::Tensor ToUnitRange(const torch::Tensor& bytes) { return bytes.to(torch::kFloat32) / 255.0; }
+
+torch::Tensor ImagesToTensor(const Tensor& images) { return ToUnitRange(ImageBytes(images)); }
 
 std::pair<std::vector<double>, std::vector<double>> ChannelStatistics(const Tensor& images) {
   const torch::Tensor x = ImagesToTensor(images).transpose(0, 1).flatten(1).to(torch::kFloat64);

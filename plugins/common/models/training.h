@@ -38,6 +38,10 @@ struct EpochReport {
 
 // Images become float [N, C, H, W] scaled to [0, 1]; models normalise them themselves.
 torch::Tensor ImagesToTensor(const Tensor& images);
+// The same images as uint8 [N, C, H, W] without a copy (valid while `images` lives), for
+// callers that touch only a few batches; ToUnitRange converts a batch of them.
+torch::Tensor ImageBytes(const Tensor& images);
+torch::Tensor ToUnitRange(const torch::Tensor& bytes);
 // Per-channel mean and standard deviation of images scaled to [0, 1].
 std::pair<std::vector<double>, std::vector<double>> ChannelStatistics(const Tensor& images);
 // The batch with the options' augmentation applied (unchanged without any).
