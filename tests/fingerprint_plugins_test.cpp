@@ -23,18 +23,9 @@ using nlohmann::json;
 const std::string kFmnist = "/usr/share/datasets/fashion-mnist";
 
 std::string Output(const std::vector<OutputValue>& outs, const std::string& port) {
-  for (const auto& o : outs) {
-    if (o.port == port) return o.value.bytes;
-  }
-  ADD_FAILURE() << "no output " << port;
-  return "";
-}
-
-const OutputValue* Find(const std::vector<OutputValue>& outs, const std::string& port) {
-  for (const auto& o : outs) {
-    if (o.port == port) return &o;
-  }
-  return nullptr;
+  const OutputValue* o = FindOutput(outs, port);
+  if (o == nullptr) ADD_FAILURE() << "no output " << port;
+  return o != nullptr ? o->value.bytes : "";
 }
 
 class FingerprintPluginsTest : public testing::Test {
@@ -98,17 +89,17 @@ std::string FingerprintPluginsTest::train_, FingerprintPluginsTest::test_,
 TEST_F(FingerprintPluginsTest, DeliveredCopiesRunInPyTorchAndTheirAverageNamesBothCustomers) {
   auto first = Embed(4);
   ASSERT_TRUE(first.ok()) << first.status();
-  const OutputValue* key_out = Find(*first, "key");
+  const OutputValue* key_out = FindOutput(*first, "key");
   ASSERT_NE(key_out, nullptr);
   EXPECT_TRUE(key_out->value.secret);
   const std::string key = key_out->value.bytes;
-  EXPECT_EQ(Find(*first, "model")->labels.at("customer"), "4");
+  EXPECT_EQ(FindOutput(*first, "model")->labels.at("customer"), "4");
   json report = json::parse(Output(*first, "report"));
   EXPECT_LT(report["fingerprint_mse"].get<double>(), 0.1) << report.dump();
   // A second customer with the key made on first use: no key output this time.
   auto second = Embed(20, {}, key);
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ(Find(*second, "key"), nullptr);
+  EXPECT_EQ(FindOutput(*second, "key"), nullptr);
 
   const std::string dir = testing::TempDir() + "/delivered";
   fs::remove_all(dir);

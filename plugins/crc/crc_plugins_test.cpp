@@ -18,11 +18,9 @@ class CrcPluginsTest : public testing::Test {
   }
   static const LoadedPlugin& Plugin(const std::string& name) { return **catalog_->Find(name); }
   static std::string Output(const std::vector<OutputValue>& outs, const std::string& port) {
-    for (const auto& o : outs) {
-      if (o.port == port) return o.value.bytes;
-    }
-    ADD_FAILURE() << "no output " << port;
-    return "";
+    const OutputValue* o = FindOutput(outs, port);
+    if (o == nullptr) ADD_FAILURE() << "no output " << port;
+    return o != nullptr ? o->value.bytes : "";
   }
   static PluginCatalog* catalog_;
 };

@@ -91,12 +91,7 @@ class ProjectionEmbedder : public Node {
       SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKeyIn));
       SM_ASSIGN_OR_RETURN(key, models::KeyFromMap(key_map));
     } else {
-      if (fingerprint.numel() > signal.numel()) {
-        return InvalidArgumentError("a " + std::to_string(fingerprint.numel()) +
-                                    "-entry fingerprint does not fit layer '" + layer +
-                                    "', which carries " + std::to_string(signal.numel()) +
-                                    " values; choose a wider layer");
-      }
+      SM_RETURN_IF_ERROR(models::CheckFingerprintFits(fingerprint.numel(), signal.numel(), layer));
       const Eigen::MatrixXd x = codes::GaussianMatrix(fingerprint.numel(), signal.numel(),
                                                       static_cast<uint64_t>(ctx.Get(kKeySeed)));
       TensorMap key_map;

@@ -153,4 +153,11 @@ StatusOr<std::vector<OutputValue>> RunNode(const LoadedPlugin& plugin, const Par
   return ctx.TakeOutputs();
 }
 
+const OutputValue* FindOutput(const std::vector<OutputValue>& outputs, std::string_view port) {
+  for (const auto& o : outputs) {
+    if (o.port == port) return &o;
+  }
+  return nullptr;
+}
+
 }  // namespace securemark

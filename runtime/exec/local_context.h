@@ -72,6 +72,9 @@ class LocalContext : public Context {
 Status CheckInputs(const Contract& contract, const InputValues& inputs);
 
 // Resolves parameters, checks inputs, then Open, Process, Close on a fresh node.
+// The first value a run wrote to `port`, or null.
+const OutputValue* FindOutput(const std::vector<OutputValue>& outputs, std::string_view port);
+
 StatusOr<std::vector<OutputValue>> RunNode(const LoadedPlugin& plugin, const ParamMap& params,
                                            InputValues inputs, ExecutionHooks hooks = {});
 

@@ -18,16 +18,21 @@ torch::Tensor MakeProjectionKey(int64_t fingerprint_length, int64_t signal_lengt
   return torch::randn({fingerprint_length, signal_length}, generator);
 }
 
+Status CheckFingerprintFits(int64_t fingerprint_length, int64_t signal_length,
+                            const std::string& layer) {
+  if (fingerprint_length <= signal_length) return OkStatus();
+  return InvalidArgumentError("a " + std::to_string(fingerprint_length) +
+                              "-entry fingerprint does not fit layer '" + layer +
+                              "', which carries " + std::to_string(signal_length) +
+                              " values; choose a wider layer");
+}
+
 StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
                                        const torch::Tensor& key, const Dataset& data,
                                        const EmbedOptions& o) {
   SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, o.layer));
   const int64_t beta = signal.numel(), v = fingerprint.numel();
-  if (v > beta) {
-    return InvalidArgumentError(
-        "a " + std::to_string(v) + "-entry fingerprint does not fit layer '" + o.layer +
-        "', which carries " + std::to_string(beta) + " values; choose a wider layer");
-  }
+  SM_RETURN_IF_ERROR(CheckFingerprintFits(v, beta, o.layer));
   if (key.dim() != 2 || key.size(0) != v || key.size(1) != beta) {
     return InvalidArgumentError(
         "the key is " + std::to_string(key.size(0)) + "x" + std::to_string(key.size(1)) +

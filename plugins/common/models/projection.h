@@ -17,6 +17,10 @@ namespace securemark::models {
 // w for `layer`, differentiable with respect to the layer's weight.
 StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer);
 
+// A layer carrying β values holds at most a β-entry fingerprint (X must have full row rank).
+Status CheckFingerprintFits(int64_t fingerprint_length, int64_t signal_length,
+                            const std::string& layer);
+
 torch::Tensor MakeProjectionKey(int64_t fingerprint_length, int64_t signal_length, uint64_t seed);
 
 struct EmbedOptions {
