@@ -425,6 +425,18 @@ class Compiler {
         }
       }
       for (const PartySpec& party : info.spec->parties) ExpandParty(party, scope, instance);
+      if (!instance.parties.empty()) {
+        // What the cache fingerprint sees for a multi-party step: every party's plugin,
+        // version and parameters.
+        json parties = json::array();
+        for (const PartyInstance& p : instance.parties) {
+          parties.push_back({{"party", p.name},
+                             {"plugin", p.plugin->name()},
+                             {"version", p.plugin->contract().version()},
+                             {"params", json::parse(p.params_json)}});
+        }
+        instance.params_json = json{{"parties", parties}}.dump();
+      }
       if (info.contract != nullptr) BindInputs(info, scope, instance);
       for (const auto& [need, at] : info.spec->needs) {
         auto it = steps_.find(need);
@@ -448,13 +460,19 @@ class Compiler {
                        : count.status().message());
       return;
     }
-    std::optional<ParamMap> params = CheckParams((*plugin)->contract(), party.with, scope,
-                                                 party.name_at, "party '" + party.name + "'");
-    if (!params) return;
     const int64_t n = count->get<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
       PartyInstance p;
       p.name = n == 1 ? party.name : party.name + "@" + std::to_string(i);
+      p.role = party.name;
+      p.index = static_cast<int>(i);
+      p.count = static_cast<int>(n);
+      const json facts = {{"name", p.name}, {"index", i}, {"count", n}};
+      Scope party_scope = scope;
+      party_scope.party = &facts;
+      std::optional<ParamMap> params = CheckParams((*plugin)->contract(), party.with, party_scope,
+                                                   party.name_at, "party '" + party.name + "'");
+      if (!params) return;  // the first party's errors stand for all
       p.plugin = *plugin;
       p.params = *params;
       p.params_json = CanonicalJson(*params);

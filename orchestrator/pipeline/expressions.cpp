@@ -37,6 +37,15 @@ StatusOr<json> Evaluate(const std::string& expression, const Scope& scope) {
     }
     return scope.item->at(field);
   }
+  if (e.rfind("party.", 0) == 0) {
+    if (scope.party == nullptr)
+      return InvalidArgumentError("${{ " + e + " }} is only defined in a party's parameters");
+    const std::string field = e.substr(6);
+    if (!scope.party->contains(field))
+      return InvalidArgumentError("unknown party field '" + field +
+                                  "'; expected index, count or name");
+    return scope.party->at(field);
+  }
   if (e.rfind("range(", 0) == 0 && e.back() == ')') {
     const std::string arg = Trim(e.substr(6, e.size() - 7));
     json n;
@@ -52,8 +61,9 @@ StatusOr<json> Evaluate(const std::string& expression, const Scope& scope) {
     for (int64_t i = 0; i < n.get<int64_t>(); ++i) out.push_back(i);
     return out;
   }
-  return InvalidArgumentError("unknown expression '${{ " + e +
-                              " }}'; expected params.NAME, item, item.FIELD or range(N)");
+  return InvalidArgumentError(
+      "unknown expression '${{ " + e +
+      " }}'; expected params.NAME, item, item.FIELD, party.index or range(N)");
 }
 
 StatusOr<json> ResolveString(const std::string& s, const Scope& scope) {

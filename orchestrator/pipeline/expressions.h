@@ -2,6 +2,8 @@
 //   ${{ params.NAME }}   a pipeline parameter (after --set overrides)
 //   ${{ item }}          the current foreach item (${{ item.FIELD }} for mapping items)
 //   ${{ range(N) }}      0..N-1, for foreach; N is a number or params.NAME
+//   ${{ party.index }}   in a party's `with`: its position among parties of its role
+//                        (also party.count, party.name)
 // A string that is exactly one expression takes the expression's value and type; an
 // expression inside longer text is interpolated as text.
 #pragma once
@@ -18,6 +20,7 @@ namespace securemark::pipeline {
 struct Scope {
   const nlohmann::json* params = nullptr;  // object
   const nlohmann::json* item = nullptr;    // null outside foreach
+  const nlohmann::json* party = nullptr;   // {name, index, count} in a party's parameters
 };
 
 StatusOr<nlohmann::json> Resolve(const nlohmann::json& value, const Scope& scope);

@@ -112,7 +112,15 @@ class Parser {
     RuntimeSpec r;
     if (!node) return r;
     r.at = At(node);
-    if (!CheckMap(node, "runtime", {"timeout", "retries"})) return r;
+    if (!CheckMap(node, "runtime", {"timeout", "retries", "encrypt"})) return r;
+    if (node["encrypt"]) {
+      json e = ToJson(node["encrypt"]);
+      if (!e.is_boolean()) {
+        Error(At(node["encrypt"]), "runtime.encrypt must be true or false");
+      } else {
+        r.encrypt = e.get<bool>();
+      }
+    }
     if (node["timeout"]) {
       json t = ToJson(node["timeout"]);
       if (!t.is_number() || t.get<double>() <= 0) {

@@ -30,6 +30,9 @@ struct InputBinding {
 
 struct PartyInstance {
   std::string name;  // "server", "owner@3"
+  std::string role;  // "owner"
+  int index = 0;     // among the parties of this role
+  int count = 1;
   const LoadedPlugin* plugin = nullptr;
   ParamMap params;
   std::string params_json;

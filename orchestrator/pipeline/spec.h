@@ -28,6 +28,7 @@ struct Value {
 struct RuntimeSpec {
   std::optional<double> timeout_s;
   int retries = 0;
+  bool encrypt = true;  // multi-party steps: CURVE between the parties
   Location at;
 };
 

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <zmq_addon.hpp>
+
 #include "transport/sockets.h"
 #include "util/files.h"
 #include "util/process.h"
@@ -79,6 +81,7 @@ StatusOr<std::string> HostPool::StartLocal(const std::string& library) {
   host.id = id;
   host.pid = pid;
   host.local = true;
+  host.address = "127.0.0.1";
   host.library = library;
   host.last_heard = host.last_sent = Clock::now();
   hosts_[id] = host;
@@ -114,10 +117,20 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
     std::string refused = zap_->HandleRequest();
     if (!refused.empty()) notes.push_back("refused a host whose key is not allowed: " + refused);
   }
-  while (std::optional<std::vector<std::string>> frames = transport::ReceiveFrames(*router_)) {
-    std::string id = frames->front();
-    frames->erase(frames->begin());
-    StatusOr<transport::Message> m = transport::DecodeMessage(std::move(*frames));
+  for (;;) {
+    std::vector<zmq::message_t> parts;
+    if (!zmq::recv_multipart(*router_, std::back_inserter(parts), zmq::recv_flags::dontwait)) break;
+    std::string id = parts.front().to_string();
+    std::string peer_address;
+    if (parts.size() > 1) {
+      try {
+        peer_address = parts[1].gets("Peer-Address");
+      } catch (const zmq::error_t&) {  // not a TCP connection
+      }
+    }
+    std::vector<std::string> frames;
+    for (size_t i = 1; i < parts.size(); ++i) frames.push_back(parts[i].to_string());
+    StatusOr<transport::Message> m = transport::DecodeMessage(std::move(frames));
     if (!m.ok()) {
       notes.push_back("dropped a malformed message from " + id + ": " + m.status().message());
       continue;
@@ -134,6 +147,7 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
         Host h;
         h.id = id;
         h.library = m->header.value("library", "");
+        h.address = peer_address;
         it = hosts_.emplace(id, h).first;
         notes.push_back("host " + id + " joined from " + m->header.value("host", "?"));
       }

@@ -32,6 +32,7 @@ struct Host {
   std::string id;
   int pid = 0;  // local hosts only
   bool local = false;
+  std::string address;  // where other parties reach this host: its IP as the orchestrator sees it
   std::string library;
   std::set<std::string> plugins;  // known after HELLO
   bool ready = false;

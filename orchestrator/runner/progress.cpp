@@ -128,7 +128,7 @@ class JsonProgress : public ProgressSink {
   void Emit(nlohmann::json j) {
     j["time"] =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    std::cout << j.dump() << std::endl;
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   }
 };
 

@@ -7,6 +7,7 @@
 
 #include "loader/plugin_catalog.h"
 #include "runner/host_pool.h"
+#include "runner/party_step.h"
 #include "store.h"
 
 namespace securemark::runner {
@@ -15,6 +16,12 @@ namespace {
 using nlohmann::json;
 using pipeline::Instance;
 using store::EventSpec;
+
+// The plugin whose contract a step's inputs and outputs follow: the step's own, or for a
+// multi-party step its first (listening) party's.
+const LoadedPlugin& PrimaryPlugin(const Instance& instance) {
+  return instance.plugin != nullptr ? *instance.plugin : *instance.parties.front().plugin;
+}
 
 enum class TaskState { kWaiting, kRunning, kDone, kFailed, kSkipped };
 
@@ -31,6 +38,7 @@ struct Task {
   bool prepared = false;  // inputs resolved, fingerprint computed, cache consulted
   std::map<std::string, std::vector<int64_t>> outputs;  // port -> artifact ids by index
   std::string error;
+  std::unique_ptr<PartyStep> party;  // multi-party steps, while an attempt runs
 };
 
 class Runner {
@@ -106,7 +114,7 @@ class Runner {
     t.inputs.clear();
     t.input_types.clear();
     for (const pipeline::InputBinding& binding : t.instance->inputs) {
-      const PortSpec* port = t.instance->plugin->contract().FindInput(binding.port);
+      const PortSpec* port = PrimaryPlugin(*t.instance).contract().FindInput(binding.port);
       std::vector<int64_t> artifacts;
       for (const pipeline::SourceRef& source : binding.sources) {
         const auto& produced = tasks_.at(source.instance).outputs;
@@ -141,7 +149,7 @@ class Runner {
       SM_ASSIGN_OR_RETURN(store::Artifact a, store_.GetArtifact(in.artifact_id));
       inputs.push_back({in.path, a.digest});
     }
-    const Contract& c = t.instance->plugin->contract();
+    const Contract& c = PrimaryPlugin(*t.instance).contract();
     json j = {{"plugin", c.name()},
               {"version", c.version()},
               {"params", json::parse(t.instance->params_json)},
@@ -150,8 +158,9 @@ class Runner {
   }
 
   store::NewExecution NewExecutionFor(const Task& t) const {
-    store::NewExecution e = store::NewExecution::Of(t.instance->plugin->name(), t.instance->key);
-    e.plugin_version = t.instance->plugin->contract().version();
+    const LoadedPlugin& plugin = PrimaryPlugin(*t.instance);
+    store::NewExecution e = store::NewExecution::Of(plugin.name(), t.instance->key);
+    e.plugin_version = plugin.contract().version();
     e.params_json = t.instance->params_json;
     e.fingerprint = t.fingerprint;
     e.contexts = {run_context_};
@@ -191,12 +200,22 @@ class Runner {
     size_t running = Running();
     for (const Instance& instance : plan_.instances) {
       Task& t = tasks_[instance.key];
+      if (t.party) {
+        SM_RETURN_IF_ERROR(t.party->Advance(pool_, progress_));
+        SM_RETURN_IF_ERROR(CheckParty(t));
+        continue;
+      }
       if (t.state != TaskState::kWaiting || !Ready(t)) continue;
       if (!t.prepared) {
         SM_RETURN_IF_ERROR(Prepare(t));
         if (t.state != TaskState::kWaiting) continue;  // cached, or failed to prepare
       }
       if (running >= static_cast<size_t>(options_.jobs)) continue;
+      if (!instance.parties.empty()) {
+        SM_RETURN_IF_ERROR(StartParties(t));
+        ++running;
+        continue;
+      }
       Host* host = pool_.FindIdle(instance.plugin->name());
       if (host == nullptr) {
         SM_RETURN_IF_ERROR(MakeRoomFor(instance.plugin->library(), claimed));
@@ -210,9 +229,6 @@ class Runner {
 
   Status Prepare(Task& t) {
     t.prepared = true;
-    if (t.instance->plugin == nullptr) {
-      return FailPermanently(t, "multi-party steps are not supported by this runner yet");
-    }
     if (Status resolved = ResolveInputs(t); !resolved.ok())
       return FailPermanently(t, resolved.message());
     SM_ASSIGN_OR_RETURN(t.fingerprint, Fingerprint(t));
@@ -225,7 +241,8 @@ class Runner {
   // another library is retired to make room on a later pass.
   Status MakeRoomFor(const std::string& library, std::map<std::string, size_t>& claimed) {
     size_t starting = 0;
-    for (auto& [id, h] : pool_.hosts()) starting += !h.ready && h.library == library;
+    for (auto& [id, h] : pool_.hosts())
+      starting += !h.ready && h.task.empty() && h.library == library;
     if (claimed[library] < starting) {
       ++claimed[library];
       return OkStatus();
@@ -247,12 +264,11 @@ class Runner {
     return OkStatus();
   }
 
-  Status Start(Task& t, Host& host) {
-    ++t.attempts;
-    SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(NewExecutionFor(t)));
+  // A TASK message for `t` with its inputs.
+  StatusOr<transport::Message> TaskMessage(const Task& t) {
     transport::Message task{"TASK",
                             {{"task", std::to_string(t.execution)},
-                             {"plugin", t.instance->plugin->name()},
+                             {"plugin", PrimaryPlugin(*t.instance).name()},
                              {"params", json::parse(t.instance->params_json)},
                              {"inputs", json::array()}},
                             {}};
@@ -262,6 +278,59 @@ class Runner {
           {{"port", t.input_types[i].first}, {"type", t.input_types[i].second}});
       task.payloads.push_back(std::move(bytes));
     }
+    return task;
+  }
+
+  std::string StateDir(const Task& t) const { return store_.dir() + "/state/" + t.fingerprint; }
+
+  Status StartParties(Task& t) {
+    ++t.attempts;
+    SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(NewExecutionFor(t)));
+    SM_ASSIGN_OR_RETURN(transport::Message inputs, TaskMessage(t));
+    PartyStepOptions options;
+    options.local_hosts = options_.local_hosts;
+    options.state_dir = StateDir(t);
+    t.party = std::make_unique<PartyStep>(*t.instance, t.execution, std::move(inputs), options);
+    for (const std::string& id : t.party->TaskIds()) by_execution_[id] = t.instance->key;
+    t.state = TaskState::kRunning;
+    t.started = Clock::now();
+    progress_.StepStarted(t.instance->key, std::to_string(t.instance->parties.size()) + " parties",
+                          t.attempts);
+    return t.party->Advance(pool_, progress_);
+  }
+
+  // Acts on a settled multi-party attempt.
+  Status CheckParty(Task& t) {
+    if (!t.party || t.party->outcome() == PartyStep::Outcome::kRunning) return OkStatus();
+    if (t.party->outcome() == PartyStep::Outcome::kFailed) {
+      const std::string error = t.party->error();  // AttemptFailed releases the party step
+      return AttemptFailed(t, error);
+    }
+    std::vector<PartyResult> results;
+    for (auto& [party, message] : t.party->TakeResults()) {
+      // The listener's outputs are the step's; the others' are kept under their names.
+      const bool listener = party == &t.instance->parties.front();
+      results.push_back(
+          {&party->plugin->contract(), listener ? "" : party->name + "/", std::move(message)});
+    }
+    ReleaseParties(t);
+    SM_RETURN_IF_ERROR(Complete(t, results));
+    std::error_code ec;
+    std::filesystem::remove_all(StateDir(t), ec);  // checkpoints of a finished step
+    return OkStatus();
+  }
+
+  void ReleaseParties(Task& t) {
+    if (!t.party) return;
+    t.party->Release(pool_);
+    for (const std::string& id : t.party->TaskIds()) by_execution_.erase(id);
+    t.party.reset();
+  }
+
+  Status Start(Task& t, Host& host) {
+    ++t.attempts;
+    SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(NewExecutionFor(t)));
+    SM_ASSIGN_OR_RETURN(transport::Message task, TaskMessage(t));
     Status sent = pool_.Send(host.id, task);
     t.state = TaskState::kRunning;
     t.host = host.id;
@@ -278,6 +347,10 @@ class Runner {
     auto it = by_execution_.find(task_id);
     if (it == by_execution_.end()) return OkStatus();  // a late answer for a task already settled
     Task& t = tasks_[it->second];
+    if (t.state == TaskState::kRunning && t.party) {
+      t.party->Handle(in, pool_, progress_);
+      return CheckParty(t);
+    }
     if (t.state != TaskState::kRunning || t.host != in.host) return OkStatus();
     const std::string& kind = in.message.kind;
     if (kind == "PROGRESS") {
@@ -296,13 +369,43 @@ class Runner {
     if (auto h = pool_.hosts().find(in.host); h != pool_.hosts().end()) h->second.task.clear();
     const int code = in.message.header.value("code", static_cast<int>(StatusCode::kInternal));
     if (code != 0) return AttemptFailed(t, in.message.header.value("error", "plugin failed"));
-    return Complete(t, in.message);
+    std::vector<PartyResult> results = {
+        {&t.instance->plugin->contract(), "", std::move(in.message)}};
+    return Complete(t, results);
   }
 
-  Status Complete(Task& t, transport::Message& result) {
-    const Contract& contract = t.instance->plugin->contract();
+  // The RESULT of one plugin execution; outputs are recorded under `prefix` + port.
+  struct PartyResult {
+    const Contract* contract;
+    std::string prefix;
+    transport::Message message;
+  };
+
+  Status Complete(Task& t, std::vector<PartyResult>& results) {
     std::vector<EventSpec> outputs;
     std::map<std::string, std::vector<int64_t>> produced;
+    for (PartyResult& r : results) {
+      SM_RETURN_IF_ERROR(StageOutputs(t, r, outputs, produced));
+      if (t.state != TaskState::kRunning) return OkStatus();  // the attempt failed
+    }
+    SM_RETURN_IF_ERROR(store_.CompleteExecution(t.execution, t.inputs, outputs));
+    for (const EventSpec& o : outputs)
+      SM_RETURN_IF_ERROR(store_.Attribute(run_context_, o.artifact_id));
+    t.outputs.clear();
+    for (auto& [port, ids] : produced) {
+      if (port.find('/') == std::string::npos) t.outputs[port] = ids;
+    }
+    t.state = TaskState::kDone;
+    ++summary_.completed;
+    progress_.StepFinished(t.instance->key, "COMPLETE", Elapsed(t),
+                           "e" + std::to_string(t.execution));
+    return OkStatus();
+  }
+
+  Status StageOutputs(Task& t, PartyResult& r, std::vector<EventSpec>& outputs,
+                      std::map<std::string, std::vector<int64_t>>& produced) {
+    const Contract& contract = *r.contract;
+    transport::Message& result = r.message;
     for (size_t i = 0; i < result.payloads.size(); ++i) {
       const json& o = result.header["outputs"][i];
       const std::string port = o.value("port", "");
@@ -322,22 +425,15 @@ class Runner {
           labels[key] = value.get<std::string>();
         }
       }
-      const size_t index = produced[port].size();
-      std::string path = spec->many() ? port + "[" + std::to_string(index) + "]" : port;
+      const std::string key = r.prefix + port;
+      const size_t index = produced[key].size();
+      std::string path = spec->many() ? key + "[" + std::to_string(index) + "]" : key;
       SM_ASSIGN_OR_RETURN(int64_t artifact,
                           store_.StageOutput(t.execution, spec->type, result.payloads[i], secret,
                                              labels, t.instance->key + "." + path));
-      produced[port].push_back(artifact);
+      produced[key].push_back(artifact);
       outputs.push_back({artifact, path});
     }
-    SM_RETURN_IF_ERROR(store_.CompleteExecution(t.execution, t.inputs, outputs));
-    for (const EventSpec& o : outputs)
-      SM_RETURN_IF_ERROR(store_.Attribute(run_context_, o.artifact_id));
-    t.outputs = std::move(produced);
-    t.state = TaskState::kDone;
-    ++summary_.completed;
-    progress_.StepFinished(t.instance->key, "COMPLETE", Elapsed(t),
-                           "e" + std::to_string(t.execution));
     return OkStatus();
   }
 
@@ -349,6 +445,7 @@ class Runner {
                        store::ExecutionState state = store::ExecutionState::kFailed) {
     SM_RETURN_IF_ERROR(store_.FailExecution(t.execution, error, t.inputs, state));
     by_execution_.erase(std::to_string(t.execution));
+    ReleaseParties(t);
     if (t.attempts <= t.instance->runtime.retries && state == store::ExecutionState::kFailed) {
       t.state = TaskState::kWaiting;
       progress_.StepFinished(t.instance->key, "RETRY", Elapsed(t), error);
@@ -383,8 +480,13 @@ class Runner {
   Status HostDied(const Host& host, const std::string& why) {
     progress_.Note(why);
     for (auto& [key, t] : tasks_) {
-      if (t.state == TaskState::kRunning && t.host == host.id)
+      if (t.state != TaskState::kRunning) continue;
+      if (t.party && t.party->UsesHost(host.id)) {
+        t.party->HostDied(host.id, why, progress_);
+        SM_RETURN_IF_ERROR(CheckParty(t));
+      } else if (!t.party && t.host == host.id) {
         SM_RETURN_IF_ERROR(AttemptFailed(t, why));
+      }
     }
     return OkStatus();
   }
@@ -393,10 +495,12 @@ class Runner {
     for (auto& [key, t] : tasks_) {
       if (t.state != TaskState::kRunning || !t.instance->runtime.timeout_s) continue;
       if (Elapsed(t) < *t.instance->runtime.timeout_s) continue;
-      const std::string host = t.host;
-      // The plugin may be stuck in code that never checks for cancellation: the host goes.
-      (void)pool_.Send(host, {"CANCEL", {{"task", std::to_string(t.execution)}}, {}});
-      pool_.Kill(host);
+      if (!t.party) {
+        const std::string host = t.host;
+        // The plugin may be stuck in code that never checks for cancellation: the host goes.
+        (void)pool_.Send(host, {"CANCEL", {{"task", std::to_string(t.execution)}}, {}});
+        pool_.Kill(host);
+      }
       char why[96];
       std::snprintf(why, sizeof why, "timed out after %.1f s", *t.instance->runtime.timeout_s);
       SM_RETURN_IF_ERROR(AttemptFailed(t, why));
@@ -407,6 +511,7 @@ class Runner {
   void CancelAll(const std::string& why) {
     for (auto& [key, t] : tasks_) {
       if (t.state == TaskState::kRunning) {
+        ReleaseParties(t);
         (void)store_.FailExecution(t.execution, why, t.inputs, store::ExecutionState::kCanceled);
         t.state = TaskState::kFailed;
         ++summary_.failed;

@@ -50,6 +50,13 @@ std::string LocalContext::ScratchDir() {
   return scratch_dir_;
 }
 
+const PartyInfo* LocalContext::Party() const { return hooks_.party ? &*hooks_.party : nullptr; }
+
+Status LocalContext::Announce(std::string_view endpoint) {
+  if (!hooks_.party || !hooks_.announce) return Context::Announce(endpoint);
+  return hooks_.announce(endpoint);
+}
+
 size_t LocalContext::InputCount(std::string_view port) {
   auto it = inputs_.find(port);
   return it == inputs_.end() ? 0 : it->second.size();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct ExecutionHooks {
   std::function<void(double done, double total, std::string_view what)> progress;
   const std::atomic<bool>* cancelled = nullptr;
   std::string scratch_dir;  // created on first use when empty
+  // Multi-party steps only: who this party is, and how it announces its endpoint.
+  std::optional<PartyInfo> party;
+  std::function<Status(std::string_view endpoint)> announce;
 };
 
 class LocalContext : public Context {
@@ -45,6 +49,8 @@ class LocalContext : public Context {
   void Progress(double done, double total, std::string_view what) override;
   bool Cancelled() const override;
   std::string ScratchDir() override;
+  const PartyInfo* Party() const override;
+  Status Announce(std::string_view endpoint) override;
 
   // Every non-kMany output must be set exactly once.
   Status CheckOutputsComplete() const;

@@ -34,6 +34,7 @@ struct Task {
   const LoadedPlugin* plugin = nullptr;
   ParamMap params;
   InputValues inputs;
+  std::optional<PartyInfo> party;
 };
 
 // Messages produced on the worker thread, sent by the socket's thread. The eventfd wakes
@@ -128,6 +129,13 @@ class Worker {
       outbox_.Push(
           {"LOG", {{"task", task.id}, {"level", static_cast<int>(level)}, {"message", text}}, {}});
     };
+    if (task.party) {
+      hooks.party = task.party;
+      hooks.announce = [&](std::string_view endpoint) {
+        outbox_.Push({"ANNOUNCE", {{"task", task.id}, {"endpoint", endpoint}}, {}});
+        return OkStatus();
+      };
+    }
     Message result{"RESULT", {{"task", task.id}, {"outputs", json::array()}}, {}};
     Status status = Execute(task, hooks, result);
     result.header["code"] = static_cast<int>(status.code());
@@ -207,6 +215,9 @@ StatusOr<Task> TaskFromMessage(const Message& m,
     SM_ASSIGN_OR_RETURN(std::string port, transport::StringField(in, "port"));
     SM_ASSIGN_OR_RETURN(std::string type, transport::StringField(in, "type"));
     task.inputs[port].push_back({type, m.payloads[i], false});
+  }
+  if (m.header.contains("party")) {
+    SM_ASSIGN_OR_RETURN(task.party, transport::PartyFromJson(m.header["party"]));
   }
   return task;
 }

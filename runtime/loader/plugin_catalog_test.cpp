@@ -24,7 +24,7 @@ TEST(PluginCatalogTest, ReadsDeclaredPluginsFromTheSymbolTable) {
   ASSERT_TRUE(declared.ok()) << declared.status();
   ASSERT_EQ(declared->size(), 1u);
   EXPECT_EQ((*declared)[0].name, "testing.echo");
-  EXPECT_EQ((*declared)[0].symbol, "securemark_v1__testing__echo");
+  EXPECT_EQ((*declared)[0].symbol, "securemark_v2__testing__echo");
 }
 
 TEST(PluginCatalogTest, BadLibrariesAreReportedAndGoodOnesStillLoad) {

@@ -81,9 +81,9 @@ ZapHandler::ZapHandler(zmq::context_t& context) : socket_(context, zmq::socket_t
   socket_.bind("inproc://zeromq.zap.01");
 }
 
-void ZapHandler::Allow(const std::string& z85_public_key) {
+void ZapHandler::Allow(const std::string& z85_public_key, const std::string& user_id) {
   std::string binary = Z85ToBinary(z85_public_key);
-  if (!binary.empty()) allowed_.insert(binary);
+  if (!binary.empty()) allowed_[binary] = user_id;
 }
 
 std::string ZapHandler::HandleRequest() {
@@ -94,12 +94,13 @@ std::string ZapHandler::HandleRequest() {
   std::string request_id = request.size() > 1 ? request[1].to_string() : "";
   std::string key = request.size() > 6 ? request[6].to_string() : "";
   const bool ok = request.size() >= 7 && request[5].to_string() == "CURVE" && allowed_.count(key);
+  const std::string user_id = ok ? allowed_[key] : "";
   std::vector<zmq::const_buffer> reply = {
       zmq::str_buffer("1.0"),
       zmq::buffer(request_id),
       ok ? zmq::str_buffer("200") : zmq::str_buffer("400"),
       ok ? zmq::str_buffer("OK") : zmq::str_buffer("key not allowed"),
-      zmq::str_buffer(""),
+      zmq::buffer(user_id),
       zmq::str_buffer("")};
   zmq::send_multipart(socket_, reply);
   return ok ? "" : (key.size() == 32 ? BinaryToZ85(key) : "<no CURVE key>");

@@ -2,7 +2,7 @@
 // handler libzmq lets in any client that knows the server's public key.
 #pragma once
 
-#include <set>
+#include <map>
 #include <string>
 
 #include <zmq.hpp>
@@ -30,14 +30,15 @@ StatusOr<std::string> ReadPublicKey(const std::string& key_or_file);
 class ZapHandler {
  public:
   explicit ZapHandler(zmq::context_t& context);
-  void Allow(const std::string& z85_public_key);
+  // `user_id` is what the connection's messages carry as their "User-Id" property.
+  void Allow(const std::string& z85_public_key, const std::string& user_id = "");
   zmq::socket_t& socket() { return socket_; }
   // Answers one request; returns the refused key (Z85) when it was refused, else "".
   std::string HandleRequest();
 
  private:
   zmq::socket_t socket_;
-  std::set<std::string> allowed_;  // binary 32-byte keys
+  std::map<std::string, std::string> allowed_;  // binary 32-byte key -> user id
 };
 
 }  // namespace securemark::transport

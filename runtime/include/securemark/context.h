@@ -19,6 +19,23 @@ enum class LogLevel { kDebug, kInfo, kWarning, kError };
 // find, e.g. {"customer": "17"} on a delivered model.
 using Labels = std::map<std::string, std::string>;
 
+// Who a party of a multi-party step is and whom it talks to. The first party of a step
+// listens; the others connect to the endpoint it announced. The orchestrator makes fresh
+// CURVE keys for every party of every execution and hands each only its own secret.
+struct PartyInfo {
+  std::string name;  // "server", "owner@3"
+  std::string role;  // the party's name in the pipeline: "server", "owner"
+  int index = 0;     // among the parties of this role
+  int count = 1;
+  bool curve = true;       // encrypt and authenticate party traffic
+  std::string public_key;  // Z85
+  std::string secret_key;
+  std::map<std::string, std::string> peers;  // party name -> public key of those it talks to
+  std::string bind;       // the listening party: where to bind, e.g. "tcp://10.0.0.2:*"
+  std::string connect;    // the others: the endpoint the listening party announced
+  std::string state_dir;  // survives retries of this execution: checkpoints go here
+};
+
 class Context {
  public:
   virtual ~Context() = default;
@@ -63,6 +80,14 @@ class Context {
   virtual bool Cancelled() const = 0;
   // A private scratch directory that lives as long as this execution.
   virtual std::string ScratchDir() = 0;
+
+  // ---- multi-party steps
+  // Set when this execution is one party of a multi-party step, else null.
+  virtual const PartyInfo* Party() const { return nullptr; }
+  // The listening party reports where it can be reached; only then are the others started.
+  virtual Status Announce(std::string_view /*endpoint*/) {
+    return FailedPreconditionError("this execution is not the listening party of a step");
+  }
 
  protected:
   virtual size_t InputCount(std::string_view port) = 0;

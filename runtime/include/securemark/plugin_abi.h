@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#define SECUREMARK_ABI_VERSION 1
+#define SECUREMARK_ABI_VERSION 2
 #define SECUREMARK_PLUGIN_SECTION "smplugin"  // at most 8 characters; used by SECUREMARK_PLUGIN
 #define SECUREMARK_SYMBOL_PREFIX "securemark_v"
 

@@ -1,0 +1,39 @@
+// The networks of privacy partitioning (SecureMark-DL §privacy, our restatement where the
+// paper gives no layer sizes):
+// - defenders, applied by a data owner to its hidden states before they leave it:
+//   Defender1 one ReLU layer, Defender2 two, Defender3 three, Defender4 a half-width
+//   bottleneck and back (all width-preserving, so the server's layers fit either way);
+// - inverters, an adversary's decoders from hidden states back to images: Attack1-8 are
+//   MLPs of growing depth and width ending in a sigmoid (pixels in [0, 1]).
+// Defenders are TorchScript modules (plugins build them, owners train them); inverters
+// are C++ modules that only ever live inside one process.
+#pragma once
+
+#include <string>
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "securemark/status.h"
+
+namespace securemark::split {
+
+inline constexpr int kDefenderVariants = 4;
+inline constexpr int kAttackVariants = 8;
+
+// variant 0 is the identity (no defence).
+StatusOr<torch::jit::Module> MakeMlpDefender(int64_t features, int variant, uint64_t seed);
+
+// Layer widths of Attack`variant` between the hidden state and the image.
+StatusOr<std::vector<int64_t>> AttackWidths(int variant);
+StatusOr<torch::nn::Sequential> MakeInverter(int variant, int64_t features, int64_t channels,
+                                             int64_t height, int64_t width);
+
+// Differentiable distances between image batches [N, C, H, W] in [0, 1]: "mse", or "ssim"
+// (1 - SSIM with an 11x11 Gaussian window, sigma 1.5, constants of Wang et al.; the same
+// definition as metrics/image_metrics, averaged over the interior of each image).
+StatusOr<torch::Tensor> ReconstructionDistance(const torch::Tensor& original,
+                                               const torch::Tensor& reconstruction,
+                                               const std::string& metric);
+
+}  // namespace securemark::split

@@ -1,0 +1,27 @@
+// Tensors inside party messages: the header lists {name, dtype, shape} per tensor and one
+// payload frame carries each tensor's bytes. Decoding trusts nothing: counts, dtypes,
+// shapes, byte sizes and finiteness are checked, and expected shapes can be enforced.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "transport/messages.h"
+
+namespace securemark::split {
+
+inline constexpr int64_t kMaxTensorDims = 4;
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 26;
+
+void AddTensor(transport::Message& message, const std::string& name, const torch::Tensor& tensor);
+
+// The message's tensors in order; `expected_names`, when given, must match exactly.
+StatusOr<std::vector<torch::Tensor>> TensorsOf(const transport::Message& message,
+                                               const std::vector<std::string>& expected_names = {});
+
+// Shape check with a readable message: "hidden has shape [3, 5], expected [3, 900]".
+Status ExpectShape(const torch::Tensor& t, const std::string& what, std::vector<int64_t> shape);
+
+}  // namespace securemark::split
