@@ -85,7 +85,9 @@ StatusOr<torch::Tensor> ReconstructionDistance(const torch::Tensor& x, const tor
   const int64_t c = x.size(1);
   const torch::Tensor w = GaussianWindow(c).to(x.dtype());
   auto filter = [&](const torch::Tensor& t) {
-    return torch::conv2d(t, w, {}, 1, 0, 1, c);  // valid: the interior, as skimage crops
+    // No padding: only the interior, as skimage crops the border.
+    return torch::conv2d(t, w, torch::Tensor(), torch::IntArrayRef{1, 1}, torch::IntArrayRef{0, 0},
+                         torch::IntArrayRef{1, 1}, c);
   };
   const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
   const torch::Tensor mx = filter(x), my = filter(y);

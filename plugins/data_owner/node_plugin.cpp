@@ -1,0 +1,350 @@
+// data_owner.node: a data owner of split learning. It reads its own shard from its own
+// disk, runs the head Θ_l and its defender on it, and sends the server only the
+// defender's output (hidden states), labels and, at synchronisations, its copy of Θ_l.
+// The defender is trained adversarially (SecureMark-DL Algorithm 1): a simulated inverter
+// learns to reconstruct the images from what is sent, and the defender learns to keep
+// the task's gradient while pushing the inverter's reconstruction away.
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "data/idx_reader.h"
+#include "data/partition.h"
+#include "exec/local_context.h"
+#include "loader/plugin_catalog.h"
+#include "models/model_zoo.h"
+#include "models/training.h"
+#include "securemark/node.h"
+#include "split/privacy_nets.h"
+#include "split/protocol.h"
+#include "split/split_model.h"
+#include "split/tensor_frames.h"
+#include "util/digest.h"
+
+namespace securemark {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+class DataOwner : public Node {
+ public:
+  static constexpr Output<JsonDocument> kSummary{
+      "summary", "What the store may know of this owner: counts, a digest, the defender."};
+  static constexpr Param<std::string> kImages{"images", "", "IDX images on this owner's disk."};
+  static constexpr Param<std::string> kLabels{"labels", "", "IDX labels on this owner's disk."};
+  static constexpr Param<int64_t> kLimit{"limit", 0, "Read at most this many examples (0: all).",
+                                         Range{0, 1e9}};
+  static constexpr Param<int64_t> kShard{"shard", -1,
+                                         "Which shard is this owner's (-1: its party index)."};
+  static constexpr Param<int64_t> kShards{"shards", 0, "Shards in all (0: the number of owners)."};
+  static constexpr Param<std::string> kPartition{"partition", "iid", "iid or dirichlet.",
+                                                 Choices{"iid|dirichlet"}};
+  static constexpr Param<double> kAlpha{"alpha", 0.5, "Dirichlet concentration.", Range{1e-3, 1e3}};
+  static constexpr Param<int64_t> kPartitionSeed{"partition_seed", 0, "Seed of the partition."};
+  static constexpr Param<std::vector<std::string>> kDefenders{
+      "defenders", R"(["defender.none"])",
+      "Defender plugins (\"defender.mlp:2\" picks a variant); with several, owners get them at "
+      "random from defender_seed."};
+  static constexpr Param<int64_t> kDefenderSeed{"defender_seed", 0, "Seed of the assignment."};
+  static constexpr Param<double> kDefenderLr{"defender_lr", 1e-3, "Adam rate of the defender.",
+                                             Range{0, 10}};
+  static constexpr Param<double> kPrivacyWeight{
+      "privacy_weight", 1.0, "Weight of the reconstruction distance.", Range{0, 1e6}};
+  static constexpr Param<std::string> kMetric{"privacy_metric", "mse", "mse or ssim.",
+                                              Choices{"mse|ssim"}};
+  static constexpr Param<int64_t> kInverter{"inverter", 2, "Simulated attacker (Attack1-8).",
+                                            Range{1, 8}};
+  static constexpr Param<double> kInverterLr{"inverter_lr", 1e-3, "Adam rate of the inverter.",
+                                             Range{1e-9, 10}};
+  static constexpr Param<double> kServerTimeout{
+      "server_timeout", 600, "Give up after this long without a word.", Range{1, 86400}};
+  static constexpr Param<double> kRejoinAfter{
+      "rejoin_after", 10, "Ask to join again after this long unasked.", Range{0.1, 86400}};
+  static constexpr Param<int64_t> kMaxMessageMb{"max_message_mb", 256, "Largest message, MiB.",
+                                                Range{1, 2047}};
+  static constexpr Param<int64_t> kThreads{"threads", 1, "LibTorch threads.", Range{0, 1024}};
+
+  static Contract GetContract() {
+    return Contract::Build(
+        "1.0.0", "A data owner of split learning: trains the head and its defender locally.",
+        kSummary, kImages, kLabels, kLimit, kShard, kShards, kPartition, kAlpha, kPartitionSeed,
+        kDefenders, kDefenderSeed, kDefenderLr, kPrivacyWeight, kMetric, kInverter, kInverterLr,
+        kServerTimeout, kRejoinAfter, kMaxMessageMb, kThreads);
+  }
+
+  Status Process(Context& ctx) override;
+
+ private:
+  Status LoadShard(Context& ctx, const PartyInfo& me);
+  StatusOr<std::string> PickDefender(Context& ctx, const PartyInfo& me) const;
+  Status Start(Context& ctx, const json& config);
+  Status SendActivations(int64_t round);
+  Status ApplyGradient(Context& ctx, const transport::Message& grad);
+  transport::Message HeadState(const std::string& kind, int64_t round);
+
+  Dataset shard_;
+  torch::Tensor bytes_;   // uint8 [N, C, H, W]
+  torch::Tensor labels_;  // int64 [N]
+  std::vector<int64_t> order_;
+  size_t cursor_ = 0;
+  int64_t passes_ = 0;
+  std::mt19937_64 rng_;
+  std::unique_ptr<party::Connection> connection_;
+  std::optional<split::SplitModel> model_;
+  std::unique_ptr<torch::optim::SGD> head_optimizer_;
+  std::string defender_name_;
+  torch::jit::Module defender_;
+  bool defended_ = false;
+  std::unique_ptr<torch::optim::Adam> defender_optimizer_;
+  torch::nn::Sequential inverter_{nullptr};
+  std::unique_ptr<torch::optim::Adam> inverter_optimizer_;
+  torch::Tensor x_, z_;  // the batch in flight and what was sent for it
+  int64_t config_batch_ = 32;
+  int64_t rounds_ = 0, syncs_ = 0;
+  double last_inversion_ = -1;
+};
+
+Status DataOwner::LoadShard(Context& ctx, const PartyInfo& me) {
+  if (ctx.Get(kImages).empty() || ctx.Get(kLabels).empty())
+    return InvalidArgumentError("data_owner.node needs 'images' and 'labels' (IDX files)");
+  SM_ASSIGN_OR_RETURN(Dataset all,
+                      data::ReadIdxDataset(ctx.Get(kImages), ctx.Get(kLabels), ctx.Get(kLimit)));
+  data::PartitionOptions p;
+  p.shards = ctx.Get(kShards) > 0 ? ctx.Get(kShards) : me.count;
+  p.scheme = ctx.Get(kPartition);
+  p.alpha = ctx.Get(kAlpha);
+  p.seed = static_cast<uint64_t>(ctx.Get(kPartitionSeed));
+  const int64_t shard = ctx.Get(kShard) >= 0 ? ctx.Get(kShard) : me.index;
+  if (shard >= p.shards)
+    return InvalidArgumentError("shard " + std::to_string(shard) + " does not exist; there are " +
+                                std::to_string(p.shards));
+  SM_ASSIGN_OR_RETURN(auto shards, data::PartitionIndices(data::LabelsOf(all), p));
+  shard_ = data::Subset(all, shards[static_cast<size_t>(shard)]);
+  SM_ASSIGN_OR_RETURN(const Tensor* images, shard_.Get("images"));
+  SM_ASSIGN_OR_RETURN(const Tensor* labels, shard_.Get("labels"));
+  bytes_ = models::ImageBytes(*images);
+  labels_ = models::LabelsToTensor(*labels);
+  order_.resize(static_cast<size_t>(bytes_.size(0)));
+  std::iota(order_.begin(), order_.end(), 0);
+  rng_.seed(p.seed * 7919 + static_cast<uint64_t>(shard));
+  std::shuffle(order_.begin(), order_.end(), rng_);
+  return OkStatus();
+}
+
+StatusOr<std::string> DataOwner::PickDefender(Context& ctx, const PartyInfo& me) const {
+  const std::vector<std::string>& list = ctx.Get(kDefenders);
+  if (list.empty()) return InvalidArgumentError("'defenders' is empty");
+  if (list.size() == 1) return list[0];
+  // A seeded permutation of the owners, dealt the defenders in turn: every kind is used
+  // about equally, and which owner gets which is random.
+  std::vector<int> owners(static_cast<size_t>(me.count));
+  std::iota(owners.begin(), owners.end(), 0);
+  std::mt19937_64 rng(static_cast<uint64_t>(ctx.Get(kDefenderSeed)));
+  std::shuffle(owners.begin(), owners.end(), rng);
+  const size_t position =
+      static_cast<size_t>(std::find(owners.begin(), owners.end(), me.index) - owners.begin());
+  return list[position % list.size()];
+}
+
+Status DataOwner::Start(Context& ctx, const json& config) {
+  SM_ASSIGN_OR_RETURN(
+      torch::jit::Module module,
+      models::BuildModel(config.value("architecture", ""), config.value("channels", int64_t{1}),
+                         config.value("height", int64_t{28}), config.value("width", int64_t{28}),
+                         config.value("classes", int64_t{10}), config.value("seed", uint64_t{0})));
+  if (bytes_.size(1) != config.value("channels", int64_t{1}) ||
+      bytes_.size(2) != config.value("height", int64_t{28}) ||
+      bytes_.size(3) != config.value("width", int64_t{28}))
+    return InvalidArgumentError("this owner's images are " + c10::str(bytes_.sizes().slice(1)) +
+                                " but the server trains on " + config.dump());
+  models::MakeParametersTrainable(module);
+  SM_ASSIGN_OR_RETURN(split::SplitModel m,
+                      split::SplitModel::Make(std::move(module), config.value("architecture", ""),
+                                              config.value("split_after", "")));
+  model_.emplace(std::move(m));
+  head_optimizer_ = std::make_unique<torch::optim::SGD>(
+      model_->HeadParameters(),
+      torch::optim::SGDOptions(config.value("lr", 0.05)).momentum(config.value("momentum", 0.9)));
+  // The defender: a nested plugin choice, built by its plugin in this process.
+  const std::string spec = defender_name_;
+  const std::string plugin_name = spec.substr(0, spec.find(':'));
+  PluginCatalog catalog = PluginCatalog::Discover(DefaultPluginSearchPath());
+  SM_ASSIGN_OR_RETURN(const LoadedPlugin* plugin, catalog.Find(plugin_name));
+  if (plugin_name.rfind("defender.", 0) != 0)
+    return InvalidArgumentError("'" + plugin_name + "' is not a defender plugin");
+  json params = {{"features", model_->hidden_features()}, {"seed", ctx.Get(kDefenderSeed)}};
+  if (spec.find(':') != std::string::npos)
+    params["variant"] = std::stoll(spec.substr(spec.find(':') + 1));
+  SM_ASSIGN_OR_RETURN(ParamMap resolved, plugin->contract().ParamsFromJson(params.dump()));
+  SM_ASSIGN_OR_RETURN(std::vector<OutputValue> built, RunNode(*plugin, resolved, {}));
+  const OutputValue* out = FindOutput(built, "model");
+  if (out == nullptr) return InternalError(plugin_name + " produced no model");
+  SM_ASSIGN_OR_RETURN(defender_, models::LoadModel(out->value.bytes));
+  models::MakeParametersTrainable(defender_);
+  std::vector<torch::Tensor> defender_params;
+  for (const auto& p : defender_.parameters()) defender_params.push_back(p);
+  defended_ = !defender_params.empty();
+  if (defended_) {
+    defender_optimizer_ = std::make_unique<torch::optim::Adam>(
+        defender_params, torch::optim::AdamOptions(ctx.Get(kDefenderLr)));
+    SM_ASSIGN_OR_RETURN(inverter_, split::MakeInverter(static_cast<int>(ctx.Get(kInverter)),
+                                                       model_->hidden_features(), bytes_.size(1),
+                                                       bytes_.size(2), bytes_.size(3)));
+    inverter_optimizer_ = std::make_unique<torch::optim::Adam>(
+        inverter_->parameters(), torch::optim::AdamOptions(ctx.Get(kInverterLr)));
+  }
+  return OkStatus();
+}
+
+Status DataOwner::SendActivations(int64_t round) {
+  const int64_t batch = std::min<int64_t>(config_batch_, bytes_.size(0));
+  std::vector<int64_t> picked;
+  for (int64_t i = 0; i < batch; ++i) {
+    if (cursor_ == order_.size()) {  // a new pass over the shard, in a new order
+      std::shuffle(order_.begin(), order_.end(), rng_);
+      cursor_ = 0;
+      ++passes_;
+    }
+    picked.push_back(order_[cursor_++]);
+  }
+  const torch::Tensor index = torch::tensor(picked, torch::kLong);
+  x_ = models::ToUnitRange(bytes_.index_select(0, index));
+  torch::Tensor hidden = model_->Head(x_);
+  z_ = defender_.forward({hidden}).toTensor();
+  transport::Message act{"ACT", {{"round", round}}, {}};
+  split::AddTensor(act, "hidden", z_);
+  split::AddTensor(act, "labels", labels_.index_select(0, index));
+  return connection_->Send(act);
+}
+
+Status DataOwner::ApplyGradient(Context& ctx, const transport::Message& grad) {
+  if (!z_.defined()) return OkStatus();  // a gradient for a batch this owner no longer holds
+  SM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> t, split::TensorsOf(grad, {"hidden_grad"}));
+  SM_RETURN_IF_ERROR(split::ExpectShape(t[0], "hidden_grad", z_.sizes().vec()));
+  torch::Tensor objective = (z_ * t[0]).sum();
+  if (defended_) {
+    // The simulated adversary learns to invert what was sent...
+    SM_ASSIGN_OR_RETURN(
+        torch::Tensor attack,
+        split::ReconstructionDistance(x_, inverter_->forward(z_.detach()), ctx.Get(kMetric)));
+    inverter_optimizer_->zero_grad();
+    attack.backward();
+    inverter_optimizer_->step();
+    last_inversion_ = attack.item<double>();
+    // ...and the defender (with the head) keeps the task while pushing it away.
+    SM_ASSIGN_OR_RETURN(torch::Tensor distance, split::ReconstructionDistance(
+                                                    x_, inverter_->forward(z_), ctx.Get(kMetric)));
+    objective = objective - ctx.Get(kPrivacyWeight) * distance;
+    defender_optimizer_->zero_grad();
+  }
+  head_optimizer_->zero_grad();
+  objective.backward();
+  head_optimizer_->step();
+  if (defended_) defender_optimizer_->step();
+  z_ = torch::Tensor();
+  ++rounds_;
+  return OkStatus();
+}
+
+transport::Message DataOwner::HeadState(const std::string& kind, int64_t round) {
+  transport::Message m{kind, {{"round", round}, {"examples", bytes_.size(0)}}, {}};
+  torch::jit::Module& module = model_->module();
+  split::AddTensor(m, "input_mean", module.attr("input_mean").toTensor());
+  split::AddTensor(m, "input_std", module.attr("input_std").toTensor());
+  const std::vector<torch::Tensor> head = model_->HeadParameters();
+  for (size_t i = 0; i < head.size(); ++i) split::AddTensor(m, model_->head_names()[i], head[i]);
+  return m;
+}
+
+Status DataOwner::Process(Context& ctx) {
+  const PartyInfo* me = ctx.Party();
+  if (me == nullptr) return FailedPreconditionError("data_owner.node runs only as a party");
+  models::UseThreads(ctx.Get(kThreads));
+  SM_RETURN_IF_ERROR(LoadShard(ctx, *me));
+  SM_ASSIGN_OR_RETURN(defender_name_, PickDefender(ctx, *me));
+  SM_ASSIGN_OR_RETURN(connection_,
+                      party::Connection::Open(*me, split::ProtocolOptions(ctx.Get(kMaxMessageMb))));
+  // Aggregates for the input normalisation; no pixel leaves this process otherwise.
+  const torch::Tensor x = bytes_.to(torch::kDouble) / 255.0;
+  const torch::Tensor sum = x.sum({0, 2, 3}), sq = (x * x).sum({0, 2, 3});
+  json join = {{"examples", bytes_.size(0)},
+               {"pixel_sum",
+                std::vector<double>(sum.data_ptr<double>(), sum.data_ptr<double>() + sum.numel())},
+               {"pixel_sq_sum",
+                std::vector<double>(sq.data_ptr<double>(), sq.data_ptr<double>() + sq.numel())},
+               {"pixels", static_cast<double>(x.numel() / x.size(1))}};
+  SM_RETURN_IF_ERROR(connection_->Send({"JOIN", join, {}}));
+  ctx.Info("shard of " + std::to_string(bytes_.size(0)) + " examples; defender " + defender_name_);
+
+  std::vector<std::string> why;
+  auto last_word = Clock::now();
+  for (;;) {
+    if (ctx.Cancelled()) return CancelledError("cancelled");
+    std::optional<transport::Message> m = connection_->Receive(milliseconds(200), why);
+    for (const std::string& w : why) ctx.Warn(w);
+    why.clear();
+    const double silent = std::chrono::duration<double>(Clock::now() - last_word).count();
+    if (!m) {
+      if (silent > ctx.Get(kServerTimeout))
+        return UnavailableError("no word from the server for " + std::to_string(silent) + " s");
+      if (silent > ctx.Get(kRejoinAfter)) {
+        // Dropped, or the server restarted: ask to take part again.
+        SM_RETURN_IF_ERROR(connection_->Send({"JOIN", join, {}}));
+        last_word = Clock::now();
+      }
+      continue;
+    }
+    last_word = Clock::now();
+    if (m->kind == "STOP") break;
+    Status handled = OkStatus();
+    if (m->kind == "STEP") {
+      const json& config = m->header.contains("config") ? m->header["config"] : json::object();
+      if (!model_) {
+        handled = Start(ctx, config);
+        config_batch_ = std::max<int64_t>(1, config.value("batch", int64_t{32}));
+      }
+      if (handled.ok()) {
+        auto state = split::TensorsOf(*m, split::HeadStateNames(model_->head_names()));
+        handled = state.status();
+        if (handled.ok()) {
+          torch::NoGradGuard no_grad;
+          model_->module().setattr("input_mean", (*state)[0]);
+          model_->module().setattr("input_std", (*state)[1]);
+          handled = model_->SetHead(std::vector<torch::Tensor>(state->begin() + 2, state->end()));
+        }
+      }
+      if (handled.ok()) handled = SendActivations(m->header.value("round", int64_t{0}));
+    } else if (m->kind == "GRAD" && model_) {
+      handled = ApplyGradient(ctx, *m);
+      if (handled.ok() && m->header.value("sync", false)) {
+        ++syncs_;
+        handled = connection_->Send(HeadState("THETA", m->header.value("round", int64_t{0})));
+      }
+      const int64_t next = m->header.value("next", int64_t{-1});
+      if (handled.ok() && next >= 0) handled = SendActivations(next);
+    }
+    // A message this owner cannot use is the server's problem, not a reason to stop.
+    if (!handled.ok()) ctx.Warn("ignored " + m->kind + " from the server: " + handled.message());
+  }
+  SM_ASSIGN_OR_RETURN(const Tensor* images, shard_.Get("images"));
+  SM_ASSIGN_OR_RETURN(const Tensor* labels, shard_.Get("labels"));
+  json summary = {
+      {"owner", me->name},
+      {"examples", bytes_.size(0)},
+      {"data_digest", Sha256Hex(images->bytes() + labels->bytes())},
+      {"defender", defender_name_},
+      {"rounds", rounds_},
+      {"synchronisations", syncs_},
+      {"passes", passes_},
+      {"last_inversion_distance", last_inversion_ < 0 ? json(nullptr) : json(last_inversion_)}};
+  return ctx.Set(kSummary, JsonDocument(summary.dump(2)));
+}
+
+}  // namespace
+}  // namespace securemark
+
+SECUREMARK_PLUGIN(securemark::DataOwner, data_owner, node)

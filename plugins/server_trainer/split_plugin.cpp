@@ -1,0 +1,430 @@
+// server_trainer.split: the server of split learning (the listening party). It holds the
+// tail Θ_r and an averaged copy of the head Θ_l, trains on the hidden states the data
+// owners send, drops owners that miss a round's deadline, takes back owners that join
+// again, checkpoints every round to its state directory and resumes from there.
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "models/model_file.h"
+#include "models/model_zoo.h"
+#include "models/plugin_support.h"
+#include "models/training.h"
+#include "securemark/node.h"
+#include "split/checkpoint.h"
+#include "split/protocol.h"
+#include "split/split_model.h"
+#include "split/tensor_frames.h"
+#include "util/files.h"
+
+namespace securemark {
+using models::ModelFile;
+}
+
+namespace securemark {
+namespace {
+
+using nlohmann::json;
+using split::AddTensor;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct Owner {
+  int64_t examples = 0;
+  bool active = false;     // takes part in rounds
+  bool needs_head = true;  // gets the server's Θ_l with its next STEP
+};
+
+class SplitServer : public Node {
+ public:
+  static constexpr Input<Dataset> kTest{"test", "Test set for accuracy at the end.", kOptional};
+  static constexpr Input<ModelFile> kInit{"init", "Start from this model.", kOptional};
+  static constexpr Output<ModelFile> kModel{"model", "The trained model (head and tail)."};
+  static constexpr Output<JsonDocument> kReport{"report", "Rounds, owners, traffic, accuracy."};
+  static constexpr Param<std::string> kArchitecture{"architecture", "fc900", "Zoo model.",
+                                                    Choices{"fc900"}};
+  static constexpr Param<std::string> kSplitAfter{"split_after", "fc2",
+                                                  "Last layer of the owners' head."};
+  static constexpr Param<int64_t> kChannels{"channels", 1, "Image channels.", Range{1, 16}};
+  static constexpr Param<int64_t> kHeight{"height", 28, "Image height.", Range{1, 4096}};
+  static constexpr Param<int64_t> kWidth{"width", 28, "Image width.", Range{1, 4096}};
+  static constexpr Param<int64_t> kClasses{"classes", 10, "Classes.", Range{2, 100000}};
+  static constexpr Param<int64_t> kEpochs{"epochs", 1, "Passes over the largest shard.",
+                                          Range{1, 10000}};
+  static constexpr Param<int64_t> kMaxRounds{
+      "max_rounds", 0, "Stop after this many rounds (0: epochs decide).", Range{0, 1e9}};
+  static constexpr Param<int64_t> kBatch{"batch", 32, "Examples per owner per round.",
+                                         Range{1, 65536}};
+  static constexpr Param<double> kLr{"lr", 0.05, "SGD learning rate.", Range{1e-9, 10}};
+  static constexpr Param<double> kMomentum{"momentum", 0.9, "SGD momentum.", Range{0, 0.999}};
+  static constexpr Param<int64_t> kSyncEvery{
+      "sync_every", 20, "Rounds between averaging the owners' heads.", Range{1, 1e9}};
+  static constexpr Param<int64_t> kSeed{"seed", 0, "Initialisation seed."};
+  static constexpr Param<double> kRoundTimeout{
+      "round_timeout", 30, "Seconds an owner has to answer a round.", Range{0.01, 86400}};
+  static constexpr Param<double> kJoinTimeout{
+      "join_timeout", 120, "Seconds to wait for owners to join.", Range{0.1, 86400}};
+  static constexpr Param<int64_t> kMinOwners{"min_owners", 1, "Fail when fewer owners remain.",
+                                             Range{1, 4096}};
+  static constexpr Param<int64_t> kMaxMessageMb{
+      "max_message_mb", 256, "Largest message accepted, in MiB.", Range{1, 2047}};
+  static constexpr Param<int64_t> kCheckpointEvery{
+      "checkpoint_every", 1, "Rounds between checkpoints (0: never).", Range{0, 1e9}};
+  static constexpr Param<std::string> kTranscript{
+      "transcript", "", "Append every message received to this file (for audits)."};
+  static constexpr Param<int64_t> kThreads{"threads", 0, "LibTorch threads (0: shared default).",
+                                           Range{0, 1024}};
+
+  static Contract GetContract() {
+    return Contract::Build(
+        "1.0.0",
+        "Trains a model by split learning with data-owner parties: owners run the head and "
+        "a defender on their own data and send hidden states; the server trains the tail.",
+        kTest, kInit, kModel, kReport, kArchitecture, kSplitAfter, kChannels, kHeight, kWidth,
+        kClasses, kEpochs, kMaxRounds, kBatch, kLr, kMomentum, kSyncEvery, kSeed, kRoundTimeout,
+        kJoinTimeout, kMinOwners, kMaxMessageMb, kCheckpointEvery, kTranscript, kThreads);
+  }
+
+  Status Process(Context& ctx) override;
+
+ private:
+  Status Setup(Context& ctx);
+  Status WaitForOwners(Context& ctx);
+  Status Round(Context& ctx, int64_t round, bool last);
+  std::optional<party::Envelope> Receive(Context& ctx, milliseconds timeout);
+  void Enrol(const std::string& peer, const transport::Message& join);
+  Status SendStep(Context& ctx, const std::string& peer, int64_t round);
+  void Drop(Context& ctx, const std::string& peer, const std::string& why);
+  json Config(Context& ctx) const;
+
+  std::unique_ptr<party::Listener> listener_;
+  std::optional<split::SplitModel> model_;
+  std::unique_ptr<torch::optim::SGD> tail_optimizer_;
+  std::map<std::string, Owner> owners_;
+  std::set<std::string> joining_;  // asked to take part from the next round
+  std::vector<json> stats_;        // JOIN headers with pixel statistics
+  std::ofstream transcript_;
+  int64_t first_round_ = 0;
+  bool resumed_ = false;
+  json events_ = json::array();
+  json rejected_ = json::array();
+  int64_t bytes_in_ = 0, bytes_out_ = 0, messages_in_ = 0;
+  double loss_sum_ = 0;
+  int64_t loss_count_ = 0;
+  std::unique_ptr<split::CheckpointWriter> checkpoints_;
+};
+
+json SplitServer::Config(Context& ctx) const {
+  return {{"architecture", ctx.Get(kArchitecture)},
+          {"split_after", ctx.Get(kSplitAfter)},
+          {"channels", ctx.Get(kChannels)},
+          {"height", ctx.Get(kHeight)},
+          {"width", ctx.Get(kWidth)},
+          {"classes", ctx.Get(kClasses)},
+          {"batch", ctx.Get(kBatch)},
+          {"lr", ctx.Get(kLr)},
+          {"momentum", ctx.Get(kMomentum)},
+          {"seed", ctx.Get(kSeed)}};
+}
+
+Status SplitServer::Setup(Context& ctx) {
+  models::UseThreads(ctx.Get(kThreads));
+  torch::jit::Module module;
+  checkpoints_ = std::make_unique<split::CheckpointWriter>(ctx.Party()->state_dir);
+  SM_ASSIGN_OR_RETURN(std::optional<split::Checkpoint> saved, checkpoints_->Load());
+  if (saved) {
+    module = std::move(saved->model);
+    first_round_ = saved->round + 1;
+    resumed_ = true;
+    ctx.Info("resuming from the checkpoint of round " + std::to_string(saved->round));
+  } else if (ctx.Has(kInit)) {
+    SM_ASSIGN_OR_RETURN(module, models::GetModel(ctx, kInit));
+  } else {
+    SM_ASSIGN_OR_RETURN(
+        module, models::BuildModel(ctx.Get(kArchitecture), ctx.Get(kChannels), ctx.Get(kHeight),
+                                   ctx.Get(kWidth), ctx.Get(kClasses), ctx.Get(kSeed)));
+  }
+  models::MakeParametersTrainable(module);
+  SM_ASSIGN_OR_RETURN(
+      split::SplitModel m,
+      split::SplitModel::Make(std::move(module), ctx.Get(kArchitecture), ctx.Get(kSplitAfter)));
+  model_.emplace(std::move(m));
+  tail_optimizer_ = std::make_unique<torch::optim::SGD>(
+      model_->TailParameters(),
+      torch::optim::SGDOptions(ctx.Get(kLr)).momentum(ctx.Get(kMomentum)));
+  if (!ctx.Get(kTranscript).empty()) {
+    transcript_.open(ctx.Get(kTranscript), std::ios::binary | std::ios::app);
+    if (!transcript_) return UnavailableError("cannot write transcript " + ctx.Get(kTranscript));
+  }
+  return OkStatus();
+}
+
+std::optional<party::Envelope> SplitServer::Receive(Context& ctx, milliseconds timeout) {
+  std::vector<std::string> why;
+  std::optional<party::Envelope> e = listener_->Receive(timeout, why);
+  for (const std::string& w : why) {
+    ctx.Warn(w);
+    if (rejected_.size() < 100) rejected_.push_back(w);
+  }
+  if (!e) return e;
+  ++messages_in_;
+  for (const std::string& p : e->message.payloads) bytes_in_ += static_cast<int64_t>(p.size());
+  if (transcript_) {
+    transcript_ << e->peer << " " << e->message.kind << " " << e->message.header.dump() << "\n";
+    for (const std::string& p : e->message.payloads) transcript_ << p << "\n";
+    transcript_.flush();
+  }
+  // A message from an owner that is not taking part asks it back in (it may have crashed,
+  // stalled past a deadline, or just started).
+  if (e->message.kind == "JOIN") {
+    Enrol(e->peer, e->message);
+    return std::nullopt;
+  }
+  auto it = owners_.find(e->peer);
+  if (it == owners_.end() || (!it->second.active && !joining_.count(e->peer))) {
+    if (it != owners_.end()) joining_.insert(e->peer);
+    return std::nullopt;
+  }
+  return e;
+}
+
+void SplitServer::Enrol(const std::string& peer, const transport::Message& join) {
+  Owner& o = owners_[peer];
+  const bool again = o.examples > 0;
+  o.examples = std::max<int64_t>(0, join.header.value("examples", int64_t{0}));
+  o.active = false;
+  o.needs_head = true;
+  joining_.insert(peer);
+  if (again) events_.push_back({{"event", "rejoined"}, {"owner", peer}});
+  // The first joins also carry pixel statistics for the input normalisation.
+  if (!resumed_ && join.header.contains("pixel_sum")) {
+    stats_.push_back(join.header);
+  }
+}
+
+Status SplitServer::WaitForOwners(Context& ctx) {
+  const auto deadline =
+      Clock::now() + milliseconds(static_cast<int64_t>(ctx.Get(kJoinTimeout) * 1000));
+  const size_t expected = ctx.Party()->peers.size();
+  while (joining_.size() < expected && Clock::now() < deadline) {
+    if (ctx.Cancelled()) return CancelledError("cancelled while owners joined");
+    Receive(ctx, milliseconds(100));
+  }
+  if (joining_.size() < static_cast<size_t>(ctx.Get(kMinOwners)))
+    return UnavailableError(std::to_string(joining_.size()) + " of " + std::to_string(expected) +
+                            " owners joined within " + std::to_string(ctx.Get(kJoinTimeout)) +
+                            " s; min_owners is " + std::to_string(ctx.Get(kMinOwners)));
+  if (resumed_ || stats_.empty()) return OkStatus();
+  // Normalisation from the owners' pixel sums: the server learns aggregates, not pixels.
+  const int64_t c = ctx.Get(kChannels);
+  std::vector<double> sum(c), sq(c);
+  double pixels = 0;
+  for (const json& j : stats_) {
+    if (!j["pixel_sum"].is_array() || !j["pixel_sq_sum"].is_array() ||
+        j["pixel_sum"].size() != static_cast<size_t>(c) ||
+        j["pixel_sq_sum"].size() != static_cast<size_t>(c))
+      return InvalidArgumentError("an owner's pixel statistics do not have " + std::to_string(c) +
+                                  " channels");
+    for (int64_t i = 0; i < c; ++i) {
+      sum[i] += j["pixel_sum"][i].get<double>();
+      sq[i] += j["pixel_sq_sum"][i].get<double>();
+    }
+    pixels += j.value("pixels", 0.0);
+  }
+  if (pixels <= 0) return OkStatus();
+  std::vector<double> mean(c), std(c);
+  for (int64_t i = 0; i < c; ++i) {
+    mean[i] = sum[i] / pixels;
+    std[i] = std::sqrt(std::max(1e-12, sq[i] / pixels - mean[i] * mean[i]));
+  }
+  return models::SetInputNormalization(model_->module(), mean, std);
+}
+
+Status SplitServer::SendStep(Context& ctx, const std::string& peer, int64_t round) {
+  transport::Message step{"STEP", {{"round", round}, {"config", Config(ctx)}}, {}};
+  torch::jit::Module& m = model_->module();
+  AddTensor(step, "input_mean", m.attr("input_mean").toTensor());
+  AddTensor(step, "input_std", m.attr("input_std").toTensor());
+  const std::vector<torch::Tensor> head = model_->HeadParameters();
+  for (size_t i = 0; i < head.size(); ++i) AddTensor(step, model_->head_names()[i], head[i]);
+  for (const std::string& p : step.payloads) bytes_out_ += static_cast<int64_t>(p.size());
+  owners_[peer].needs_head = false;
+  return listener_->Send(peer, step);
+}
+
+void SplitServer::Drop(Context& ctx, const std::string& peer, const std::string& why) {
+  owners_[peer].active = false;
+  joining_.erase(peer);
+  events_.push_back({{"event", "dropped"}, {"owner", peer}, {"why", why}});
+  ctx.Warn(peer + " dropped: " + why);
+}
+
+Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
+  const milliseconds timeout(static_cast<int64_t>(ctx.Get(kRoundTimeout) * 1000));
+  // Owners joining now get the head and start with this round.
+  for (const std::string& peer : std::set<std::string>(joining_)) {
+    if (SendStep(ctx, peer, round).ok()) owners_[peer].active = true;
+    joining_.erase(peer);
+  }
+  std::set<std::string> waiting;
+  for (const auto& [peer, o] : owners_) {
+    if (o.active) waiting.insert(peer);
+  }
+  if (waiting.size() < static_cast<size_t>(ctx.Get(kMinOwners)))
+    return UnavailableError("only " + std::to_string(waiting.size()) +
+                            " owners remain; min_owners is " + std::to_string(ctx.Get(kMinOwners)));
+  // Hidden states of this round, in arrival order.
+  std::vector<std::string> senders;
+  std::vector<torch::Tensor> hidden, labels;
+  const auto deadline = Clock::now() + timeout;
+  while (!waiting.empty() && Clock::now() < deadline) {
+    if (ctx.Cancelled()) return CancelledError("cancelled in round " + std::to_string(round));
+    std::optional<party::Envelope> e = Receive(ctx, milliseconds(50));
+    if (!e || e->message.kind != "ACT" || !waiting.count(e->peer)) continue;
+    if (e->message.header.value("round", int64_t{-1}) != round) continue;  // a stale answer
+    auto tensors = split::TensorsOf(e->message, {"hidden", "labels"});
+    Status ok = tensors.ok()
+                    ? split::ExpectShape((*tensors)[0], "hidden",
+                                         {(*tensors)[0].size(0), model_->hidden_features()})
+                    : tensors.status();
+    if (ok.ok()) ok = split::ExpectShape((*tensors)[1], "labels", {(*tensors)[0].size(0)});
+    if (ok.ok() && ((*tensors)[1].min().item<int64_t>() < 0 ||
+                    (*tensors)[1].max().item<int64_t>() >= ctx.Get(kClasses)))
+      ok = InvalidArgumentError("labels outside [0, " + std::to_string(ctx.Get(kClasses)) + ")");
+    waiting.erase(e->peer);
+    if (!ok.ok()) {
+      Drop(ctx, e->peer, "bad ACT: " + ok.message());
+      continue;
+    }
+    senders.push_back(e->peer);
+    hidden.push_back((*tensors)[0]);
+    labels.push_back((*tensors)[1]);
+  }
+  for (const std::string& peer : waiting)
+    Drop(ctx, peer,
+         "no hidden states for round " + std::to_string(round) + " within " +
+             std::to_string(ctx.Get(kRoundTimeout)) + " s");
+  if (senders.empty()) return OkStatus();
+
+  torch::Tensor z = torch::cat(hidden).requires_grad_(true);
+  torch::Tensor loss = torch::nn::functional::cross_entropy(model_->Tail(z), torch::cat(labels));
+  tail_optimizer_->zero_grad();
+  loss.backward();
+  tail_optimizer_->step();
+  loss_sum_ += loss.item<double>();
+  ++loss_count_;
+  const bool sync = last || (round + 1) % ctx.Get(kSyncEvery) == 0;
+  int64_t offset = 0;
+  for (size_t i = 0; i < senders.size(); ++i) {
+    const int64_t n = hidden[i].size(0);
+    transport::Message grad{
+        "GRAD", {{"round", round}, {"sync", sync}, {"next", sync ? -1 : round + 1}}, {}};
+    AddTensor(grad, "hidden_grad", z.grad().narrow(0, offset, n));
+    offset += n;
+    bytes_out_ += static_cast<int64_t>(grad.payloads[0].size());
+    if (!listener_->Send(senders[i], grad).ok()) Drop(ctx, senders[i], "unreachable");
+  }
+  if (!sync) return OkStatus();
+
+  // Average the owners' heads, weighted by their examples.
+  const std::vector<std::string> names = split::HeadStateNames(model_->head_names());
+  std::set<std::string> pending(senders.begin(), senders.end());
+  std::vector<torch::Tensor> total;
+  double weight = 0;
+  const auto sync_deadline = Clock::now() + timeout;
+  while (!pending.empty() && Clock::now() < sync_deadline) {
+    std::optional<party::Envelope> e = Receive(ctx, milliseconds(50));
+    if (!e || e->message.kind != "THETA" || !pending.count(e->peer)) continue;
+    if (e->message.header.value("round", int64_t{-1}) != round) continue;
+    pending.erase(e->peer);
+    auto tensors = split::TensorsOf(e->message, names);
+    Status ok = tensors.status();
+    for (size_t i = 2; ok.ok() && i < names.size(); ++i)
+      ok = split::ExpectShape((*tensors)[i], names[i],
+                              model_->HeadParameters()[i - 2].sizes().vec());
+    if (!ok.ok()) {
+      Drop(ctx, e->peer, "bad THETA: " + ok.message());
+      continue;
+    }
+    const double w = static_cast<double>(std::max<int64_t>(1, owners_[e->peer].examples));
+    for (size_t i = 2; i < names.size(); ++i) {
+      if (total.size() < i - 1) total.push_back(torch::zeros_like((*tensors)[i]));
+      total[i - 2] += (*tensors)[i] * w;
+    }
+    weight += w;
+  }
+  for (const std::string& peer : pending) Drop(ctx, peer, "no head at synchronisation");
+  if (weight > 0) {
+    for (torch::Tensor& t : total) t /= weight;
+    SM_RETURN_IF_ERROR(model_->SetHead(total));
+  }
+  if (last) return OkStatus();
+  for (const auto& [peer, o] : owners_) {
+    if (o.active && !SendStep(ctx, peer, round + 1).ok()) Drop(ctx, peer, "unreachable");
+  }
+  return OkStatus();
+}
+
+Status SplitServer::Process(Context& ctx) {
+  const PartyInfo* me = ctx.Party();
+  if (me == nullptr)
+    return FailedPreconditionError(
+        "server_trainer.split runs as the first party of a step "
+        "with data_owner.node parties");
+  const auto start = Clock::now();
+  SM_RETURN_IF_ERROR(Setup(ctx));
+  SM_ASSIGN_OR_RETURN(listener_,
+                      party::Listener::Open(*me, split::ProtocolOptions(ctx.Get(kMaxMessageMb))));
+  SM_RETURN_IF_ERROR(ctx.Announce(listener_->endpoint()));
+  SM_RETURN_IF_ERROR(WaitForOwners(ctx));
+  int64_t largest = 1;
+  for (const auto& [peer, o] : owners_) largest = std::max(largest, o.examples);
+  const int64_t per_epoch = (largest + ctx.Get(kBatch) - 1) / ctx.Get(kBatch);
+  const int64_t rounds =
+      ctx.Get(kMaxRounds) > 0 ? ctx.Get(kMaxRounds) : ctx.Get(kEpochs) * per_epoch;
+  ctx.Info(std::to_string(owners_.size()) + " owners joined; " + std::to_string(rounds) +
+           " rounds of " + std::to_string(ctx.Get(kBatch)) + " examples per owner");
+  const auto train_start = Clock::now();
+  for (int64_t round = first_round_; round < rounds; ++round) {
+    SM_RETURN_IF_ERROR(Round(ctx, round, round + 1 == rounds));
+    if (ctx.Get(kCheckpointEvery) > 0 && (round + 1) % ctx.Get(kCheckpointEvery) == 0)
+      checkpoints_->Offer(model_->module(), round);
+    ctx.Progress(static_cast<double>(round + 1), static_cast<double>(rounds), "round");
+  }
+  const double train_seconds = std::chrono::duration<double>(Clock::now() - train_start).count();
+  for (const auto& [peer, key] : me->peers)
+    (void)listener_->Send(peer, {"STOP", json::object(), {}});
+  checkpoints_->Flush();
+
+  json report = {{"architecture", ctx.Get(kArchitecture)},
+                 {"split_after", ctx.Get(kSplitAfter)},
+                 {"owners", owners_.size()},
+                 {"rounds", rounds - first_round_},
+                 {"resumed_at_round", resumed_ ? json(first_round_) : json(nullptr)},
+                 {"batch_per_owner", ctx.Get(kBatch)},
+                 {"mean_loss", loss_count_ ? loss_sum_ / loss_count_ : 0.0},
+                 {"events", events_},
+                 {"rejected_messages", rejected_},
+                 {"messages_received", messages_in_},
+                 {"bytes_received", bytes_in_},
+                 {"bytes_sent", bytes_out_},
+                 {"encrypted", me->curve},
+                 {"train_seconds", train_seconds}};
+  if (ctx.Has(kTest)) {
+    SM_ASSIGN_OR_RETURN(Dataset test, ctx.Get(kTest));
+    SM_ASSIGN_OR_RETURN(const Tensor* images, test.Get("images"));
+    SM_ASSIGN_OR_RETURN(const Tensor* labels, test.Get("labels"));
+    report["test_accuracy"] = models::Accuracy(model_->module(), models::ImagesToTensor(*images),
+                                               models::LabelsToTensor(*labels));
+  }
+  report["seconds"] = std::chrono::duration<double>(Clock::now() - start).count();
+  SM_RETURN_IF_ERROR(ctx.Set(kModel, ModelFile(models::SaveModel(model_->module()))));
+  return ctx.Set(kReport, JsonDocument(report.dump(2)));
+}
+
+}  // namespace
+}  // namespace securemark
+
+SECUREMARK_PLUGIN(securemark::SplitServer, server_trainer, split)
