@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include "metrics/image_metrics.h"
+#include "models/model_zoo.h"
+#include "split/privacy_nets.h"
+#include "split/split_model.h"
+#include "split/tensor_frames.h"
+
+namespace securemark::split {
+namespace {
+
+SplitModel Fc900(const std::string& after = "fc2") {
+  auto module = models::BuildModel("fc900", 1, 28, 28, 10, 3);
+  EXPECT_TRUE(module.ok());
+  EXPECT_TRUE(models::SetInputNormalization(*module, {0.3}, {0.4}).ok());
+  auto m = SplitModel::Make(std::move(*module), "fc900", after);
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  return std::move(*m);
+}
+
+TEST(SplitModelTest, TailOfHeadIsTheWholeModel) {
+  for (const std::string after : {"fc1", "fc2", "fc4"}) {
+    SplitModel m = Fc900(after);
+    torch::manual_seed(0);
+    const torch::Tensor x = torch::rand({5, 1, 28, 28});
+    const torch::Tensor whole = m.module().forward({x}).toTensor();
+    EXPECT_TRUE(torch::allclose(m.Tail(m.Head(x)), whole, 1e-5, 1e-5)) << after;
+    EXPECT_EQ(m.Head(x).size(1), 900);
+  }
+  SplitModel m = Fc900("fc2");
+  EXPECT_EQ(m.head_names(),
+            (std::vector<std::string>{"fc1_weight", "fc1_bias", "fc2_weight", "fc2_bias"}));
+  EXPECT_EQ(m.tail_names().size(), 6u);
+}
+
+TEST(SplitModelTest, BadCutsAndHeadsAreRefused) {
+  auto module = models::BuildModel("fc900", 1, 28, 28, 10, 3);
+  auto last = SplitModel::Make(*module, "fc900", "fc5");
+  ASSERT_FALSE(last.ok());
+  EXPECT_NE(last.status().message().find("choose one of fc1, fc2, fc3, fc4"), std::string::npos);
+  EXPECT_FALSE(SplitModel::Make(*module, "deepmarks_cnn", "conv2").ok());
+  SplitModel m = Fc900();
+  std::vector<torch::Tensor> head = m.HeadParameters();
+  head[2] = torch::zeros({3, 3});
+  Status s = m.SetHead(head);
+  EXPECT_NE(s.message().find("fc2_weight has shape [3, 3], expected [900, 900]"), std::string::npos)
+      << s.message();
+}
+
+TEST(TensorFramesTest, RoundTripAndEveryMalformationNamed) {
+  transport::Message m{"ACT", {{"round", 1}}, {}};
+  AddTensor(m, "hidden", torch::arange(6, torch::kFloat).reshape({2, 3}));
+  AddTensor(m, "labels", torch::tensor({4, 7}, torch::kLong));
+  auto back = TensorsOf(m, {"hidden", "labels"});
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(torch::equal((*back)[0], torch::arange(6, torch::kFloat).reshape({2, 3})));
+  EXPECT_EQ((*back)[1][1].item<int64_t>(), 7);
+
+  auto expect_error = [](transport::Message bad, const std::string& text) {
+    auto r = TensorsOf(bad, {"hidden", "labels"});
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.status().message().find(text), std::string::npos) << r.status().message();
+  };
+  transport::Message fewer = m;
+  fewer.payloads.pop_back();
+  expect_error(fewer, "announces 2 tensors but carries 1 payloads");
+  transport::Message short_bytes = m;
+  short_bytes.payloads[0].resize(5);
+  expect_error(short_bytes, "carries 5 bytes, expected 24");
+  transport::Message renamed = m;
+  renamed.header["tensors"][0]["name"] = "images";
+  expect_error(renamed, "is 'images', expected 'hidden'");
+  transport::Message dtype = m;
+  dtype.header["tensors"][0]["dtype"] = "f16";
+  expect_error(dtype, "dtype 'f16'");
+  transport::Message huge = m;
+  huge.header["tensors"][0]["shape"] = {1 << 20, 1 << 20};
+  expect_error(huge, "more than");
+  transport::Message negative = m;
+  negative.header["tensors"][0]["shape"] = {-2, -3};
+  expect_error(negative, "bad dimension -2");
+  transport::Message nan = m;
+  const float not_a_number = std::nanf("");
+  std::memcpy(nan.payloads[0].data(), &not_a_number, 4);
+  expect_error(nan, "NaN or infinite");
+}
+
+// The differentiable SSIM distance the defenders train with is the metric the privacy
+// evaluation reports (metrics::Ssim, itself checked against scikit-image).
+TEST(PrivacyNetsTest, SsimDistanceMatchesTheMetric) {
+  torch::manual_seed(1);
+  const torch::Tensor a = torch::rand({2, 3, 28, 31});
+  const torch::Tensor b = (a + 0.2 * torch::randn({2, 3, 28, 31})).clamp(0, 1);
+  auto d = ReconstructionDistance(a, b, "ssim");
+  ASSERT_TRUE(d.ok());
+  double expected = 0;
+  for (int i = 0; i < 2; ++i) {
+    const torch::Tensor ai = a[i].contiguous(), bi = b[i].contiguous();
+    auto s = metrics::Ssim({ai.data_ptr<float>(), 3, 28, 31}, {bi.data_ptr<float>(), 3, 28, 31});
+    ASSERT_TRUE(s.ok());
+    expected += (1 - *s) / 2;
+  }
+  EXPECT_NEAR(d->item<double>(), expected, 1e-5);
+  auto mse = ReconstructionDistance(a, b, "mse");
+  EXPECT_NEAR(mse->item<double>(), (a - b).pow(2).mean().item<double>(), 1e-7);
+  EXPECT_FALSE(ReconstructionDistance(a, b, "psnr").ok());
+}
+
+TEST(PrivacyNetsTest, DefendersKeepWidthAndTheNullDefenderIsTheIdentity) {
+  const torch::Tensor h = torch::rand({4, 900});
+  auto none = MakeMlpDefender(900, 0, 0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(torch::equal(none->forward({h}).toTensor(), h));
+  EXPECT_EQ(none->parameters().size(), 0u);
+  for (int v = 1; v <= kDefenderVariants; ++v) {
+    auto d = MakeMlpDefender(900, v, 0);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->forward({h}).toTensor().sizes(), h.sizes()) << v;
+  }
+  EXPECT_FALSE(MakeMlpDefender(900, 5, 0).ok());
+  for (int v = 1; v <= kAttackVariants; ++v) {
+    auto inv = MakeInverter(v, 900, 1, 28, 28);
+    ASSERT_TRUE(inv.ok());
+    const torch::Tensor x = (*inv)->forward(h);
+    EXPECT_EQ(x.sizes(), (std::vector<int64_t>{4, 1, 28, 28})) << v;
+    EXPECT_TRUE((x >= 0).all().item<bool>() && (x <= 1).all().item<bool>());
+  }
+}
+
+}  // namespace
+}  // namespace securemark::split

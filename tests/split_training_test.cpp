@@ -1,0 +1,205 @@
+// Split learning end to end under `securemark run`: a server and data owners as separate
+// host processes over CURVE ZeroMQ, on Fashion-MNIST. Checks that nothing an owner sends
+// contains its images, that the store learns only digests and counts of owner data, and
+// that a killed server resumes from its checkpoint.
+#include <csignal>
+#include <fstream>
+#include <thread>
+#include <unordered_map>
+
+#include <gtest/gtest.h>
+
+#include "data/idx_reader.h"
+#include "run_fixture.h"
+
+namespace securemark {
+namespace {
+
+const std::string kFmnist = "/usr/share/datasets/fashion-mnist/";
+
+class SplitTrainingTest : public RunFixture {
+ protected:
+  std::string Pipeline(const std::string& server_with, int owners, int limit,
+                       const std::string& runtime = "") {
+    return Write("split", R"(steps:
+  - id: test_set
+    uses: dataset.idx
+    with: {split: test, limit: 500}
+  - id: train
+    inputs: {test: test_set.dataset}
+)" + runtime + R"(
+    parties:
+      - name: server
+        uses: server_trainer.split
+        with: )" + server_with +
+                              R"(
+      - name: owner
+        uses: data_owner.node
+        count: )" + std::to_string(owners) +
+                              R"(
+        with:
+          images: )" + kFmnist +
+                              R"(train-images-idx3-ubyte.gz
+          labels: )" + kFmnist +
+                              R"(train-labels-idx1-ubyte.gz
+          limit: )" + std::to_string(limit) +
+                              R"(
+          defenders: [defender.none, "defender.mlp:2"]
+)");
+  }
+
+  json Artifact(const std::string& name) {
+    auto s = Store();
+    auto stmt = s->db().Prepare("SELECT id FROM artifacts WHERE name=? ORDER BY id DESC");
+    stmt->Bind(1, name);
+    if (!*stmt->Step()) return json();
+    return json::parse(*s->ReadArtifact(stmt->Int(0)));
+  }
+};
+
+// Rows of the owners' images worth finding: at least 8 lit pixels.
+std::vector<std::string> DistinctiveRows(const Tensor& images, int64_t n) {
+  std::vector<std::string> rows;
+  const int64_t w = images.dim(2);
+  for (int64_t i = 0; i < n * images.dim(1); ++i) {
+    std::string row(images.raw_data() + i * w, static_cast<size_t>(w));
+    if (std::count_if(row.begin(), row.end(), [](char c) { return c != 0; }) >= 8)
+      rows.push_back(row);
+  }
+  return rows;
+}
+
+std::string AsFloats(const std::string& row) {
+  std::string out(row.size() * 4, '\0');
+  for (size_t i = 0; i < row.size(); ++i) {
+    const float v = static_cast<unsigned char>(row[i]) / 255.0f;
+    std::memcpy(&out[i * 4], &v, 4);
+  }
+  return out;
+}
+
+// How many of `rows` occur in `haystack`, as bytes or as floats in [0, 1]. Each needle is
+// keyed by the 8 bytes from its first non-zero byte on, so that the zeros every tensor is
+// full of match nothing, and every offset of the haystack costs one hash lookup.
+size_t Occurrences(const std::string& haystack, const std::vector<std::string>& rows) {
+  struct Needle {
+    std::string bytes;
+    size_t key_at;
+  };
+  std::unordered_map<uint64_t, std::vector<Needle>> by_key;
+  for (const std::string& row : rows) {
+    for (const std::string& needle : {row, AsFloats(row)}) {
+      const size_t k = std::min(needle.find_first_not_of('\0'), needle.size() - 8);
+      uint64_t key;
+      std::memcpy(&key, needle.data() + k, 8);
+      by_key[key].push_back({needle, k});
+    }
+  }
+  std::set<std::string> found;
+  for (size_t i = 0; i + 8 <= haystack.size(); ++i) {
+    uint64_t key;
+    std::memcpy(&key, haystack.data() + i, 8);
+    auto it = by_key.find(key);
+    if (it == by_key.end()) continue;
+    for (const Needle& n : it->second) {
+      if (i >= n.key_at && haystack.compare(i - n.key_at, n.bytes.size(), n.bytes) == 0)
+        found.insert(n.bytes);
+    }
+  }
+  return found.size();
+}
+
+TEST_F(SplitTrainingTest, OwnersSendNoImagesAndTheStoreKeepsOnlyDigestsAndCounts) {
+  const std::string transcript = dir_ + "/server-transcript.bin";
+  std::string file =
+      Pipeline("{epochs: 1, batch: 16, sync_every: 5, transcript: " + transcript + "}", 4, 800);
+  Run run = RunPipeline(file);
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  json report = Artifact("train.report");
+  EXPECT_EQ(report["owners"], 4);
+  EXPECT_EQ(report["rounds"], 13);  // 200 examples per owner, 16 per round
+  EXPECT_GT(report["test_accuracy"].get<double>(), 0.3) << report.dump();
+  EXPECT_TRUE(report["events"].empty()) << report.dump();
+  int64_t examples = 0;
+  std::set<std::string> defenders;
+  for (int i = 0; i < 4; ++i) {
+    json summary = Artifact("train.owner@" + std::to_string(i) + "/summary");
+    examples += summary["examples"].get<int64_t>();
+    EXPECT_EQ(summary["data_digest"].get<std::string>().size(), 64u);
+    EXPECT_EQ(summary["rounds"], 13);
+    defenders.insert(summary["defender"].get<std::string>());
+  }
+  EXPECT_EQ(examples, 800);
+  EXPECT_EQ(defenders, (std::set<std::string>{"defender.none", "defender.mlp:2"}));
+
+  // Everything the server received, and everything in the store, against every row of
+  // the owners' images as bytes and as the floats a model would see.
+  auto images = data::ReadIdxFile(kFmnist + "train-images-idx3-ubyte.gz", 800);
+  ASSERT_TRUE(images.ok());
+  const std::vector<std::string> rows = DistinctiveRows(*images, 800);
+  ASSERT_GT(rows.size(), 10000u);
+  std::string received = *ReadFile(transcript);
+  EXPECT_NE(received.find("owner@3 ACT"), std::string::npos);
+  std::string stored;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/store/blobs"))
+    if (entry.is_regular_file()) stored += *ReadFile(entry.path().string());
+  const size_t found_received = Occurrences(received, rows);
+  const size_t found_stored = Occurrences(stored, rows);
+  EXPECT_EQ(found_received, 0u);
+  EXPECT_EQ(found_stored, 0u);
+  // The check can find rows: the test images, which dataset.idx stored, are found.
+  auto test_images = data::ReadIdxFile(kFmnist + "t10k-images-idx3-ubyte.gz", 500);
+  const std::vector<std::string> test_rows = DistinctiveRows(*test_images, 500);
+  EXPECT_GT(Occurrences(stored, test_rows), test_rows.size() / 2);
+}
+
+TEST_F(SplitTrainingTest, AKilledServerResumesFromItsCheckpoint) {
+  std::string file =
+      Pipeline("{max_rounds: 300, batch: 8, sync_every: 10}", 2, 400, "    runtime: {retries: 1}");
+  const std::string out = dir_ + "/events.jsonl";
+  auto pid = StartProcess({"/bin/sh", "-c",
+                           kEnv + kBuild + "/bin/securemark run " + file + " --store " + dir_ +
+                               "/store --json > " + out + " 2>" + dir_ + "/stderr.txt"});
+  ASSERT_TRUE(pid.ok());
+  // Wait for the server's host to be named and training to be under way.
+  std::string server_host;
+  bool killed = false;
+  for (int i = 0; i < 1200 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::ifstream events(out);
+    std::string line;
+    double done = 0;
+    while (std::getline(events, line)) {
+      json e = json::parse(line, nullptr, false);
+      if (e.is_discarded()) continue;
+      const std::string message = e.value("message", "");
+      if (message.find("for party server of train") != std::string::npos)
+        server_host =
+            message.substr(std::string("started plugin host ").size(),
+                           message.find(" for") - std::string("started plugin host ").size());
+      if (e.value("event", "") == "step_progress" && e.value("step", "") == "train")
+        done = e.value("done", 0.0);
+    }
+    if (!server_host.empty() && done >= 40) {
+      auto pids = RunProcess({"pgrep", "-f", "--", "--id " + server_host + " "}, true);
+      ASSERT_TRUE(pids.ok());
+      ASSERT_FALSE(pids->output.empty()) << server_host;
+      ::kill(std::stoi(pids->output), SIGKILL);
+      killed = true;
+    }
+  }
+  ASSERT_TRUE(killed);
+  auto finished = WaitProcess(*pid);
+  ASSERT_TRUE(finished.ok());
+  EXPECT_EQ(finished->exit_code, 0) << *ReadFile(dir_ + "/stderr.txt");
+  EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE name='train' AND state='FAILED'"), 1);
+  json report = Artifact("train.report");
+  ASSERT_TRUE(report["resumed_at_round"].is_number()) << report.dump();
+  EXPECT_GE(report["resumed_at_round"].get<int64_t>(), 30);
+  EXPECT_EQ(report["rounds"].get<int64_t>() + report["resumed_at_round"].get<int64_t>(), 300);
+  // The finished step's checkpoints are gone.
+  EXPECT_TRUE(!fs::exists(dir_ + "/store/state") || fs::is_empty(dir_ + "/store/state"));
+}
+
+}  // namespace
+}  // namespace securemark
