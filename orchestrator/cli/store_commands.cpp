@@ -116,11 +116,32 @@ int ShowExecution(Store& s, int64_t id) {
   return kExitOk;
 }
 
-int Show(const std::string& path, const std::string& id) {
+// The document itself, for JSON artifacts that are not secret.
+int ShowContent(Store& s, int64_t id) {
+  auto a = s.GetArtifact(id);
+  if (!a.ok()) return Fail(a.status());
+  if (a->secret)
+    return Fail(FailedPreconditionError("a" + std::to_string(id) + " is secret; not printed"));
+  if (a->type != "Json")
+    return Fail(InvalidArgumentError("a" + std::to_string(id) + " is a " + a->type + " of " +
+                                     std::to_string(a->size) +
+                                     " bytes; --content prints Json artifacts only"));
+  auto bytes = s.ReadArtifact(id);
+  if (!bytes.ok()) return Fail(bytes.status());
+  std::cout << *bytes << "\n";
+  return kExitOk;
+}
+
+int Show(const std::string& path, const std::string& id, bool content) {
   auto s = OpenExisting(path);
   if (!s.ok()) return Fail(s.status());
   auto node = store::ResolveNode(**s, id);
   if (!node.ok()) return Fail(node.status());
+  if (content) {
+    if (node->kind != store::NodeRef::kArtifact)
+      return Fail(InvalidArgumentError("--content needs an artifact, not an execution"));
+    return ShowContent(**s, node->id);
+  }
   return node->kind == store::NodeRef::kArtifact ? ShowArtifact(**s, node->id)
                                                  : ShowExecution(**s, node->id);
 }
@@ -177,11 +198,16 @@ void AddStoreCommands(CLI::App& app, int& exit_code) {
 
   auto show_path = std::make_shared<std::string>();
   auto show_id = std::make_shared<std::string>();
-  auto* show = app.add_subcommand(
-      "show", "Show one artifact or execution\nExample: securemark show e7 --store runs/");
+  auto* show = app.add_subcommand("show",
+                                  "Show one artifact or execution\nExample: securemark show "
+                                  "train.report --content --store runs/");
   AddStoreOption(show, *show_path);
-  show->add_option("id", *show_id, "a12, e7, 12 or a digest prefix")->required();
-  show->callback([&exit_code, show_path, show_id] { exit_code = Show(*show_path, *show_id); });
+  auto show_content = std::make_shared<bool>(false);
+  show->add_option("id", *show_id, "a12, e7, 12, a digest prefix or an artifact name")->required();
+  show->add_flag("--content", *show_content, "print a JSON artifact's document");
+  show->callback([&exit_code, show_path, show_id, show_content] {
+    exit_code = Show(*show_path, *show_id, *show_content);
+  });
 
   auto gc_path = std::make_shared<std::string>();
   auto* gc = app.add_subcommand(

@@ -72,6 +72,12 @@ TEST_F(StoreCommandsTest, ShowArtifactAndExecution) {
   Result e = Cli("show e" + std::to_string(exec_) + Store());
   ASSERT_EQ(e.exit_code, 0) << e.output;
   EXPECT_NE(e.output.find("input  data = a" + std::to_string(raw_)), std::string::npos) << e.output;
+  Result binary = Cli("show " + std::to_string(shard_) + " --content" + Store());
+  EXPECT_EQ(binary.exit_code, 1);
+  EXPECT_NE(binary.output.find("--content prints Json artifacts only"), std::string::npos)
+      << binary.output;
+  Result execution = Cli("show e" + std::to_string(exec_) + " --content" + Store());
+  EXPECT_NE(execution.output.find("needs an artifact"), std::string::npos) << execution.output;
 }
 
 TEST_F(StoreCommandsTest, BadIdsAndMissingStoresAreClearErrors) {

@@ -5,6 +5,7 @@
 // learns to reconstruct the images from what is sent, and the defender learns to keep
 // the task's gradient while pushing the inverter's reconstruction away.
 #include <algorithm>
+#include <deque>
 #include <numeric>
 #include <random>
 
@@ -83,6 +84,8 @@ class DataOwner : public Node {
   StatusOr<std::string> PickDefender(Context& ctx, const PartyInfo& me) const;
   Status Start(Context& ctx, const json& config);
   Status SendActivations(int64_t round);
+  // Keeps up to `depth_` batches in flight within the current synchronisation window.
+  Status RunAhead(int64_t after_round);
   Status ApplyGradient(Context& ctx, const transport::Message& grad);
   transport::Message HeadState(const std::string& kind, int64_t round);
 
@@ -102,7 +105,13 @@ class DataOwner : public Node {
   std::unique_ptr<torch::optim::Adam> defender_optimizer_;
   torch::nn::Sequential inverter_{nullptr};
   std::unique_ptr<torch::optim::Adam> inverter_optimizer_;
-  torch::Tensor x_, z_;  // the batch in flight and what was sent for it
+  struct InFlight {
+    int64_t round;
+    torch::Tensor x, z;  // the batch and what was sent for it
+  };
+  std::deque<InFlight> in_flight_;
+  size_t depth_ = 1;
+  int64_t sync_every_ = 1, total_rounds_ = 0;
   int64_t config_batch_ = 32;
   int64_t rounds_ = 0, syncs_ = 0;
   double last_inversion_ = -1;
@@ -212,32 +221,48 @@ Status DataOwner::SendActivations(int64_t round) {
     picked.push_back(order_[cursor_++]);
   }
   const torch::Tensor index = torch::tensor(picked, torch::kLong);
-  x_ = models::ToUnitRange(bytes_.index_select(0, index));
-  torch::Tensor hidden = model_->Head(x_);
-  z_ = defender_.forward({hidden}).toTensor();
+  InFlight flight{round, models::ToUnitRange(bytes_.index_select(0, index)), {}};
+  flight.z = defender_.forward({model_->Head(flight.x, depth_ > 1)}).toTensor();
   transport::Message act{"ACT", {{"round", round}}, {}};
-  split::AddTensor(act, "hidden", z_);
+  split::AddTensor(act, "hidden", flight.z);
   split::AddTensor(act, "labels", labels_.index_select(0, index));
+  in_flight_.push_back(std::move(flight));
   return connection_->Send(act);
 }
 
+Status DataOwner::RunAhead(int64_t after_round) {
+  // The server averages the heads after the last round of each window; nothing of the
+  // next window may be computed before the averaged head arrives.
+  const int64_t window_end =
+      std::min(total_rounds_ - 1, (after_round / sync_every_ + 1) * sync_every_ - 1);
+  int64_t next = in_flight_.empty() ? after_round + 1 : in_flight_.back().round + 1;
+  while (in_flight_.size() < depth_ && next <= window_end)
+    SM_RETURN_IF_ERROR(SendActivations(next++));
+  return OkStatus();
+}
+
 Status DataOwner::ApplyGradient(Context& ctx, const transport::Message& grad) {
-  if (!z_.defined()) return OkStatus();  // a gradient for a batch this owner no longer holds
+  const int64_t round = grad.header.value("round", int64_t{-1});
+  while (!in_flight_.empty() && in_flight_.front().round < round) in_flight_.pop_front();
+  if (in_flight_.empty() || in_flight_.front().round != round)
+    return OkStatus();  // a gradient for a batch this owner no longer holds
+  const torch::Tensor x = in_flight_.front().x, z = in_flight_.front().z;
+  in_flight_.pop_front();
   SM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> t, split::TensorsOf(grad, {"hidden_grad"}));
-  SM_RETURN_IF_ERROR(split::ExpectShape(t[0], "hidden_grad", z_.sizes().vec()));
-  torch::Tensor objective = (z_ * t[0]).sum();
+  SM_RETURN_IF_ERROR(split::ExpectShape(t[0], "hidden_grad", z.sizes().vec()));
+  torch::Tensor objective = (z * t[0]).sum();
   if (defended_) {
     // The simulated adversary learns to invert what was sent...
     SM_ASSIGN_OR_RETURN(
         torch::Tensor attack,
-        split::ReconstructionDistance(x_, inverter_->forward(z_.detach()), ctx.Get(kMetric)));
+        split::ReconstructionDistance(x, inverter_->forward(z.detach()), ctx.Get(kMetric)));
     inverter_optimizer_->zero_grad();
     attack.backward();
     inverter_optimizer_->step();
     last_inversion_ = attack.item<double>();
     // ...and the defender (with the head) keeps the task while pushing it away.
-    SM_ASSIGN_OR_RETURN(torch::Tensor distance, split::ReconstructionDistance(
-                                                    x_, inverter_->forward(z_), ctx.Get(kMetric)));
+    SM_ASSIGN_OR_RETURN(torch::Tensor distance,
+                        split::ReconstructionDistance(x, inverter_->forward(z), ctx.Get(kMetric)));
     objective = objective - ctx.Get(kPrivacyWeight) * distance;
     defender_optimizer_->zero_grad();
   }
@@ -245,7 +270,6 @@ Status DataOwner::ApplyGradient(Context& ctx, const transport::Message& grad) {
   objective.backward();
   head_optimizer_->step();
   if (defended_) defender_optimizer_->step();
-  z_ = torch::Tensor();
   ++rounds_;
   return OkStatus();
 }
@@ -306,6 +330,12 @@ Status DataOwner::Process(Context& ctx) {
       if (!model_) {
         handled = Start(ctx, config);
         config_batch_ = std::max<int64_t>(1, config.value("batch", int64_t{32}));
+        sync_every_ = std::max<int64_t>(1, config.value("sync_every", int64_t{1}));
+        total_rounds_ = config.value("rounds", int64_t{0});
+        // Pipelined rounds need a head whose parameters can change under a batch in
+        // flight; a trained defender's cannot (its module holds them), so it goes one
+        // batch at a time.
+        depth_ = config.value("pipeline", true) && !defended_ ? 2 : 1;
       }
       if (handled.ok()) {
         auto state = split::TensorsOf(*m, split::HeadStateNames(model_->head_names()));
@@ -317,15 +347,18 @@ Status DataOwner::Process(Context& ctx) {
           handled = model_->SetHead(std::vector<torch::Tensor>(state->begin() + 2, state->end()));
         }
       }
-      if (handled.ok()) handled = SendActivations(m->header.value("round", int64_t{0}));
+      in_flight_.clear();
+      const int64_t round = m->header.value("round", int64_t{0});
+      if (handled.ok()) handled = SendActivations(round);
+      if (handled.ok()) handled = RunAhead(round);
     } else if (m->kind == "GRAD" && model_) {
       handled = ApplyGradient(ctx, *m);
       if (handled.ok() && m->header.value("sync", false)) {
         ++syncs_;
         handled = connection_->Send(HeadState("THETA", m->header.value("round", int64_t{0})));
       }
-      const int64_t next = m->header.value("next", int64_t{-1});
-      if (handled.ok() && next >= 0) handled = SendActivations(next);
+      if (handled.ok() && !m->header.value("sync", false))
+        handled = RunAhead(m->header.value("round", int64_t{0}));
     }
     // A message this owner cannot use is the server's problem, not a reason to stop.
     if (!handled.ok()) ctx.Warn("ignored " + m->kind + " from the server: " + handled.message());

@@ -60,8 +60,12 @@ class SplitServer : public Node {
   static constexpr Param<double> kLr{"lr", 0.05, "SGD learning rate.", Range{1e-9, 10}};
   static constexpr Param<double> kMomentum{"momentum", 0.9, "SGD momentum.", Range{0, 0.999}};
   static constexpr Param<int64_t> kSyncEvery{
-      "sync_every", 20, "Rounds between averaging the owners' heads.", Range{1, 1e9}};
+      "sync_every", 50, "Rounds between averaging the owners' heads.", Range{1, 1e9}};
   static constexpr Param<int64_t> kSeed{"seed", 0, "Initialisation seed."};
+  static constexpr Param<bool> kPipeline{
+      "pipeline", true,
+      "Owners compute the next round's hidden states while the server computes this one's "
+      "(their head lags one step; owners with a trained defender do not run ahead)."};
   static constexpr Param<double> kRoundTimeout{
       "round_timeout", 30, "Seconds an owner has to answer a round.", Range{0.01, 86400}};
   static constexpr Param<double> kJoinTimeout{
@@ -83,8 +87,9 @@ class SplitServer : public Node {
         "Trains a model by split learning with data-owner parties: owners run the head and "
         "a defender on their own data and send hidden states; the server trains the tail.",
         kTest, kInit, kModel, kReport, kArchitecture, kSplitAfter, kChannels, kHeight, kWidth,
-        kClasses, kEpochs, kMaxRounds, kBatch, kLr, kMomentum, kSyncEvery, kSeed, kRoundTimeout,
-        kJoinTimeout, kMinOwners, kMaxMessageMb, kCheckpointEvery, kTranscript, kThreads);
+        kClasses, kEpochs, kMaxRounds, kBatch, kLr, kMomentum, kSyncEvery, kSeed, kPipeline,
+        kRoundTimeout, kJoinTimeout, kMinOwners, kMaxMessageMb, kCheckpointEvery, kTranscript,
+        kThreads);
   }
 
   Status Process(Context& ctx) override;
@@ -105,12 +110,15 @@ class SplitServer : public Node {
   std::map<std::string, Owner> owners_;
   std::set<std::string> joining_;  // asked to take part from the next round
   std::vector<json> stats_;        // JOIN headers with pixel statistics
+  std::map<std::string, std::map<int64_t, party::Envelope>> early_;  // ACTs of later rounds
+  int64_t rounds_ = 0;
   std::ofstream transcript_;
   int64_t first_round_ = 0;
   bool resumed_ = false;
   json events_ = json::array();
   json rejected_ = json::array();
   int64_t bytes_in_ = 0, bytes_out_ = 0, messages_in_ = 0;
+  double waiting_seconds_ = 0, compute_seconds_ = 0, sync_seconds_ = 0;
   double loss_sum_ = 0;
   int64_t loss_count_ = 0;
   std::unique_ptr<split::CheckpointWriter> checkpoints_;
@@ -126,7 +134,10 @@ json SplitServer::Config(Context& ctx) const {
           {"batch", ctx.Get(kBatch)},
           {"lr", ctx.Get(kLr)},
           {"momentum", ctx.Get(kMomentum)},
-          {"seed", ctx.Get(kSeed)}};
+          {"seed", ctx.Get(kSeed)},
+          {"sync_every", ctx.Get(kSyncEvery)},
+          {"rounds", rounds_},
+          {"pipeline", ctx.Get(kPipeline)}};
 }
 
 Status SplitServer::Setup(Context& ctx) {
@@ -256,6 +267,7 @@ Status SplitServer::SendStep(Context& ctx, const std::string& peer, int64_t roun
 
 void SplitServer::Drop(Context& ctx, const std::string& peer, const std::string& why) {
   owners_[peer].active = false;
+  early_.erase(peer);
   joining_.erase(peer);
   events_.push_back({{"event", "dropped"}, {"owner", peer}, {"why", why}});
   ctx.Warn(peer + " dropped: " + why);
@@ -275,15 +287,29 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
   if (waiting.size() < static_cast<size_t>(ctx.Get(kMinOwners)))
     return UnavailableError("only " + std::to_string(waiting.size()) +
                             " owners remain; min_owners is " + std::to_string(ctx.Get(kMinOwners)));
+  const auto round_start = Clock::now();
   // Hidden states of this round, in arrival order.
   std::vector<std::string> senders;
   std::vector<torch::Tensor> hidden, labels;
   const auto deadline = Clock::now() + timeout;
   while (!waiting.empty() && Clock::now() < deadline) {
     if (ctx.Cancelled()) return CancelledError("cancelled in round " + std::to_string(round));
-    std::optional<party::Envelope> e = Receive(ctx, milliseconds(50));
-    if (!e || e->message.kind != "ACT" || !waiting.count(e->peer)) continue;
-    if (e->message.header.value("round", int64_t{-1}) != round) continue;  // a stale answer
+    std::optional<party::Envelope> e;
+    for (const std::string& peer : waiting) {  // sent ahead by a pipelining owner
+      auto early = early_[peer].find(round);
+      if (early == early_[peer].end()) continue;
+      e = std::move(early->second);
+      early_[peer].erase(early);
+      break;
+    }
+    if (!e) e = Receive(ctx, milliseconds(50));
+    if (!e || e->message.kind != "ACT" || !owners_[e->peer].active) continue;
+    const int64_t act_round = e->message.header.value("round", int64_t{-1});
+    if (act_round > round && act_round <= round + 2 && early_[e->peer].size() < 4) {
+      early_[e->peer].emplace(act_round, std::move(*e));
+      continue;
+    }
+    if (act_round != round || !waiting.count(e->peer)) continue;  // a stale answer
     auto tensors = split::TensorsOf(e->message, {"hidden", "labels"});
     Status ok = tensors.ok()
                     ? split::ExpectShape((*tensors)[0], "hidden",
@@ -307,6 +333,8 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
          "no hidden states for round " + std::to_string(round) + " within " +
              std::to_string(ctx.Get(kRoundTimeout)) + " s");
   if (senders.empty()) return OkStatus();
+  const auto computed = Clock::now();
+  waiting_seconds_ += std::chrono::duration<double>(computed - round_start).count();
 
   torch::Tensor z = torch::cat(hidden).requires_grad_(true);
   torch::Tensor loss = torch::nn::functional::cross_entropy(model_->Tail(z), torch::cat(labels));
@@ -326,7 +354,14 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
     bytes_out_ += static_cast<int64_t>(grad.payloads[0].size());
     if (!listener_->Send(senders[i], grad).ok()) Drop(ctx, senders[i], "unreachable");
   }
+  const auto synced = Clock::now();
+  compute_seconds_ += std::chrono::duration<double>(synced - computed).count();
   if (!sync) return OkStatus();
+  struct SyncTimer {
+    double& total;
+    Clock::time_point start;
+    ~SyncTimer() { total += std::chrono::duration<double>(Clock::now() - start).count(); }
+  } timer{sync_seconds_, synced};
 
   // Average the owners' heads, weighted by their examples.
   const std::vector<std::string> names = split::HeadStateNames(model_->head_names());
@@ -384,6 +419,7 @@ Status SplitServer::Process(Context& ctx) {
   const int64_t per_epoch = (largest + ctx.Get(kBatch) - 1) / ctx.Get(kBatch);
   const int64_t rounds =
       ctx.Get(kMaxRounds) > 0 ? ctx.Get(kMaxRounds) : ctx.Get(kEpochs) * per_epoch;
+  rounds_ = rounds;
   ctx.Info(std::to_string(owners_.size()) + " owners joined; " + std::to_string(rounds) +
            " rounds of " + std::to_string(ctx.Get(kBatch)) + " examples per owner");
   const auto train_start = Clock::now();
@@ -411,7 +447,12 @@ Status SplitServer::Process(Context& ctx) {
                  {"bytes_received", bytes_in_},
                  {"bytes_sent", bytes_out_},
                  {"encrypted", me->curve},
-                 {"train_seconds", train_seconds}};
+                 {"train_seconds", train_seconds},
+                 // Where the rounds' time went: owners computing and the network, the
+                 // server's tail, and averaging the heads.
+                 {"seconds_waiting_for_owners", waiting_seconds_},
+                 {"seconds_server_compute", compute_seconds_},
+                 {"seconds_synchronising", sync_seconds_}};
   if (ctx.Has(kTest)) {
     SM_ASSIGN_OR_RETURN(Dataset test, ctx.Get(kTest));
     SM_ASSIGN_OR_RETURN(const Tensor* images, test.Get("images"));

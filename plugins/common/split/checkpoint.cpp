@@ -43,6 +43,10 @@ StatusOr<std::optional<Checkpoint>> CheckpointWriter::Load() const {
 }
 
 void CheckpointWriter::Offer(const torch::jit::Module& model, int64_t round) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (busy_ || next_) return;
+  }
   Checkpoint snapshot{model.deepcopy(), round};
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -1,6 +1,5 @@
 // The split server's checkpoints: a snapshot of the whole model after a round, written in
-// the background (a round does not wait for the disk; a newer snapshot replaces one not
-// yet written) as round-<N>.pt in the party's state directory, which outlives a crashed
+// the background as round-<N>.pt in the party's state directory, which outlives a crashed
 // attempt. Load() returns the newest snapshot that reads back.
 #pragma once
 
@@ -27,6 +26,8 @@ class CheckpointWriter {
   ~CheckpointWriter();
 
   StatusOr<std::optional<Checkpoint>> Load() const;
+  // Snapshots the model unless the previous snapshot is still being written: training
+  // never waits for the disk, and a resume loses at most the rounds of one write.
   void Offer(const torch::jit::Module& model, int64_t round);
   // Waits until the latest offered snapshot is on disk.
   void Flush();

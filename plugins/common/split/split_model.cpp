@@ -38,20 +38,24 @@ std::vector<torch::Tensor> SplitModel::Tensors(const std::vector<std::string>& n
   return out;
 }
 
-torch::Tensor SplitModel::Layers(torch::Tensor x, size_t from, size_t to) const {
+torch::Tensor SplitModel::Layers(torch::Tensor x, size_t from, size_t to, bool snapshot) const {
   for (size_t i = from; i < to; ++i) {
-    const torch::Tensor w = module_.attr(layers_[i] + "_weight").toTensor();
-    const torch::Tensor b = module_.attr(layers_[i] + "_bias").toTensor();
+    torch::Tensor w = module_.attr(layers_[i] + "_weight").toTensor();
+    torch::Tensor b = module_.attr(layers_[i] + "_bias").toTensor();
+    if (snapshot) {
+      w = w.clone();
+      b = b.clone();
+    }
     x = torch::matmul(x.flatten(1), w.t()) + b;
     if (i + 1 < layers_.size()) x = torch::relu(x);  // the last layer gives logits
   }
   return x;
 }
 
-torch::Tensor SplitModel::Head(const torch::Tensor& images) const {
+torch::Tensor SplitModel::Head(const torch::Tensor& images, bool snapshot) const {
   const torch::Tensor mean = module_.attr("input_mean").toTensor();
   const torch::Tensor std = module_.attr("input_std").toTensor();
-  return Layers((images - mean) / std, 0, cut_);
+  return Layers((images - mean) / std, 0, cut_, snapshot);
 }
 
 torch::Tensor SplitModel::Tail(const torch::Tensor& hidden) const {

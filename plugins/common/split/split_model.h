@@ -21,7 +21,10 @@ class SplitModel {
   static StatusOr<SplitModel> Make(torch::jit::Module model, const std::string& architecture,
                                    const std::string& after);
 
-  torch::Tensor Head(const torch::Tensor& images) const;
+  // With `snapshot`, the head computes with copies of its parameters, so that the
+  // optimiser may update them before this batch's backward pass (pipelined rounds); the
+  // gradients still reach the parameters.
+  torch::Tensor Head(const torch::Tensor& images, bool snapshot = false) const;
   torch::Tensor Tail(const torch::Tensor& hidden) const;
 
   // Parameter names ("fc1_weight", ...) of each half, in layer order.
@@ -37,7 +40,7 @@ class SplitModel {
  private:
   SplitModel() = default;
   std::vector<torch::Tensor> Tensors(const std::vector<std::string>& names) const;
-  torch::Tensor Layers(torch::Tensor x, size_t from, size_t to) const;
+  torch::Tensor Layers(torch::Tensor x, size_t from, size_t to, bool snapshot = false) const;
 
   torch::jit::Module module_;
   std::vector<std::string> layers_;  // in order
