@@ -13,6 +13,8 @@
 #include "models/plugin_support.h"
 #include "models/projection.h"
 #include "models/training.h"
+#include "split/split_model.h"
+#include "split/tensor_frames.h"
 
 namespace securemark {
 namespace {
@@ -20,7 +22,12 @@ namespace {
 class ProjectionEmbedder : public Node {
  public:
   static constexpr Input<models::ModelFile> kBase{"model", "The vendor's trained model."};
-  static constexpr Input<Dataset> kData{"data", "Examples to fine-tune on."};
+  static constexpr Input<Dataset> kData{"data", "Examples to fine-tune on.", kOptional};
+  static constexpr Input<TensorMap> kActivations{
+      "activations",
+      "Instead of data: hidden states a split server cached (server_trainer.split's "
+      "'activations'); only the layers after the cut fine-tune.",
+      kOptional};
   static constexpr Input<Dataset> kTest{"test", "Held-out examples for accuracy.", kOptional};
   static constexpr Input<codes::Codebook> kCodebook{"codebook", "Code bits of every customer."};
   static constexpr Input<TensorMap> kBasis{"basis", "Secret orthonormal basis U of the code."};
@@ -56,16 +63,18 @@ class ProjectionEmbedder : public Node {
                                            Range{0, 256}};
 
   static Contract GetContract() {
-    return Contract::Build(
-        "1.0.0", "Fine-tunes a customer's copy of a model to carry their fingerprint.", kBase,
-        kData, kTest, kCodebook, kBasis, kKeyIn, kModel, kKeyOut, kReport, kCustomer, kLayer, kMu,
-        kEpochs, kMaxBatches, kBatch, kRate, kTrainLayers, kExact, kSeed, kKeySeed, kThreads);
+    return Contract::Build("1.0.0",
+                           "Fine-tunes a customer's copy of a model to carry their fingerprint.",
+                           kBase, kData, kActivations, kTest, kCodebook, kBasis, kKeyIn, kModel,
+                           kKeyOut, kReport, kCustomer, kLayer, kMu, kEpochs, kMaxBatches, kBatch,
+                           kRate, kTrainLayers, kExact, kSeed, kKeySeed, kThreads);
   }
 
   Status Process(Context& ctx) override {
     models::UseThreads(ctx.Get(kThreads));
     SM_ASSIGN_OR_RETURN(torch::jit::Module model, models::GetModel(ctx, kBase));
-    SM_ASSIGN_OR_RETURN(Dataset data, ctx.Get(kData));
+    if (ctx.Has(kData) == ctx.Has(kActivations))
+      return InvalidArgumentError("give exactly one of the inputs 'data' and 'activations'");
     SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
     SM_ASSIGN_OR_RETURN(TensorMap basis_map, ctx.Get(kBasis));
     SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get("basis"));
@@ -113,8 +122,13 @@ class ProjectionEmbedder : public Node {
     o.seed = static_cast<uint64_t>(ctx.Get(kSeed));
     o.exact = ctx.Get(kExact) && o.mu > 0;
     const auto started = std::chrono::steady_clock::now();
-    SM_ASSIGN_OR_RETURN(models::EmbedReport r,
-                        models::EmbedFingerprint(model, fingerprint, key, data, o));
+    models::EmbedReport r;
+    if (ctx.Has(kData)) {
+      SM_ASSIGN_OR_RETURN(Dataset data, ctx.Get(kData));
+      SM_ASSIGN_OR_RETURN(r, models::EmbedFingerprint(model, fingerprint, key, data, o));
+    } else {
+      SM_ASSIGN_OR_RETURN(r, EmbedOnActivations(ctx, model, fingerprint, key, o));
+    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     double accuracy = -1;
@@ -146,6 +160,39 @@ class ProjectionEmbedder : public Node {
   }
 
  private:
+  // Fine-tunes the tail of a split model on the hidden states its server cached: no
+  // images are needed, and the head the data owners run stays as it is.
+  static StatusOr<models::EmbedReport> EmbedOnActivations(Context& ctx, torch::jit::Module& model,
+                                                          const torch::Tensor& fingerprint,
+                                                          const torch::Tensor& key,
+                                                          models::EmbedOptions o) {
+    SM_ASSIGN_OR_RETURN(TensorMap cached, ctx.Get(kActivations));
+    SM_ASSIGN_OR_RETURN(const Tensor* hidden_sdk, cached.Get("hidden"));
+    SM_ASSIGN_OR_RETURN(const Tensor* labels_sdk, cached.Get("labels"));
+    SM_ASSIGN_OR_RETURN(torch::Tensor hidden, split::FromSdkTensor(*hidden_sdk));
+    SM_ASSIGN_OR_RETURN(torch::Tensor labels, split::FromSdkTensor(*labels_sdk));
+    if (hidden.dim() != 2 || labels.dim() != 1 || labels.size(0) != hidden.size(0))
+      return InvalidArgumentError(
+          "input 'activations': expected hidden [N, features] and "
+          "labels [N], got " +
+          hidden_sdk->ShapeString() + " and " + labels_sdk->ShapeString());
+    SM_ASSIGN_OR_RETURN(
+        split::SplitModel split,
+        split::SplitModel::Make(model, cached.Attr("architecture"), cached.Attr("split_after")));
+    if (hidden.size(1) != split.hidden_features())
+      return InvalidArgumentError("input 'activations' has " + std::to_string(hidden.size(1)) +
+                                  " features; the model's cut carries " +
+                                  std::to_string(split.hidden_features()));
+    if (o.train_layers.empty()) {
+      for (const std::string& p : split.tail_names())
+        if (p.size() > 7 && p.compare(p.size() - 7, 7, "_weight") == 0)
+          o.train_layers.push_back(p.substr(0, p.size() - 7));
+    }
+    return models::EmbedFingerprint(
+        model, fingerprint, key, hidden, labels,
+        [&](const torch::Tensor& idx) { return split.Tail(hidden.index_select(0, idx)); }, o);
+  }
+
   static double TestAccuracy(torch::jit::Module& model, const Dataset& test) {
     return models::Accuracy(model, models::ImagesToTensor(test.images()),
                             models::LabelsToTensor(test.labels()));

@@ -2,15 +2,19 @@
 // tail Θ_r and an averaged copy of the head Θ_l, trains on the hidden states the data
 // owners send, drops owners that miss a round's deadline, takes back owners that join
 // again, checkpoints every round to its state directory and resumes from there.
+#include <deque>
 #include <fstream>
 #include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "codes/codebook.h"
+#include "codes/keys.h"
 #include "models/model_file.h"
 #include "models/model_zoo.h"
 #include "models/plugin_support.h"
+#include "models/projection.h"
 #include "models/training.h"
 #include "securemark/node.h"
 #include "split/checkpoint.h"
@@ -43,6 +47,27 @@ class SplitServer : public Node {
   static constexpr Input<ModelFile> kInit{"init", "Start from this model.", kOptional};
   static constexpr Output<ModelFile> kModel{"model", "The trained model (head and tail)."};
   static constexpr Output<JsonDocument> kReport{"report", "Rounds, owners, traffic, accuracy."};
+  static constexpr Output<TensorMap> kActivations{
+      "activations",
+      "The last hidden states the owners sent (already obfuscated), with their labels: "
+      "\"hidden\" [N, features], \"labels\" [N]. For cheap per-customer fingerprinting.",
+      kOptional};
+  // Fingerprinting one customer's model during training (SecureMark-DL's μ term on Θ_r).
+  static constexpr Input<codes::Codebook> kCodebook{
+      "codebook", "Embed this code's fingerprint of `customer` while training.", kOptional};
+  static constexpr Input<TensorMap> kBasis{"basis", "Orthonormal basis U of the code.", kOptional};
+  static constexpr Input<TensorMap> kKeyIn{"key", "Projection key X (else made from key_seed).",
+                                           kOptional};
+  static constexpr Output<TensorMap> kKeyOut{"key_out", "The key made here.", kOptional | kSecret};
+  static constexpr Param<int64_t> kCustomer{"customer", 0, "Whose fingerprint.", Range{0, 1e9}};
+  static constexpr Param<double> kMu{"mu", 0.2, "Weight of the fingerprint term.", Range{0, 1e6}};
+  static constexpr Param<std::string> kFingerprintLayer{"fingerprint_layer", "fc4",
+                                                        "A layer of the tail."};
+  static constexpr Param<int64_t> kKeySeed{"key_seed", 1, "Seed of the key made here."};
+  static constexpr Param<bool> kExact{"exact", true,
+                                      "At the end, make X w = F exactly (least-norm change)."};
+  static constexpr Param<int64_t> kCacheActivations{
+      "cache_activations", 0, "Keep this many of the last hidden states (0: none).", Range{0, 1e8}};
   static constexpr Param<std::string> kArchitecture{"architecture", "fc900", "Zoo model.",
                                                     Choices{"fc900"}};
   static constexpr Param<std::string> kSplitAfter{"split_after", "fc2",
@@ -86,16 +111,18 @@ class SplitServer : public Node {
         "1.0.0",
         "Trains a model by split learning with data-owner parties: owners run the head and "
         "a defender on their own data and send hidden states; the server trains the tail.",
-        kTest, kInit, kModel, kReport, kArchitecture, kSplitAfter, kChannels, kHeight, kWidth,
-        kClasses, kEpochs, kMaxRounds, kBatch, kLr, kMomentum, kSyncEvery, kSeed, kPipeline,
-        kRoundTimeout, kJoinTimeout, kMinOwners, kMaxMessageMb, kCheckpointEvery, kTranscript,
-        kThreads);
+        kTest, kInit, kModel, kReport, kActivations, kCacheActivations, kCodebook, kBasis, kKeyIn,
+        kKeyOut, kCustomer, kMu, kFingerprintLayer, kKeySeed, kExact, kArchitecture, kSplitAfter,
+        kChannels, kHeight, kWidth, kClasses, kEpochs, kMaxRounds, kBatch, kLr, kMomentum,
+        kSyncEvery, kSeed, kPipeline, kRoundTimeout, kJoinTimeout, kMinOwners, kMaxMessageMb,
+        kCheckpointEvery, kTranscript, kThreads);
   }
 
   Status Process(Context& ctx) override;
 
  private:
   Status Setup(Context& ctx);
+  Status SetupFingerprint(Context& ctx);
   Status WaitForOwners(Context& ctx);
   Status Round(Context& ctx, int64_t round, bool last);
   std::optional<party::Envelope> Receive(Context& ctx, milliseconds timeout);
@@ -112,6 +139,9 @@ class SplitServer : public Node {
   std::vector<json> stats_;        // JOIN headers with pixel statistics
   std::map<std::string, std::map<int64_t, party::Envelope>> early_;  // ACTs of later rounds
   int64_t rounds_ = 0;
+  std::deque<std::pair<torch::Tensor, torch::Tensor>> cache_;  // (hidden, labels) per batch
+  int64_t cached_ = 0;
+  torch::Tensor fingerprint_, key_;  // defined when embedding during training
   std::ofstream transcript_;
   int64_t first_round_ = 0;
   bool resumed_ = false;
@@ -165,10 +195,55 @@ Status SplitServer::Setup(Context& ctx) {
   tail_optimizer_ = std::make_unique<torch::optim::SGD>(
       model_->TailParameters(),
       torch::optim::SGDOptions(ctx.Get(kLr)).momentum(ctx.Get(kMomentum)));
+  SM_RETURN_IF_ERROR(SetupFingerprint(ctx));
   if (!ctx.Get(kTranscript).empty()) {
     transcript_.open(ctx.Get(kTranscript), std::ios::binary | std::ios::app);
     if (!transcript_) return UnavailableError("cannot write transcript " + ctx.Get(kTranscript));
   }
+  return OkStatus();
+}
+
+Status SplitServer::SetupFingerprint(Context& ctx) {
+  if (!ctx.Has(kCodebook)) return OkStatus();
+  if (!ctx.Has(kBasis)) return InvalidArgumentError("a codebook needs its 'basis' input too");
+  SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
+  SM_ASSIGN_OR_RETURN(TensorMap basis_map, ctx.Get(kBasis));
+  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get("basis"));
+  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd basis, codes::MatrixFromTensor(*basis_tensor));
+  if (ctx.Get(kCustomer) >= codebook.users())
+    return InvalidArgumentError("customer " + std::to_string(ctx.Get(kCustomer)) + " is not in " +
+                                codebook.name() + ", which has " +
+                                std::to_string(codebook.users()) + " customers");
+  if (basis.cols() != codebook.length())
+    return InvalidArgumentError("the basis has " + std::to_string(basis.cols()) +
+                                " columns but the code has " + std::to_string(codebook.length()) +
+                                " bits");
+  const std::string layer = ctx.Get(kFingerprintLayer);
+  if (std::find(model_->tail_names().begin(), model_->tail_names().end(), layer + "_weight") ==
+      model_->tail_names().end())
+    return InvalidArgumentError("fingerprint_layer '" + layer +
+                                "' is not in the server's part of the model");
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, models::LayerSignal(model_->module(), layer));
+  fingerprint_ = models::ToTorch(codes::FingerprintVector(codebook, basis, ctx.Get(kCustomer)))
+                     .to(torch::kFloat)
+                     .flatten();
+  if (ctx.Has(kKeyIn)) {
+    SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKeyIn));
+    SM_ASSIGN_OR_RETURN(key_, models::KeyFromMap(key_map));
+  } else {
+    SM_RETURN_IF_ERROR(models::CheckFingerprintFits(fingerprint_.numel(), signal.numel(), layer));
+    const Eigen::MatrixXd x = codes::GaussianMatrix(fingerprint_.numel(), signal.numel(),
+                                                    static_cast<uint64_t>(ctx.Get(kKeySeed)));
+    TensorMap key_map;
+    key_map.Put(std::string(models::kKeyTensor), codes::ToTensor(x));
+    key_map.SetAttr("layer", layer);
+    key_map.SetAttr("seed", std::to_string(ctx.Get(kKeySeed)));
+    SM_RETURN_IF_ERROR(ctx.Set(kKeyOut, key_map));
+    key_ = models::ToTorch(x);
+  }
+  key_ = key_.to(torch::kFloat);
+  if (key_.size(0) != fingerprint_.numel() || key_.size(1) != signal.numel())
+    return InvalidArgumentError("the key does not fit the fingerprint and layer '" + layer + "'");
   return OkStatus();
 }
 
@@ -338,10 +413,23 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
 
   torch::Tensor z = torch::cat(hidden).requires_grad_(true);
   torch::Tensor loss = torch::nn::functional::cross_entropy(model_->Tail(z), torch::cat(labels));
+  if (fingerprint_.defined()) {
+    SM_ASSIGN_OR_RETURN(torch::Tensor w,
+                        models::LayerSignal(model_->module(), ctx.Get(kFingerprintLayer)));
+    loss = loss + ctx.Get(kMu) * torch::mse_loss(torch::matmul(key_, w), fingerprint_);
+  }
   tail_optimizer_->zero_grad();
   loss.backward();
   tail_optimizer_->step();
   loss_sum_ += loss.item<double>();
+  for (size_t i = 0; ctx.Get(kCacheActivations) > 0 && i < hidden.size(); ++i) {
+    cache_.emplace_back(hidden[i], labels[i]);
+    cached_ += hidden[i].size(0);
+    while (cached_ - cache_.front().first.size(0) >= ctx.Get(kCacheActivations)) {
+      cached_ -= cache_.front().first.size(0);
+      cache_.pop_front();
+    }
+  }
   ++loss_count_;
   const bool sync = last || (round + 1) % ctx.Get(kSyncEvery) == 0;
   int64_t offset = 0;
@@ -453,6 +541,30 @@ Status SplitServer::Process(Context& ctx) {
                  {"seconds_waiting_for_owners", waiting_seconds_},
                  {"seconds_server_compute", compute_seconds_},
                  {"seconds_synchronising", sync_seconds_}};
+  Labels labels;
+  if (fingerprint_.defined()) {
+    torch::NoGradGuard no_grad;
+    const std::string layer = ctx.Get(kFingerprintLayer);
+    auto mse = [&] {
+      return torch::mse_loss(torch::matmul(key_, *models::LayerSignal(model_->module(), layer)),
+                             fingerprint_)
+          .item<double>();
+    };
+    report["fingerprint"] = {{"customer", ctx.Get(kCustomer)},
+                             {"layer", layer},
+                             {"mu", ctx.Get(kMu)},
+                             {"trained_mse", mse()}};
+    if (ctx.Get(kExact)) {
+      SM_ASSIGN_OR_RETURN(double norm,
+                          models::CorrectExactly(model_->module(), key_, fingerprint_, layer));
+      report["fingerprint"]["correction_norm"] = norm;
+    }
+    report["fingerprint"]["mse"] = mse();
+    SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
+    labels = {{"customer", std::to_string(ctx.Get(kCustomer))},
+              {"codebook", codebook.name()},
+              {"layer", layer}};
+  }
   if (ctx.Has(kTest)) {
     SM_ASSIGN_OR_RETURN(Dataset test, ctx.Get(kTest));
     SM_ASSIGN_OR_RETURN(const Tensor* images, test.Get("images"));
@@ -461,7 +573,20 @@ Status SplitServer::Process(Context& ctx) {
                                                models::LabelsToTensor(*labels));
   }
   report["seconds"] = std::chrono::duration<double>(Clock::now() - start).count();
-  SM_RETURN_IF_ERROR(ctx.Set(kModel, ModelFile(models::SaveModel(model_->module()))));
+  SM_RETURN_IF_ERROR(ctx.Set(kModel, ModelFile(models::SaveModel(model_->module())), labels));
+  if (!cache_.empty()) {
+    std::vector<torch::Tensor> hidden, labels;
+    for (const auto& [h, y] : cache_) {
+      hidden.push_back(h);
+      labels.push_back(y);
+    }
+    TensorMap activations;
+    activations.Put("hidden", split::ToSdkTensor(torch::cat(hidden)));
+    activations.Put("labels", split::ToSdkTensor(torch::cat(labels)));
+    activations.SetAttr("architecture", ctx.Get(kArchitecture));
+    activations.SetAttr("split_after", ctx.Get(kSplitAfter));
+    SM_RETURN_IF_ERROR(ctx.Set(kActivations, activations));
+  }
   return ctx.Set(kReport, JsonDocument(report.dump(2)));
 }
 

@@ -27,8 +27,37 @@ Status CheckFingerprintFits(int64_t fingerprint_length, int64_t signal_length,
                               " values; choose a wider layer");
 }
 
+StatusOr<double> CorrectExactly(torch::jit::Module& model, const torch::Tensor& key,
+                                const torch::Tensor& fingerprint, const std::string& layer) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x64 = key.to(torch::kFloat64);
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer));
+  const torch::Tensor residual =
+      fingerprint.to(torch::kFloat64).flatten() - torch::matmul(x64, signal.to(torch::kFloat64));
+  // Δ = Xᵀ (X Xᵀ)⁻¹ r: the least-norm Δ with X Δ = r (X has full row rank, v ≤ β).
+  const torch::Tensor delta =
+      torch::matmul(x64.t(), torch::linalg_solve(torch::matmul(x64, x64.t()), residual));
+  SM_ASSIGN_OR_RETURN(torch::Tensor weight, LayerWeight(model, layer));
+  weight.add_(delta.to(weight.dtype()).view(weight.sizes().slice(1)));
+  return delta.norm().item<double>();
+}
+
 StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
                                        const torch::Tensor& key, const Dataset& data,
+                                       const EmbedOptions& o) {
+  // Only the batches used are converted: a short embedding touches a few of 60,000 images.
+  const torch::Tensor x = ImageBytes(data.images());
+  return EmbedFingerprint(
+      model, fingerprint, key, x, LabelsToTensor(data.labels()),
+      [&](const torch::Tensor& idx) {
+        return model.forward({ToUnitRange(x.index_select(0, idx))}).toTensor();
+      },
+      o);
+}
+
+StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
+                                       const torch::Tensor& key, const torch::Tensor& x,
+                                       const torch::Tensor& y, const BatchLogits& logits,
                                        const EmbedOptions& o) {
   SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, o.layer));
   const int64_t beta = signal.numel(), v = fingerprint.numel();
@@ -52,8 +81,6 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
     if (trains) params.push_back(p.value);
   }
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.learning_rate).momentum(0.9));
-  // Only the batches used are converted: a short embedding touches a few of 60,000 images.
-  const torch::Tensor x = ImageBytes(data.images()), y = LabelsToTensor(data.labels());
   const torch::Tensor target = fingerprint.to(torch::kFloat32).flatten();
   const torch::Tensor projection = key.to(torch::kFloat32);
   torch::Generator generator = at::detail::createCPUGenerator(o.seed);
@@ -67,8 +94,7 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
          i += o.batch_size, ++batch) {
       const torch::Tensor idx = order.slice(0, i, std::min(i + o.batch_size, x.size(0)));
       optimizer.zero_grad();
-      torch::Tensor loss = torch::cross_entropy_loss(
-          model.forward({ToUnitRange(x.index_select(0, idx))}).toTensor(), y.index_select(0, idx));
+      torch::Tensor loss = torch::cross_entropy_loss(logits(idx), y.index_select(0, idx));
       task += loss.item<double>() * idx.size(0);
       seen += idx.size(0);
       ++report.steps;
@@ -86,21 +112,13 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   }
   model.eval();
   torch::NoGradGuard no_grad;
-  const torch::Tensor x64 = projection.to(torch::kFloat64);
   auto mse = [&] {
     return torch::mse_loss(torch::matmul(projection, *LayerSignal(model, o.layer)), target)
         .item<double>();
   };
   report.fine_tuned_mse = mse();
   if (o.exact) {
-    const torch::Tensor w = LayerSignal(model, o.layer)->to(torch::kFloat64);
-    const torch::Tensor residual = target.to(torch::kFloat64) - torch::matmul(x64, w);
-    // Δ = Xᵀ (X Xᵀ)⁻¹ r: the least-norm Δ with X Δ = r (X has full row rank, v ≤ β).
-    const torch::Tensor delta =
-        torch::matmul(x64.t(), torch::linalg_solve(torch::matmul(x64, x64.t()), residual));
-    torch::Tensor weight = *LayerWeight(model, o.layer);
-    weight.add_(delta.to(weight.dtype()).view(weight.sizes().slice(1)));
-    report.correction_norm = delta.norm().item<double>();
+    SM_ASSIGN_OR_RETURN(report.correction_norm, CorrectExactly(model, key, target, o.layer));
   }
   report.fingerprint_mse = mse();
   return report;

@@ -4,6 +4,7 @@
 // the vendor's secret key. Extraction is F̂ = X w.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,20 @@ struct EmbedReport {
 StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
                                        const torch::Tensor& key, const Dataset& data,
                                        const EmbedOptions& options);
+
+// The same on any inputs: `x` and `y` give the number of examples and the labels, and
+// `logits` computes the model's output for the examples at some indices — e.g. the tail of
+// a split model on cached hidden states, so that only the tail fine-tunes.
+using BatchLogits = std::function<torch::Tensor(const torch::Tensor& indices)>;
+StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
+                                       const torch::Tensor& key, const torch::Tensor& x,
+                                       const torch::Tensor& y, const BatchLogits& logits,
+                                       const EmbedOptions& options);
+
+// Moves the layer's weights by the least-norm change that makes X w = F exactly (added to
+// every output channel alike); returns the L2 norm of that change.
+StatusOr<double> CorrectExactly(torch::jit::Module& model, const torch::Tensor& key,
+                                const torch::Tensor& fingerprint, const std::string& layer);
 
 StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const torch::Tensor& key,
                                            const std::string& layer);

@@ -67,6 +67,23 @@ StatusOr<std::vector<torch::Tensor>> TensorsOf(const transport::Message& message
   return out;
 }
 
+Tensor ToSdkTensor(const torch::Tensor& tensor) {
+  torch::Tensor t = tensor.detach().contiguous();
+  if (t.scalar_type() != torch::kLong) t = t.to(torch::kFloat);
+  Tensor out(t.scalar_type() == torch::kLong ? DType::kInt64 : DType::kFloat32, t.sizes().vec());
+  std::memcpy(out.mutable_raw_data(), t.data_ptr(), t.nbytes());
+  return out;
+}
+
+StatusOr<torch::Tensor> FromSdkTensor(const Tensor& t) {
+  if (t.dtype() != DType::kInt64 && t.dtype() != DType::kFloat32)
+    return InvalidArgumentError("expected a float32 or int64 tensor, got " + t.ShapeString());
+  torch::Tensor out =
+      torch::empty(t.shape(), t.dtype() == DType::kInt64 ? torch::kLong : torch::kFloat);
+  std::memcpy(out.data_ptr(), t.raw_data(), t.nbytes());
+  return out;
+}
+
 Status ExpectShape(const torch::Tensor& t, const std::string& what, std::vector<int64_t> shape) {
   if (t.sizes().vec() == shape) return OkStatus();
   return InvalidArgumentError(what + " has shape " + c10::str(t.sizes()) + ", expected " +

@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include "securemark/values.h"
 #include "transport/messages.h"
 
 namespace securemark::split {
@@ -20,6 +21,10 @@ void AddTensor(transport::Message& message, const std::string& name, const torch
 // The message's tensors in order; `expected_names`, when given, must match exactly.
 StatusOr<std::vector<torch::Tensor>> TensorsOf(const transport::Message& message,
                                                const std::vector<std::string>& expected_names = {});
+
+// A float32 or int64 torch tensor as an SDK tensor (for outputs), and back.
+Tensor ToSdkTensor(const torch::Tensor& t);
+StatusOr<torch::Tensor> FromSdkTensor(const Tensor& t);
 
 // Shape check with a readable message: "hidden has shape [3, 5], expected [3, 900]".
 Status ExpectShape(const torch::Tensor& t, const std::string& what, std::vector<int64_t> shape);
