@@ -38,9 +38,12 @@ steps:
 TEST_F(PartyRunTest, PartiesTalkToEachOtherAndEveryPartysOutputIsRecorded) {
   for (const std::string encrypt : {"true", "false"}) {
     // Different seconds per round: the fingerprint ignores runtime.encrypt.
-    std::string file = Write("meet" + encrypt, Meeting("    runtime: {encrypt: " + encrypt + "}",
-                                                       std::string("{rounds: 5, round_timeout: ") +
-                                                           (encrypt == "true" ? "2" : "3") + "}"));
+    std::string file = Write(
+        "meet" + encrypt,
+        Meeting("    runtime: {encrypt: " + encrypt + "}",
+                std::string("{rounds: 5, round_timeout: ") + (encrypt == "true" ? "2" : "3") + "}",
+                "  - id: gather\n    uses: testing.gather\n"
+                "    inputs: {parts: [meet.member/report, meet.hub/report]}\n"));
     Run run = RunPipeline(file);
     ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
     EXPECT_EQ(run.states["meet"], "COMPLETE");
@@ -52,6 +55,11 @@ TEST_F(PartyRunTest, PartiesTalkToEachOtherAndEveryPartysOutputIsRecorded) {
     for (int i = 0; i < 3; ++i) {
       EXPECT_EQ(ReadJson(*s, "meet.member@" + std::to_string(i) + "/report")["answered"], 5);
     }
+    // Downstream steps take the parties' outputs: the members' in order, then the hub's.
+    json all = ReadJson(*s, "gather.all");
+    ASSERT_EQ(all.size(), 4u) << all.dump();
+    EXPECT_EQ(all[2]["answered"], 5);
+    EXPECT_EQ(all[3]["sum"], report["sum"]);
   }
   // A re-run is cached; more members make a different step.
   Run again = RunPipeline(dir_ + "/meetfalse");

@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "util/process.h"
 
@@ -100,6 +101,43 @@ TEST(ShippedPipelinesTest, DeepmarksTracesAveragedModelsAndRecordsDeliveries) {
   EXPECT_NE(out.find("tracing: info: K=3: detection 1.0"), std::string::npos) << out;
   EXPECT_NE(out.find("tracing: COMPLETE"), std::string::npos) << out;
   EXPECT_NE(out.find("table: COMPLETE"), std::string::npos) << out;
+}
+
+// The SecureMark-DL pipeline, small: split training with 4 owners, the 302-bit
+// fingerprint (community code + identity code) embedded both ways, every copy traced.
+TEST(ShippedPipelinesTest, SecuremarkFmnistTracesEveryCustomerAndItsCommunity) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP();
+  const std::string store = testing::TempDir() + "/shipped_securemark";
+  std::filesystem::remove_all(store);
+  std::string out;
+  ASSERT_EQ(Securemark("run " + kSource + "/pipelines/securemark-fmnist.yaml --plain --store " +
+                           store + " --set social_graph=" + kSource +
+                           "/../shared/data/ego-facebook/facebook_combined.txt"
+                           " --set owners=4 examples=4000 test_examples=1000 epochs=1"
+                           " customers=2 embed_batches=10",
+                       &out),
+            0)
+      << out;
+  auto show = [&](const std::string& name) {
+    std::string text;
+    EXPECT_EQ(Securemark("show " + name + " --content --store " + store, &text), 0) << text;
+    return nlohmann::json::parse(text, nullptr, false);
+  };
+  for (const auto& [detection, customer] :
+       std::vector<std::pair<std::string, int>>{{"detect@0", 0}, {"detect@1", 1},
+                                                {"detect_marked", 0}}) {
+    nlohmann::json d = show(detection + ".accusation");
+    ASSERT_EQ(d["accused"].size(), 1u) << d.dump();
+    EXPECT_EQ(d["accused"][0]["user"], customer);
+    EXPECT_EQ(d["length"], 302);
+    EXPECT_EQ(d["community_code"].get<std::string>().size(), 60u);
+  }
+  // Different customers (graph nodes 0 and 1) read back their own community codes.
+  EXPECT_NE(show("detect@0.accusation")["community_code"],
+            show("detect@1.accusation")["community_code"]);
+  EXPECT_EQ(show("detect@0.accusation")["community_code"],
+            show("detect_marked.accusation")["community_code"]);
+  EXPECT_GT(show("train.report")["test_accuracy"].get<double>(), 0.3);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ using nlohmann::json;
 const std::regex kStepId("^[A-Za-z][A-Za-z0-9_-]*$");
 // step, optional @key or [*], '.', output, optional [index]
 const std::regex kReference(
-    R"(^([A-Za-z][A-Za-z0-9_-]*)(@([^.\[\]]+)|\[\*\])?\.([A-Za-z0-9_]+)(\[([0-9]+)\])?$)");
+    R"(^([A-Za-z][A-Za-z0-9_-]*)(@([^.\[\]]+)|\[\*\])?\.([A-Za-z0-9_]+(/[A-Za-z0-9_]+)?)(\[([0-9]+)\])?$)");
 
 struct ParsedRef {
   std::string step;
@@ -39,7 +39,7 @@ std::optional<ParsedRef> ParseRef(const std::string& text) {
       r.key = m[3].str();
   }
   r.output = m[4];
-  if (m[5].matched) r.index = std::stoul(m[6].str());
+  if (m[6].matched) r.index = std::stoul(m[7].str());
   return r;
 }
 
@@ -296,6 +296,39 @@ class Compiler {
     return j.dump();
   }
 
+  // The contract of a party of a multi-party step, for references step.party/output.
+  const Contract* PartyContract(const StepInfo& step, const std::string& party,
+                                const Location& at) {
+    std::vector<std::string> names;
+    for (const PartySpec& p : step.spec->parties) {
+      if (p.name == party) {
+        StatusOr<const LoadedPlugin*> plugin = catalog_.Find(p.uses);
+        return plugin.ok() ? &(*plugin)->contract() : nullptr;  // else reported already
+      }
+      names.push_back(p.name);
+    }
+    Error(at, "step '" + step.spec->id + "' has no party '" + party + "'" +
+                  (names.empty() ? std::string(" (it is not a multi-party step)")
+                                 : Suggest(party, names)));
+    return nullptr;
+  }
+
+  // How the runner records a party's output: the first party (the listener) under the
+  // plain port name, the others as "owner@3/port", one per party instance.
+  std::vector<std::string> PartyOutputNames(const std::string& key, const std::string& party,
+                                            const std::string& port) const {
+    if (party.empty()) return {port};
+    std::vector<std::string> names;
+    for (const Instance& source : instances_) {
+      if (source.key != key) continue;
+      for (size_t i = 0; i < source.parties.size(); ++i) {
+        if (source.parties[i].role != party) continue;
+        names.push_back(i == 0 ? port : source.parties[i].name + "/" + port);
+      }
+    }
+    return names;
+  }
+
   void BindInputs(const StepInfo& info, const Scope& scope, Instance& instance) {
     const Contract& contract = *info.contract;
     std::vector<std::string> ports;
@@ -322,7 +355,7 @@ class Compiler {
         if (!ref) {
           Error(ref_value.at, "input reference '" + text->get<std::string>() +
                                   "' is not of the form step.output, step[*].output, "
-                                  "step@key.output or step.output[N]");
+                                  "step@key.output, step.output[N] or step.party/output");
           continue;
         }
         auto source = steps_.find(ref->step);
@@ -332,13 +365,21 @@ class Compiler {
           continue;
         }
         if (source->second.contract == nullptr) continue;  // its plugin error is reported
-        const PortSpec* output = source->second.contract->FindOutput(ref->output);
+        const Contract* source_contract = source->second.contract;
+        std::string party, port_name = ref->output;
+        if (const size_t slash = ref->output.find('/'); slash != std::string::npos) {
+          party = ref->output.substr(0, slash);
+          port_name = ref->output.substr(slash + 1);
+          source_contract = PartyContract(source->second, party, ref_value.at);
+          if (source_contract == nullptr) continue;
+        }
+        const PortSpec* output = source_contract->FindOutput(port_name);
         if (output == nullptr) {
           std::vector<std::string> outs;
-          for (const auto& o : source->second.contract->outputs()) outs.push_back(o.name);
-          Error(ref_value.at, "step '" + ref->step + "' (" + source->second.contract->name() +
-                                  ") has no output '" + ref->output + "'" +
-                                  Suggest(ref->output, outs));
+          for (const auto& o : source_contract->outputs()) outs.push_back(o.name);
+          Error(ref_value.at, "step '" + ref->step + "' (" + source_contract->name() +
+                                  ") has no output '" + port_name + "'" +
+                                  Suggest(port_name, outs));
           continue;
         }
         if (output->type != port->type) {
@@ -378,11 +419,18 @@ class Compiler {
           instances = {ref->step};
         }
         for (const std::string& key : instances) {
-          SourceRef s{key, ref->output, ref->index, output->many() && !ref->index};
-          unbounded |= s.all_values;
-          binding.sources.push_back(s);
+          const std::vector<std::string> names = PartyOutputNames(key, party, port_name);
+          if (names.empty()) {
+            Error(ref_value.at, "party outputs of step '" + ref->step +
+                                    "' can be referred to only from steps after it");
+          }
+          for (const std::string& name : names) {
+            SourceRef s{key, name, ref->index, output->many() && !ref->index};
+            unbounded |= s.all_values;
+            binding.sources.push_back(s);
+            ++values;
+          }
           instance.depends_on.push_back(key);
-          ++values;
         }
       }
       if (!port->many() && (values > 1 || unbounded)) {

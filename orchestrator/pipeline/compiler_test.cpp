@@ -232,5 +232,30 @@ steps:
   ExpectOnly(bad, "p.yaml:6:46", "party count must be an integer in [1, 4096]");
 }
 
+TEST_F(CompilerTest, PartyOutputsAreReferredToByPartyName) {
+  const std::string train = std::string(kHeader) + R"(steps:
+  - id: train
+    parties:
+      - {name: server, uses: testing.echo}
+      - {name: owner, uses: testing.work, count: 3}
+  - id: all
+    uses: testing.gather
+    inputs: {parts: [train.owner/out, train.server/out]}
+)";
+  CompileResult r = Compile(train);
+  ASSERT_TRUE(r.ok()) << All(r);
+  const std::vector<SourceRef>& sources = r.plan.Find("all")->inputs[0].sources;
+  ASSERT_EQ(sources.size(), 4u);
+  EXPECT_EQ(sources[0].output, "owner@0/out");
+  EXPECT_EQ(sources[2].output, "owner@2/out");
+  EXPECT_EQ(sources[3].output, "out");  // the first party's outputs are the step's
+  CompileResult bad = Compile(train + "  - id: x\n    uses: testing.gather\n"
+                                      "    inputs: {parts: train.owners/out}\n");
+  ExpectOnly(bad, "p.yaml:13:21", "step 'train' has no party 'owners'; did you mean 'owner'?");
+  CompileResult plain = Compile(train + "  - id: x\n    uses: testing.gather\n"
+                                        "    inputs: {parts: all.owner/all}\n");
+  ExpectOnly(plain, "p.yaml:13:21", "step 'all' has no party 'owner' (it is not a multi-party");
+}
+
 }  // namespace
 }  // namespace securemark::pipeline

@@ -392,9 +392,7 @@ class Runner {
     for (const EventSpec& o : outputs)
       SM_RETURN_IF_ERROR(store_.Attribute(run_context_, o.artifact_id));
     t.outputs.clear();
-    for (auto& [port, ids] : produced) {
-      if (port.find('/') == std::string::npos) t.outputs[port] = ids;
-    }
+    for (auto& [port, ids] : produced) t.outputs[port] = ids;
     t.state = TaskState::kDone;
     ++summary_.completed;
     progress_.StepFinished(t.instance->key, "COMPLETE", Elapsed(t),

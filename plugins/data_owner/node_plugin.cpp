@@ -173,7 +173,8 @@ Status DataOwner::Start(Context& ctx, const json& config) {
   models::MakeParametersTrainable(module);
   SM_ASSIGN_OR_RETURN(split::SplitModel m,
                       split::SplitModel::Make(std::move(module), config.value("architecture", ""),
-                                              config.value("split_after", "")));
+                                              config.value("split_after", ""),
+                                              bytes_.sizes().slice(1).vec()));
   model_.emplace(std::move(m));
   head_optimizer_ = std::make_unique<torch::optim::SGD>(
       model_->HeadParameters(),
@@ -185,7 +186,7 @@ Status DataOwner::Start(Context& ctx, const json& config) {
   SM_ASSIGN_OR_RETURN(const LoadedPlugin* plugin, catalog.Find(plugin_name));
   if (plugin_name.rfind("defender.", 0) != 0)
     return InvalidArgumentError("'" + plugin_name + "' is not a defender plugin");
-  json params = {{"features", model_->hidden_features()}, {"seed", ctx.Get(kDefenderSeed)}};
+  json params = {{"shape", model_->hidden_shape()}, {"seed", ctx.Get(kDefenderSeed)}};
   if (spec.find(':') != std::string::npos)
     params["variant"] = std::stoll(spec.substr(spec.find(':') + 1));
   SM_ASSIGN_OR_RETURN(ParamMap resolved, plugin->contract().ParamsFromJson(params.dump()));
@@ -201,7 +202,7 @@ Status DataOwner::Start(Context& ctx, const json& config) {
     defender_optimizer_ = std::make_unique<torch::optim::Adam>(
         defender_params, torch::optim::AdamOptions(ctx.Get(kDefenderLr)));
     SM_ASSIGN_OR_RETURN(inverter_, split::MakeInverter(static_cast<int>(ctx.Get(kInverter)),
-                                                       model_->hidden_features(), bytes_.size(1),
+                                                       model_->hidden_shape(), bytes_.size(1),
                                                        bytes_.size(2), bytes_.size(3)));
     inverter_optimizer_ = std::make_unique<torch::optim::Adam>(
         inverter_->parameters(), torch::optim::AdamOptions(ctx.Get(kInverterLr)));

@@ -77,6 +77,12 @@ class DetectorNode : public Node {
                           {"codebook", codebook.name()}, {"accused", nlohmann::json::array()}};
     for (const auto& a : d.accused)
       out["accused"].push_back({{"user", a.user}, {"score", a.score}});
+    if (codebook.is_prefixed()) {
+      // The community code of the (averaged) suspect, for screening communities first.
+      std::string community;
+      for (int64_t i = 0; i < codebook.parts()[0].length(); ++i) community += y[i] > 0 ? '1' : '0';
+      out["community_code"] = community;
+    }
     ctx.Info(std::to_string(d.accused.size()) + " accused by " + d.method);
     return ctx.Set(kAccusation, JsonDocument(out.dump()));
   }

@@ -5,6 +5,7 @@
 // key_seed and emits it as a secret output. Every customer's execution draws the same
 // bytes, so the store keeps one blob; later steps (extraction) take it from any of them.
 #include <chrono>
+#include <sstream>
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
@@ -171,18 +172,28 @@ class ProjectionEmbedder : public Node {
     SM_ASSIGN_OR_RETURN(const Tensor* labels_sdk, cached.Get("labels"));
     SM_ASSIGN_OR_RETURN(torch::Tensor hidden, split::FromSdkTensor(*hidden_sdk));
     SM_ASSIGN_OR_RETURN(torch::Tensor labels, split::FromSdkTensor(*labels_sdk));
-    if (hidden.dim() != 2 || labels.dim() != 1 || labels.size(0) != hidden.size(0))
+    if (hidden.dim() < 2 || labels.dim() != 1 || labels.size(0) != hidden.size(0))
       return InvalidArgumentError(
-          "input 'activations': expected hidden [N, features] and "
+          "input 'activations': expected hidden [N, ...] and "
           "labels [N], got " +
           hidden_sdk->ShapeString() + " and " + labels_sdk->ShapeString());
-    SM_ASSIGN_OR_RETURN(
-        split::SplitModel split,
-        split::SplitModel::Make(model, cached.Attr("architecture"), cached.Attr("split_after")));
-    if (hidden.size(1) != split.hidden_features())
-      return InvalidArgumentError("input 'activations' has " + std::to_string(hidden.size(1)) +
-                                  " features; the model's cut carries " +
-                                  std::to_string(split.hidden_features()));
+    std::vector<int64_t> input_shape;
+    std::stringstream dims(cached.Attr("input_shape"));
+    for (std::string d; std::getline(dims, d, ',');) {
+      try {
+        input_shape.push_back(std::stoll(d));
+      } catch (const std::exception&) {
+        return InvalidArgumentError("input 'activations': attribute input_shape '" +
+                                    cached.Attr("input_shape") + "' is not C,H,W");
+      }
+    }
+    SM_ASSIGN_OR_RETURN(split::SplitModel split,
+                        split::SplitModel::Make(model, cached.Attr("architecture"),
+                                                cached.Attr("split_after"), input_shape));
+    if (hidden.sizes().slice(1).vec() != split.hidden_shape())
+      return InvalidArgumentError("input 'activations' holds hidden states " +
+                                  hidden_sdk->ShapeString() + "; the model's cut gives " +
+                                  c10::str(split.hidden_shape()) + " per example");
     if (o.train_layers.empty()) {
       for (const std::string& p : split.tail_names())
         if (p.size() > 7 && p.compare(p.size() - 7, 7, "_weight") == 0)

@@ -190,7 +190,8 @@ Status SplitServer::Setup(Context& ctx) {
   models::MakeParametersTrainable(module);
   SM_ASSIGN_OR_RETURN(
       split::SplitModel m,
-      split::SplitModel::Make(std::move(module), ctx.Get(kArchitecture), ctx.Get(kSplitAfter)));
+      split::SplitModel::Make(std::move(module), ctx.Get(kArchitecture), ctx.Get(kSplitAfter),
+                              {ctx.Get(kChannels), ctx.Get(kHeight), ctx.Get(kWidth)}));
   model_.emplace(std::move(m));
   tail_optimizer_ = std::make_unique<torch::optim::SGD>(
       model_->TailParameters(),
@@ -386,10 +387,10 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
     }
     if (act_round != round || !waiting.count(e->peer)) continue;  // a stale answer
     auto tensors = split::TensorsOf(e->message, {"hidden", "labels"});
-    Status ok = tensors.ok()
-                    ? split::ExpectShape((*tensors)[0], "hidden",
-                                         {(*tensors)[0].size(0), model_->hidden_features()})
-                    : tensors.status();
+    std::vector<int64_t> expected = model_->hidden_shape();
+    if (tensors.ok()) expected.insert(expected.begin(), (*tensors)[0].size(0));
+    Status ok =
+        tensors.ok() ? split::ExpectShape((*tensors)[0], "hidden", expected) : tensors.status();
     if (ok.ok()) ok = split::ExpectShape((*tensors)[1], "labels", {(*tensors)[0].size(0)});
     if (ok.ok() && ((*tensors)[1].min().item<int64_t>() < 0 ||
                     (*tensors)[1].max().item<int64_t>() >= ctx.Get(kClasses)))
@@ -585,6 +586,9 @@ Status SplitServer::Process(Context& ctx) {
     activations.Put("labels", split::ToSdkTensor(torch::cat(labels)));
     activations.SetAttr("architecture", ctx.Get(kArchitecture));
     activations.SetAttr("split_after", ctx.Get(kSplitAfter));
+    activations.SetAttr("input_shape", std::to_string(ctx.Get(kChannels)) + "," +
+                                           std::to_string(ctx.Get(kHeight)) + "," +
+                                           std::to_string(ctx.Get(kWidth)));
     SM_RETURN_IF_ERROR(ctx.Set(kActivations, activations));
   }
   return ctx.Set(kReport, JsonDocument(report.dump(2)));

@@ -113,5 +113,25 @@ TEST(CodebookTest, ProductCodeServesTheSquareOfTheUsers) {
   EXPECT_FALSE(Codebook::Decode("garbage").ok());
 }
 
+// SecureMark-DL's 302-bit fingerprint: a 60-bit community code in front of the 242-bit
+// identity code.
+TEST(CodebookTest, PrefixedCodeKeepsTheCommunityBitsInFront) {
+  Codebook half = Codebook::AndAcc(*AffinePlane(11));
+  Codebook identity = *Codebook::Product(half, half);
+  std::vector<uint8_t> prefix(60 * identity.users());
+  for (size_t i = 0; i < prefix.size(); ++i) prefix[i] = (i * 7919 % 13) < 6;
+  Codebook full = *Codebook::Prefixed(60, prefix, identity);
+  EXPECT_EQ(full.length(), 302);
+  EXPECT_EQ(full.users(), 17424);
+  const int64_t user = 5 * 132 + 7;
+  for (int64_t p = 0; p < 60; ++p) EXPECT_EQ(full.Bit(p, user), prefix[user * 60 + p]);
+  for (int64_t p = 0; p < 242; ++p) EXPECT_EQ(full.Bit(60 + p, user), identity.Bit(p, user));
+  StatusOr<Codebook> back = Codebook::Decode(full.Encode());
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_TRUE(back->is_prefixed());
+  EXPECT_EQ(back->Zeros(user), full.Zeros(user));
+  EXPECT_FALSE(Codebook::Prefixed(60, std::vector<uint8_t>(59), identity).ok());
+}
+
 }  // namespace
 }  // namespace securemark::codes

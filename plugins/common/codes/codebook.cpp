@@ -45,6 +45,27 @@ StatusOr<Codebook> Codebook::Product(const Codebook& a, const Codebook& b) {
   return c;
 }
 
+StatusOr<Codebook> Codebook::Prefixed(int64_t prefix_length, std::vector<uint8_t> prefix_bits,
+                                      const Codebook& identity) {
+  if (prefix_length <= 0 ||
+      static_cast<int64_t>(prefix_bits.size()) != prefix_length * identity.users_) {
+    return InvalidArgumentError("prefix must have " + std::to_string(identity.users_) +
+                                " rows of " + std::to_string(prefix_length) + " bits, got " +
+                                std::to_string(prefix_bits.size()) + " bits");
+  }
+  Codebook c;
+  c.name_ = std::to_string(prefix_length) + "-bit prefix + " + identity.name_;
+  c.kind_ = Kind::kPrefixed;
+  c.length_ = prefix_length + identity.length_;
+  c.users_ = identity.users_;
+  c.modulation_ = identity.modulation_;
+  c.resilience_ = identity.resilience_;
+  c.parts_ = {Dense("prefix", prefix_length, identity.users_, std::move(prefix_bits),
+                    identity.modulation_),
+              identity};
+  return c;
+}
+
 Codebook Codebook::Dense(std::string name, int64_t length, int64_t users, std::vector<uint8_t> bits,
                          Modulation modulation) {
   Codebook c;
@@ -73,6 +94,9 @@ uint8_t Codebook::Bit(int64_t position, int64_t user) const {
       return position < first.length_ ? first.Bit(position, a)
                                       : parts_[1].Bit(position - first.length_, b);
     }
+    case Kind::kPrefixed:
+      return position < parts_[0].length_ ? parts_[0].Bit(position, user)
+                                          : parts_[1].Bit(position - parts_[0].length_, user);
   }
   return 0;
 }
@@ -162,11 +186,17 @@ StatusOr<Codebook> Codebook::Decode(std::string_view bytes) {
       return DataLossError("codebook bits do not match users × length");
     }
     c.bits_.assign(b->data<uint8_t>(), b->data<uint8_t>() + b->numel());
-  } else if (c.kind_ == Kind::kProduct) {
+  } else if (c.kind_ == Kind::kProduct || c.kind_ == Kind::kPrefixed) {
     for (int i = 0; i < 2; ++i) {
       SM_ASSIGN_OR_RETURN(const Tensor* part, m.Get("codebook.part" + std::to_string(i)));
       SM_ASSIGN_OR_RETURN(Codebook p, Decode(std::string_view(part->raw_data(), part->nbytes())));
       c.parts_.push_back(std::move(p));
+    }
+    const bool product = c.kind_ == Kind::kProduct;
+    const int64_t users = product ? c.parts_[0].users_ * c.parts_[1].users_ : c.parts_[1].users_;
+    if (c.parts_[0].length_ + c.parts_[1].length_ != c.length_ || users != c.users_ ||
+        (!product && c.parts_[0].users_ != c.users_)) {
+      return DataLossError("codebook parts do not add up to its length and users");
     }
   } else if (c.kind_ != Kind::kIdentity) {
     return DataLossError("unknown codebook kind");

@@ -28,6 +28,11 @@ class Codebook {
   static Codebook Orthogonal(int64_t users);
   // Two codes side by side: user (a, b) -> a * b.users() + b gets a's word then b's word.
   static StatusOr<Codebook> Product(const Codebook& a, const Codebook& b);
+  // A per-user prefix (e.g. a 60-bit community code) in front of an identity code:
+  // SecureMark-DL's F = (p || u). `prefix_bits` is users × prefix_length, row per user;
+  // detection decodes the identity part only, the prefix is for screening.
+  static StatusOr<Codebook> Prefixed(int64_t prefix_length, std::vector<uint8_t> prefix_bits,
+                                     const Codebook& identity);
   // Explicit bits, row per user (Tardos codes).
   static Codebook Dense(std::string name, int64_t length, int64_t users, std::vector<uint8_t> bits,
                         Modulation modulation);
@@ -48,9 +53,11 @@ class Codebook {
   }
   int64_t zeros_per_user() const { return zeros_per_user_; }
   bool is_product() const { return kind_ == Kind::kProduct; }
+  bool is_prefixed() const { return kind_ == Kind::kPrefixed; }
   // The user's coefficient vector b (length()): ±1 or 0/1 by modulation.
   void Coefficients(int64_t user, double* out) const;
-  // Splits a product codebook back into its parts (empty for others).
+  // Splits a product codebook back into its parts, a prefixed one into {prefix, identity}
+  // (empty for others).
   const std::vector<Codebook>& parts() const { return parts_; }
 
   // Extra key/value data carried with the codebook (e.g. Tardos biases live in tensors).
@@ -61,7 +68,7 @@ class Codebook {
   static StatusOr<Codebook> Decode(std::string_view bytes);
 
  private:
-  enum class Kind { kZeros, kIdentity, kDense, kProduct };
+  enum class Kind { kZeros, kIdentity, kDense, kProduct, kPrefixed };
 
   std::string name_;
   Kind kind_ = Kind::kIdentity;
@@ -72,7 +79,7 @@ class Codebook {
   int64_t resilience_ = 0;
   std::vector<int32_t> zeros_;   // kZeros: users × zeros_per_user
   std::vector<uint8_t> bits_;    // kDense: users × length
-  std::vector<Codebook> parts_;  // kProduct: two parts
+  std::vector<Codebook> parts_;  // kProduct, kPrefixed: two parts
   TensorMap extra_;
 };
 

@@ -17,7 +17,8 @@ std::vector<double> Normalized(const std::vector<double>& y, double level) {
 }
 
 // For each user, whether all its zero positions are flagged. Product codebooks are
-// decoded per part and combined, which is exactly what joint decoding gives for them.
+// decoded per part and combined, which is exactly what joint decoding gives for them; a
+// prefix (community code) is not part of the identity and is skipped.
 std::vector<uint8_t> CoveredUsers(const Codebook& c, const std::vector<uint8_t>& flagged,
                                   int64_t offset = 0) {
   std::vector<uint8_t> covered(c.users(), 0);
@@ -32,6 +33,7 @@ std::vector<uint8_t> CoveredUsers(const Codebook& c, const std::vector<uint8_t>&
     }
     return covered;
   }
+  if (c.is_prefixed()) return CoveredUsers(c.parts()[1], flagged, offset + c.parts()[0].length());
   const int64_t k = c.zeros_per_user();
   for (int64_t u = 0; u < c.users(); ++u) {
     bool all = true;

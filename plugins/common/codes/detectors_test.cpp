@@ -102,6 +102,19 @@ TEST(DetectorsTest, ProductCodesAccuseCrossedPairs) {
   EXPECT_EQ(HardThreshold(lines, Average(lines, coalition)).Users(), coalition);
 }
 
+// The community prefix is screened separately; it must not disturb identity tracing.
+TEST(DetectorsTest, PrefixedCodesTraceTheIdentityPart) {
+  Codebook half = Codebook::AndAcc(*AffinePlane(11));
+  Codebook identity = *Codebook::Product(half, half);
+  std::vector<uint8_t> prefix(60 * identity.users());
+  for (size_t i = 0; i < prefix.size(); ++i) prefix[i] = (i * 104729 % 11) < 5;
+  Codebook full = *Codebook::Prefixed(60, prefix, identity);
+  const std::vector<int64_t> pair = {5 * 132 + 7, 5 * 132 + 99};
+  EXPECT_EQ(HardThreshold(full, Average(full, pair)).Users(), pair);
+  EXPECT_EQ(HardThreshold(full, Average(full, {60 * 132 + 3})).Users(),
+            (std::vector<int64_t>{60 * 132 + 3}));
+}
+
 TEST(DetectorsTest, TardosTracesSmallCoalitionsWithoutAccusingInnocents) {
   TardosParams p{200, 3, 1e-3, 9};
   Codebook c = *TardosCodebook(p);

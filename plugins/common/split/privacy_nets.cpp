@@ -33,21 +33,81 @@ StatusOr<torch::jit::Module> MakeMlpDefender(int64_t features, int variant, uint
   return m;
 }
 
-StatusOr<std::vector<int64_t>> AttackWidths(int variant) {
+StatusOr<torch::jit::Module> MakeDeconvDefender(const std::vector<int64_t>& shape, int variant,
+                                                uint64_t seed) {
+  if (variant < 1 || variant > kDefenderVariants)
+    return InvalidArgumentError("deconv defender variant must be in [1, 4], got " +
+                                std::to_string(variant));
+  if (shape.size() != 3 || shape[0] < 2)
+    return InvalidArgumentError("a deconv defender needs hidden states [C >= 2, H, W]");
+  torch::manual_seed(seed);
+  const int64_t c = shape[0];
+  std::vector<int64_t> widths;  // channels after each conv / deconv
+  if (variant <= 3) {
+    for (int i = 0; i < variant; ++i) widths.insert(widths.end(), {c, c});
+  } else {
+    widths = {c / 2, c};
+  }
+  torch::jit::Module m("DeconvDefender" + std::to_string(variant));
+  std::string body = "    h = x\n";
+  int64_t in = c;
+  for (size_t i = 0; i < widths.size(); ++i) {
+    const bool transposed = i % 2 == 1;
+    const std::string n = std::to_string(i + 1);
+    // conv2d weights are [out, in, 3, 3], conv_transpose2d weights [in, out, 3, 3].
+    torch::Tensor w = transposed ? torch::randn({in, widths[i], 3, 3})
+                                 : torch::randn({widths[i], in, 3, 3});
+    w *= 0.1 / std::sqrt(static_cast<double>(in * 9));
+    if (widths[i] == in) {
+      torch::NoGradGuard no_grad;
+      for (int64_t k = 0; k < in; ++k) w[k][k][1][1] += 1.0;  // pass-through at the centre
+    }
+    m.register_parameter("d" + n + "_weight", w, false);
+    m.register_parameter("d" + n + "_bias", torch::zeros({widths[i]}), false);
+    body += std::string("    h = torch.relu(torch.") + (transposed ? "conv_transpose2d" : "conv2d") +
+            "(h, self.d" + n + "_weight, self.d" + n + "_bias, 1, 1))\n";
+    in = widths[i];
+  }
+  m.define("def forward(self, x):\n" + body + "    return h\n");
+  return m;
+}
+
+StatusOr<std::vector<int64_t>> AttackWidths(int variant, bool deconv) {
   static const std::vector<std::vector<int64_t>> kWidths = {{},           {512},
                                                             {1024},       {512, 512},
                                                             {1024, 1024}, {1024, 512, 1024},
                                                             {2048, 1024}, {2048, 2048, 1024}};
+  static const std::vector<std::vector<int64_t>> kChannels = {
+      {16}, {32}, {32, 16}, {64, 32}, {64, 64}, {64, 32, 16}, {128, 64}, {128, 64, 32}};
   if (variant < 1 || variant > kAttackVariants)
     return InvalidArgumentError("attack variant must be in [1, 8], got " + std::to_string(variant));
-  return kWidths[variant - 1];
+  return deconv ? kChannels[variant - 1] : kWidths[variant - 1];
 }
 
-StatusOr<torch::nn::Sequential> MakeInverter(int variant, int64_t features, int64_t channels,
-                                             int64_t height, int64_t width) {
-  SM_ASSIGN_OR_RETURN(std::vector<int64_t> widths, AttackWidths(variant));
+StatusOr<torch::nn::Sequential> MakeInverter(int variant, const std::vector<int64_t>& hidden_shape,
+                                             int64_t channels, int64_t height, int64_t width) {
+  if (hidden_shape.size() != 1 && hidden_shape.size() != 3)
+    return InvalidArgumentError("an inverter takes hidden states {features} or {C, H, W}");
+  const bool deconv = hidden_shape.size() == 3;
+  SM_ASSIGN_OR_RETURN(std::vector<int64_t> widths, AttackWidths(variant, deconv));
   torch::nn::Sequential net;
-  int64_t in = features;
+  if (deconv) {
+    net->push_back(torch::nn::Upsample(torch::nn::UpsampleOptions()
+                                           .size(std::vector<int64_t>{height, width})
+                                           .mode(torch::kBilinear)
+                                           .align_corners(false)));
+    int64_t in = hidden_shape[0];
+    for (int64_t w : widths) {
+      net->push_back(torch::nn::ConvTranspose2d(
+          torch::nn::ConvTranspose2dOptions(in, w, 3).padding(1)));
+      net->push_back(torch::nn::ReLU());
+      in = w;
+    }
+    net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, channels, 3).padding(1)));
+    net->push_back(torch::nn::Sigmoid());
+    return net;
+  }
+  int64_t in = hidden_shape[0];
   for (int64_t w : widths) {
     net->push_back(torch::nn::Linear(in, w));
     net->push_back(torch::nn::ReLU());

@@ -23,11 +23,19 @@ inline constexpr int kAttackVariants = 8;
 
 // variant 0 is the identity (no defence).
 StatusOr<torch::jit::Module> MakeMlpDefender(int64_t features, int variant, uint64_t seed);
+// For convolutional cuts, hidden [N, C, H, W] -> same: variant 1-3 stack 1-3 pairs of a
+// 3x3 convolution and a 3x3 transposed convolution (each followed by ReLU), variant 4 a
+// half-channel bottleneck pair. Initialised near the identity like the MLP defenders.
+StatusOr<torch::jit::Module> MakeDeconvDefender(const std::vector<int64_t>& shape, int variant,
+                                                uint64_t seed);
 
-// Layer widths of Attack`variant` between the hidden state and the image.
-StatusOr<std::vector<int64_t>> AttackWidths(int variant);
-StatusOr<torch::nn::Sequential> MakeInverter(int variant, int64_t features, int64_t channels,
-                                             int64_t height, int64_t width);
+// Layer widths of Attack`variant` between the hidden state and the image: MLP widths for
+// flat hidden states, channel counts of transposed convolutions for [C, H, W] ones.
+StatusOr<std::vector<int64_t>> AttackWidths(int variant, bool deconv = false);
+// An MLP inverter for hidden_shape {features}; a deconvolutional one (bilinear upsampling
+// to the image size, then transposed convolutions) for {C, H, W}.
+StatusOr<torch::nn::Sequential> MakeInverter(int variant, const std::vector<int64_t>& hidden_shape,
+                                             int64_t channels, int64_t height, int64_t width);
 
 // Differentiable distances between image batches [N, C, H, W] in [0, 1]: "mse", or "ssim"
 // (1 - SSIM with an 11x11 Gaussian window, sigma 1.5, constants of Wang et al.; the same

@@ -5,30 +5,51 @@
 namespace securemark::split {
 
 StatusOr<SplitModel> SplitModel::Make(torch::jit::Module model, const std::string& architecture,
-                                      const std::string& after) {
-  if (architecture != "fc900") {
-    return InvalidArgumentError("split learning supports architecture 'fc900', not '" +
+                                      const std::string& after, std::vector<int64_t> input_shape) {
+  SplitModel m;
+  if (architecture == "fc900") {
+    m.layers_ = {{"fc1"}, {"fc2"}, {"fc3"}, {"fc4"}, {"fc5"}};
+  } else if (architecture == "deepmarks_cnn") {
+    m.layers_ = {{"conv1", true}, {"conv2", true, true}, {"conv3", true},
+                 {"conv4", true}, {"fc1"},               {"fc2"}};
+  } else {
+    return InvalidArgumentError("split learning supports architectures fc900 and deepmarks_cnn, "
+                                "not '" +
                                 architecture + "'");
   }
-  SplitModel m;
   m.module_ = std::move(model);
-  m.layers_ = {"fc1", "fc2", "fc3", "fc4", "fc5"};
-  auto cut = std::find(m.layers_.begin(), m.layers_.end() - 1, after);
-  if (cut == m.layers_.end() - 1) {
-    return InvalidArgumentError("cannot cut " + architecture + " after '" + after +
-                                "'; choose one of fc1, fc2, fc3, fc4");
+  std::string choices;
+  size_t cut = 0;
+  for (size_t i = 0; i + 1 < m.layers_.size(); ++i) {
+    choices += (i ? ", " : "") + m.layers_[i].name;
+    if (m.layers_[i].name == after) cut = i + 1;
   }
-  m.cut_ = static_cast<size_t>(cut - m.layers_.begin()) + 1;
+  if (cut == 0) {
+    return InvalidArgumentError("cannot cut " + architecture + " after '" + after +
+                                "'; choose one of " + choices);
+  }
+  m.cut_ = cut;
   for (size_t i = 0; i < m.layers_.size(); ++i) {
     auto& names = i < m.cut_ ? m.head_names_ : m.tail_names_;
     for (const char* part : {"_weight", "_bias"}) {
-      if (!m.module_.hasattr(m.layers_[i] + part))
-        return InvalidArgumentError("the model has no parameter " + m.layers_[i] + part +
+      if (!m.module_.hasattr(m.layers_[i].name + part))
+        return InvalidArgumentError("the model has no parameter " + m.layers_[i].name + part +
                                     "; is it an " + architecture + "?");
-      names.push_back(m.layers_[i] + part);
+      names.push_back(m.layers_[i].name + part);
     }
   }
-  m.hidden_features_ = m.module_.attr(m.layers_[m.cut_ - 1] + "_weight").toTensor().size(0);
+  if (!m.layers_[m.cut_ - 1].conv) {
+    m.hidden_shape_ = {m.module_.attr(m.layers_[m.cut_ - 1].name + "_weight").toTensor().size(0)};
+  } else {
+    if (input_shape.size() != 3)
+      return InvalidArgumentError("a convolutional cut needs the input shape {C, H, W}");
+    torch::NoGradGuard no_grad;
+    input_shape.insert(input_shape.begin(), 1);
+    torch::Tensor hidden = m.Head(torch::zeros(input_shape));
+    m.hidden_shape_ = hidden.sizes().slice(1).vec();
+  }
+  m.hidden_features_ = 1;
+  for (int64_t d : m.hidden_shape_) m.hidden_features_ *= d;
   return m;
 }
 
@@ -40,14 +61,16 @@ std::vector<torch::Tensor> SplitModel::Tensors(const std::vector<std::string>& n
 
 torch::Tensor SplitModel::Layers(torch::Tensor x, size_t from, size_t to, bool snapshot) const {
   for (size_t i = from; i < to; ++i) {
-    torch::Tensor w = module_.attr(layers_[i] + "_weight").toTensor();
-    torch::Tensor b = module_.attr(layers_[i] + "_bias").toTensor();
+    const Layer& layer = layers_[i];
+    torch::Tensor w = module_.attr(layer.name + "_weight").toTensor();
+    torch::Tensor b = module_.attr(layer.name + "_bias").toTensor();
     if (snapshot) {
       w = w.clone();
       b = b.clone();
     }
-    x = torch::matmul(x.flatten(1), w.t()) + b;
+    x = layer.conv ? torch::conv2d(x, w, b) : torch::matmul(x.flatten(1), w.t()) + b;
     if (i + 1 < layers_.size()) x = torch::relu(x);  // the last layer gives logits
+    if (layer.pool_after) x = torch::max_pool2d(x, {2, 2});
   }
   return x;
 }

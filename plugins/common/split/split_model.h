@@ -17,9 +17,12 @@ namespace securemark::split {
 
 class SplitModel {
  public:
-  // Architectures that can be cut: "fc900" after fc1..fc4.
+  // Architectures that can be cut: "fc900" after fc1..fc4, "deepmarks_cnn" after
+  // conv1..conv4 (hidden states [C, H, W]) or fc1. Conv cuts need the input's
+  // {channels, height, width} to know the hidden shape.
   static StatusOr<SplitModel> Make(torch::jit::Module model, const std::string& architecture,
-                                   const std::string& after);
+                                   const std::string& after,
+                                   std::vector<int64_t> input_shape = {});
 
   // With `snapshot`, the head computes with copies of its parameters, so that the
   // optimiser may update them before this batch's backward pass (pipelined rounds); the
@@ -35,6 +38,8 @@ class SplitModel {
   // Copies values into the head's parameters (in head_names() order), keeping them leaves.
   Status SetHead(const std::vector<torch::Tensor>& values);
   int64_t hidden_features() const { return hidden_features_; }
+  // Per example: {features} after a linear layer, {C, H, W} after a convolution.
+  const std::vector<int64_t>& hidden_shape() const { return hidden_shape_; }
   torch::jit::Module& module() { return module_; }
 
  private:
@@ -43,10 +48,16 @@ class SplitModel {
   torch::Tensor Layers(torch::Tensor x, size_t from, size_t to, bool snapshot = false) const;
 
   torch::jit::Module module_;
-  std::vector<std::string> layers_;  // in order
+  struct Layer {
+    std::string name;
+    bool conv = false;
+    bool pool_after = false;  // 2x2 max pooling after the ReLU
+  };
+  std::vector<Layer> layers_;  // in order
   size_t cut_ = 0;                   // layers_[0, cut_) form the head
   std::vector<std::string> head_names_, tail_names_;
   int64_t hidden_features_ = 0;
+  std::vector<int64_t> hidden_shape_;
 };
 
 }  // namespace securemark::split

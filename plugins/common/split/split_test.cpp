@@ -33,12 +33,53 @@ TEST(SplitModelTest, TailOfHeadIsTheWholeModel) {
   EXPECT_EQ(m.tail_names().size(), 6u);
 }
 
+TEST(SplitModelTest, ConvolutionalCutsGiveImageLikeHiddenStates) {
+  auto module = models::BuildModel("deepmarks_cnn", 1, 28, 28, 10, 3);
+  ASSERT_TRUE(module.ok());
+  ASSERT_TRUE(models::SetInputNormalization(*module, {0.3}, {0.4}).ok());
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::rand({3, 1, 28, 28});
+  const torch::Tensor whole = module->forward({x}).toTensor();
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> cuts = {
+      {"conv1", {32, 26, 26}}, {"conv2", {32, 12, 12}}, {"conv4", {64, 8, 8}}, {"fc1", {512}}};
+  for (const auto& [after, shape] : cuts) {
+    auto m = SplitModel::Make(module->clone(), "deepmarks_cnn", after, {1, 28, 28});
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    EXPECT_EQ(m->hidden_shape(), shape) << after;
+    EXPECT_TRUE(torch::allclose(m->Tail(m->Head(x)), whole, 1e-5, 1e-5)) << after;
+  }
+}
+
+TEST(PrivacyNetsTest, DeconvDefendersAndInvertersFitConvolutionalHiddenStates) {
+  const torch::Tensor h = torch::relu(torch::randn({2, 32, 12, 12}));
+  for (int v = 1; v <= kDefenderVariants; ++v) {
+    auto d = MakeDeconvDefender({32, 12, 12}, v, 0);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    const torch::Tensor out = d->forward({h}).toTensor();
+    EXPECT_EQ(out.sizes(), h.sizes()) << v;
+    // Near the identity at first (except the bottleneck): training starts from the signal.
+    if (v < 4) {
+      EXPECT_LT((out - h).abs().mean().item<double>(), 0.5 * h.mean().item<double>());
+    }
+  }
+  EXPECT_FALSE(MakeDeconvDefender({900}, 1, 0).ok());
+  for (int v = 1; v <= kAttackVariants; ++v) {
+    auto inv = MakeInverter(v, {32, 12, 12}, 1, 28, 28);
+    ASSERT_TRUE(inv.ok());
+    EXPECT_EQ((*inv)->forward(h).sizes(), (std::vector<int64_t>{2, 1, 28, 28})) << v;
+  }
+}
+
 TEST(SplitModelTest, BadCutsAndHeadsAreRefused) {
   auto module = models::BuildModel("fc900", 1, 28, 28, 10, 3);
   auto last = SplitModel::Make(*module, "fc900", "fc5");
   ASSERT_FALSE(last.ok());
   EXPECT_NE(last.status().message().find("choose one of fc1, fc2, fc3, fc4"), std::string::npos);
-  EXPECT_FALSE(SplitModel::Make(*module, "deepmarks_cnn", "conv2").ok());
+  // An fc900 is not a deepmarks_cnn; conv cuts need the input shape.
+  EXPECT_FALSE(SplitModel::Make(*module, "deepmarks_cnn", "conv2", {1, 28, 28}).ok());
+  auto cnn = models::BuildModel("deepmarks_cnn", 1, 28, 28, 10, 3);
+  EXPECT_FALSE(SplitModel::Make(*cnn, "deepmarks_cnn", "conv2").ok());
+  EXPECT_FALSE(SplitModel::Make(*cnn, "lfw_conv", "conv2", {1, 28, 28}).ok());
   SplitModel m = Fc900();
   std::vector<torch::Tensor> head = m.HeadParameters();
   head[2] = torch::zeros({3, 3});
@@ -119,7 +160,7 @@ TEST(PrivacyNetsTest, DefendersKeepWidthAndTheNullDefenderIsTheIdentity) {
   }
   EXPECT_FALSE(MakeMlpDefender(900, 5, 0).ok());
   for (int v = 1; v <= kAttackVariants; ++v) {
-    auto inv = MakeInverter(v, 900, 1, 28, 28);
+    auto inv = MakeInverter(v, {900}, 1, 28, 28);
     ASSERT_TRUE(inv.ok());
     const torch::Tensor x = (*inv)->forward(h);
     EXPECT_EQ(x.sizes(), (std::vector<int64_t>{4, 1, 28, 28})) << v;
