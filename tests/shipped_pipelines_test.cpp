@@ -123,9 +123,8 @@ TEST(ShippedPipelinesTest, SecuremarkFmnistTracesEveryCustomerAndItsCommunity) {
     EXPECT_EQ(Securemark("show " + name + " --content --store " + store, &text), 0) << text;
     return nlohmann::json::parse(text, nullptr, false);
   };
-  for (const auto& [detection, customer] :
-       std::vector<std::pair<std::string, int>>{{"detect@0", 0}, {"detect@1", 1},
-                                                {"detect_marked", 0}}) {
+  for (const auto& [detection, customer] : std::vector<std::pair<std::string, int>>{
+           {"detect@0", 0}, {"detect@1", 1}, {"detect_marked", 0}}) {
     nlohmann::json d = show(detection + ".accusation");
     ASSERT_EQ(d["accused"].size(), 1u) << d.dump();
     EXPECT_EQ(d["accused"][0]["user"], customer);

@@ -378,8 +378,7 @@ class Compiler {
           std::vector<std::string> outs;
           for (const auto& o : source_contract->outputs()) outs.push_back(o.name);
           Error(ref_value.at, "step '" + ref->step + "' (" + source_contract->name() +
-                                  ") has no output '" + port_name + "'" +
-                                  Suggest(port_name, outs));
+                                  ") has no output '" + port_name + "'" + Suggest(port_name, outs));
           continue;
         }
         if (output->type != port->type) {

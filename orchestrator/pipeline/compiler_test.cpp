@@ -249,11 +249,13 @@ TEST_F(CompilerTest, PartyOutputsAreReferredToByPartyName) {
   EXPECT_EQ(sources[0].output, "owner@0/out");
   EXPECT_EQ(sources[2].output, "owner@2/out");
   EXPECT_EQ(sources[3].output, "out");  // the first party's outputs are the step's
-  CompileResult bad = Compile(train + "  - id: x\n    uses: testing.gather\n"
-                                      "    inputs: {parts: train.owners/out}\n");
+  CompileResult bad = Compile(train +
+                              "  - id: x\n    uses: testing.gather\n"
+                              "    inputs: {parts: train.owners/out}\n");
   ExpectOnly(bad, "p.yaml:13:21", "step 'train' has no party 'owners'; did you mean 'owner'?");
-  CompileResult plain = Compile(train + "  - id: x\n    uses: testing.gather\n"
-                                        "    inputs: {parts: all.owner/all}\n");
+  CompileResult plain = Compile(train +
+                                "  - id: x\n    uses: testing.gather\n"
+                                "    inputs: {parts: all.owner/all}\n");
   ExpectOnly(plain, "p.yaml:13:21", "step 'all' has no party 'owner' (it is not a multi-party");
 }
 

@@ -35,12 +35,11 @@ class CommunityPrefix : public Node {
     }
     SM_ASSIGN_OR_RETURN(codes::Codebook full,
                         codes::Codebook::Prefixed(bits, std::move(prefix), identity));
-    nlohmann::json summary = {{"community_bits", bits},
-                              {"identity_bits", identity.length()},
-                              {"graph_nodes", nodes}};
+    nlohmann::json summary = {
+        {"community_bits", bits}, {"identity_bits", identity.length()}, {"graph_nodes", nodes}};
     if (identity.users() > nodes) {
-      ctx.Warn(std::to_string(identity.users()) + " customers but only " +
-               std::to_string(nodes) + " graph nodes: community codes repeat");
+      ctx.Warn(std::to_string(identity.users()) + " customers but only " + std::to_string(nodes) +
+               " graph nodes: community codes repeat");
     }
     return cic::EmitCodebook(ctx, full, summary);
   }

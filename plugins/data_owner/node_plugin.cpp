@@ -15,6 +15,7 @@
 #include "data/partition.h"
 #include "exec/local_context.h"
 #include "loader/plugin_catalog.h"
+#include "models/model_file.h"
 #include "models/model_zoo.h"
 #include "models/training.h"
 #include "securemark/node.h"
@@ -68,13 +69,19 @@ class DataOwner : public Node {
   static constexpr Param<int64_t> kMaxMessageMb{"max_message_mb", 256, "Largest message, MiB.",
                                                 Range{1, 2047}};
   static constexpr Param<int64_t> kThreads{"threads", 1, "LibTorch threads.", Range{0, 1024}};
+  // Privacy evaluation needs the trained defender; in production it never leaves the owner.
+  static constexpr Output<models::ModelFile> kDefenderOut{
+      "defender", "The trained defender (only with release_defender; for privacy evaluation).",
+      kOptional};
+  static constexpr Param<bool> kReleaseDefender{
+      "release_defender", false, "Emit the trained defender (privacy evaluation only)."};
 
   static Contract GetContract() {
     return Contract::Build(
         "1.0.0", "A data owner of split learning: trains the head and its defender locally.",
         kSummary, kImages, kLabels, kLimit, kShard, kShards, kPartition, kAlpha, kPartitionSeed,
         kDefenders, kDefenderSeed, kDefenderLr, kPrivacyWeight, kMetric, kInverter, kInverterLr,
-        kServerTimeout, kRejoinAfter, kMaxMessageMb, kThreads);
+        kServerTimeout, kRejoinAfter, kMaxMessageMb, kThreads, kDefenderOut, kReleaseDefender);
   }
 
   Status Process(Context& ctx) override;
@@ -171,10 +178,10 @@ Status DataOwner::Start(Context& ctx, const json& config) {
     return InvalidArgumentError("this owner's images are " + c10::str(bytes_.sizes().slice(1)) +
                                 " but the server trains on " + config.dump());
   models::MakeParametersTrainable(module);
-  SM_ASSIGN_OR_RETURN(split::SplitModel m,
-                      split::SplitModel::Make(std::move(module), config.value("architecture", ""),
-                                              config.value("split_after", ""),
-                                              bytes_.sizes().slice(1).vec()));
+  SM_ASSIGN_OR_RETURN(
+      split::SplitModel m,
+      split::SplitModel::Make(std::move(module), config.value("architecture", ""),
+                              config.value("split_after", ""), bytes_.sizes().slice(1).vec()));
   model_.emplace(std::move(m));
   head_optimizer_ = std::make_unique<torch::optim::SGD>(
       model_->HeadParameters(),
@@ -201,9 +208,9 @@ Status DataOwner::Start(Context& ctx, const json& config) {
   if (defended_) {
     defender_optimizer_ = std::make_unique<torch::optim::Adam>(
         defender_params, torch::optim::AdamOptions(ctx.Get(kDefenderLr)));
-    SM_ASSIGN_OR_RETURN(inverter_, split::MakeInverter(static_cast<int>(ctx.Get(kInverter)),
-                                                       model_->hidden_shape(), bytes_.size(1),
-                                                       bytes_.size(2), bytes_.size(3)));
+    SM_ASSIGN_OR_RETURN(
+        inverter_, split::MakeInverter(static_cast<int>(ctx.Get(kInverter)), model_->hidden_shape(),
+                                       bytes_.size(1), bytes_.size(2), bytes_.size(3)));
     inverter_optimizer_ = std::make_unique<torch::optim::Adam>(
         inverter_->parameters(), torch::optim::AdamOptions(ctx.Get(kInverterLr)));
   }
@@ -375,6 +382,11 @@ Status DataOwner::Process(Context& ctx) {
       {"synchronisations", syncs_},
       {"passes", passes_},
       {"last_inversion_distance", last_inversion_ < 0 ? json(nullptr) : json(last_inversion_)}};
+  if (ctx.Get(kReleaseDefender) && model_) {
+    torch::jit::Module released = defender_.clone();
+    released.register_attribute("securemark_defender", c10::StringType::get(), defender_name_);
+    SM_RETURN_IF_ERROR(ctx.Set(kDefenderOut, models::ModelFile(models::SaveModel(released))));
+  }
   return ctx.Set(kSummary, JsonDocument(summary.dump(2)));
 }
 

@@ -62,10 +62,10 @@ class DeconvDefender : public Node {
                            kDefender, kShape, kSeed, kVariant);
   }
   Status Process(Context& ctx) override {
-    SM_ASSIGN_OR_RETURN(torch::jit::Module m,
-                        split::MakeDeconvDefender(ctx.Get(kShape),
-                                                  static_cast<int>(ctx.Get(kVariant)),
-                                                  static_cast<uint64_t>(ctx.Get(kSeed))));
+    SM_ASSIGN_OR_RETURN(
+        torch::jit::Module m,
+        split::MakeDeconvDefender(ctx.Get(kShape), static_cast<int>(ctx.Get(kVariant)),
+                                  static_cast<uint64_t>(ctx.Get(kSeed))));
     return ctx.Set(kDefender, ModelFile(models::SaveModel(m)));
   }
 };

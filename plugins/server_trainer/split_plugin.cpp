@@ -69,7 +69,7 @@ class SplitServer : public Node {
   static constexpr Param<int64_t> kCacheActivations{
       "cache_activations", 0, "Keep this many of the last hidden states (0: none).", Range{0, 1e8}};
   static constexpr Param<std::string> kArchitecture{"architecture", "fc900", "Zoo model.",
-                                                    Choices{"fc900"}};
+                                                    Choices{"fc900|deepmarks_cnn"}};
   static constexpr Param<std::string> kSplitAfter{"split_after", "fc2",
                                                   "Last layer of the owners' head."};
   static constexpr Param<int64_t> kChannels{"channels", 1, "Image channels.", Range{1, 16}};

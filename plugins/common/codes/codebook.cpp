@@ -60,9 +60,9 @@ StatusOr<Codebook> Codebook::Prefixed(int64_t prefix_length, std::vector<uint8_t
   c.users_ = identity.users_;
   c.modulation_ = identity.modulation_;
   c.resilience_ = identity.resilience_;
-  c.parts_ = {Dense("prefix", prefix_length, identity.users_, std::move(prefix_bits),
-                    identity.modulation_),
-              identity};
+  c.parts_ = {
+      Dense("prefix", prefix_length, identity.users_, std::move(prefix_bits), identity.modulation_),
+      identity};
   return c;
 }
 

@@ -175,6 +175,23 @@ Status WritePng(const std::string& path, const Image& image) {
   return OkStatus();
 }
 
+StatusOr<std::string> EncodePng(const Image& image) {
+  png_image png;
+  std::memset(&png, 0, sizeof png);
+  png.version = PNG_IMAGE_VERSION;
+  png.width = static_cast<png_uint_32>(image.width);
+  png.height = static_cast<png_uint_32>(image.height);
+  png.format = image.channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&png, nullptr, &size, 0, image.pixels.data(), 0, nullptr))
+    return InternalError(std::string("cannot encode PNG: ") + png.message);
+  std::string bytes(size, '\0');
+  if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, image.pixels.data(), 0, nullptr))
+    return InternalError(std::string("cannot encode PNG: ") + png.message);
+  bytes.resize(size);
+  return bytes;
+}
+
 Status WriteJpeg(const std::string& path, const Image& image, int quality) {
   FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) return PermissionDeniedError(path + ": cannot open for writing");

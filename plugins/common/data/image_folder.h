@@ -29,6 +29,8 @@ struct Image {
 // Decodes PNG or JPEG (by content, not extension) into `channels` channels.
 StatusOr<Image> DecodeImageFile(const std::string& path, int64_t channels);
 Status WritePng(const std::string& path, const Image& image);
+// The PNG file's bytes, for storing images as artifacts.
+StatusOr<std::string> EncodePng(const Image& image);
 Status WriteJpeg(const std::string& path, const Image& image, int quality = 90);
 
 }  // namespace securemark::data

@@ -55,8 +55,8 @@ StatusOr<torch::jit::Module> MakeDeconvDefender(const std::vector<int64_t>& shap
     const bool transposed = i % 2 == 1;
     const std::string n = std::to_string(i + 1);
     // conv2d weights are [out, in, 3, 3], conv_transpose2d weights [in, out, 3, 3].
-    torch::Tensor w = transposed ? torch::randn({in, widths[i], 3, 3})
-                                 : torch::randn({widths[i], in, 3, 3});
+    torch::Tensor w =
+        transposed ? torch::randn({in, widths[i], 3, 3}) : torch::randn({widths[i], in, 3, 3});
     w *= 0.1 / std::sqrt(static_cast<double>(in * 9));
     if (widths[i] == in) {
       torch::NoGradGuard no_grad;
@@ -64,8 +64,9 @@ StatusOr<torch::jit::Module> MakeDeconvDefender(const std::vector<int64_t>& shap
     }
     m.register_parameter("d" + n + "_weight", w, false);
     m.register_parameter("d" + n + "_bias", torch::zeros({widths[i]}), false);
-    body += std::string("    h = torch.relu(torch.") + (transposed ? "conv_transpose2d" : "conv2d") +
-            "(h, self.d" + n + "_weight, self.d" + n + "_bias, 1, 1))\n";
+    body += std::string("    h = torch.relu(torch.") +
+            (transposed ? "conv_transpose2d" : "conv2d") + "(h, self.d" + n + "_weight, self.d" +
+            n + "_bias, 1, 1))\n";
     in = widths[i];
   }
   m.define("def forward(self, x):\n" + body + "    return h\n");
@@ -98,8 +99,8 @@ StatusOr<torch::nn::Sequential> MakeInverter(int variant, const std::vector<int6
                                            .align_corners(false)));
     int64_t in = hidden_shape[0];
     for (int64_t w : widths) {
-      net->push_back(torch::nn::ConvTranspose2d(
-          torch::nn::ConvTranspose2dOptions(in, w, 3).padding(1)));
+      net->push_back(
+          torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, w, 3).padding(1)));
       net->push_back(torch::nn::ReLU());
       in = w;
     }

@@ -10,12 +10,13 @@ StatusOr<SplitModel> SplitModel::Make(torch::jit::Module model, const std::strin
   if (architecture == "fc900") {
     m.layers_ = {{"fc1"}, {"fc2"}, {"fc3"}, {"fc4"}, {"fc5"}};
   } else if (architecture == "deepmarks_cnn") {
-    m.layers_ = {{"conv1", true}, {"conv2", true, true}, {"conv3", true},
-                 {"conv4", true}, {"fc1"},               {"fc2"}};
+    m.layers_ = {{"conv1", true}, {"conv2", true, true}, {"conv3", true}, {"conv4", true}, {"fc1"},
+                 {"fc2"}};
   } else {
-    return InvalidArgumentError("split learning supports architectures fc900 and deepmarks_cnn, "
-                                "not '" +
-                                architecture + "'");
+    return InvalidArgumentError(
+        "split learning supports architectures fc900 and deepmarks_cnn, "
+        "not '" +
+        architecture + "'");
   }
   m.module_ = std::move(model);
   std::string choices;

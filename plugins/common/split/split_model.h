@@ -21,8 +21,7 @@ class SplitModel {
   // conv1..conv4 (hidden states [C, H, W]) or fc1. Conv cuts need the input's
   // {channels, height, width} to know the hidden shape.
   static StatusOr<SplitModel> Make(torch::jit::Module model, const std::string& architecture,
-                                   const std::string& after,
-                                   std::vector<int64_t> input_shape = {});
+                                   const std::string& after, std::vector<int64_t> input_shape = {});
 
   // With `snapshot`, the head computes with copies of its parameters, so that the
   // optimiser may update them before this batch's backward pass (pipelined rounds); the
@@ -54,7 +53,7 @@ class SplitModel {
     bool pool_after = false;  // 2x2 max pooling after the ReLU
   };
   std::vector<Layer> layers_;  // in order
-  size_t cut_ = 0;                   // layers_[0, cut_) form the head
+  size_t cut_ = 0;             // layers_[0, cut_) form the head
   std::vector<std::string> head_names_, tail_names_;
   int64_t hidden_features_ = 0;
   std::vector<int64_t> hidden_shape_;

@@ -1,0 +1,253 @@
+// attacker.inversion: the privacy adversary of split learning. It holds the trained
+// model, some images of its own (the `data` input) and query access to an owner's head
+// and defender; it trains an inverter (Attack1-8: MLPs for flat hidden states, transposed
+// convolutions for [C, H, W] ones) on pairs (hidden state, image) and is scored on images
+// it never trained on:
+//   mse               mean squared pixel error (pixels in [0, 1]);
+//   ssim              structural similarity (Gaussian 11x11, sigma 1.5) — higher leaks more;
+//   perceptual        ||phi(x) - phi(x')||^2 / ||phi(x)||^2 with phi the model's last hidden
+//                     layer: how different the reconstruction looks to the classifier;
+//   reprint_accuracy  the model's accuracy on the reconstructions (clean_accuracy on x).
+// With several defenders (owners with different defences) each is attacked on its own
+// and the report gives each and their mean.
+#include <algorithm>
+#include <chrono>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "data/image_folder.h"
+#include "models/model_file.h"
+#include "models/model_zoo.h"
+#include "models/training.h"
+#include "securemark/node.h"
+#include "split/privacy_nets.h"
+#include "split/split_model.h"
+
+namespace securemark {
+namespace {
+
+using nlohmann::json;
+
+struct Scores {
+  double mse = 0, ssim = 0, perceptual = 0, reprint_accuracy = 0;
+};
+
+class Inversion : public Node {
+ public:
+  static constexpr Input<models::ModelFile> kModel{"model", "The trained (split) model."};
+  static constexpr Input<models::ModelFile> kDefenders{
+      "defenders",
+      "Owners' trained defenders (data_owner.node release_defender); none: no defence.",
+      kMany | kOptional};
+  static constexpr Input<Dataset> kData{"data", "The attacker's images (trains and scores)."};
+  static constexpr Output<JsonDocument> kReport{
+      "report", "{attack, mse, ssim, perceptual, reprint_accuracy, clean_accuracy, defenders}."};
+  static constexpr Output<Blob> kGrid{"grid",
+                                      "PNG: originals (top row) over reconstructions (bottom)."};
+  static constexpr Param<int64_t> kAttack{"attack", 1, "Attack1-8.", Range{1, 8}};
+  static constexpr Param<std::string> kArchitecture{"architecture", "fc900",
+                                                    "The model's zoo name."};
+  static constexpr Param<std::string> kSplitAfter{"split_after", "fc2", "Where the model is cut."};
+  static constexpr Param<double> kTrainFraction{
+      "train_fraction", 0.8, "Share of `data` the inverter trains on.", Range{0.05, 0.95}};
+  static constexpr Param<int64_t> kEpochs{"epochs", 5, "Inverter epochs.", Range{1, 1000}};
+  static constexpr Param<int64_t> kBatch{"batch", 64, "Inverter batch.", Range{1, 65536}};
+  static constexpr Param<double> kLr{"lr", 1e-3, "Adam rate of the inverter.", Range{1e-7, 1}};
+  static constexpr Param<int64_t> kMaxDefenders{
+      "max_defenders", 5, "Attack at most this many of the given defenders.", Range{1, 4096}};
+  static constexpr Param<int64_t> kGridImages{"grid_images", 10, "Images in the grid.",
+                                              Range{1, 64}};
+  static constexpr Param<int64_t> kSeed{"seed", 0, "Initialisation and shuffling.",
+                                        Range{0, 9.2e18}};
+  static constexpr Param<int64_t> kThreads{"threads", 0, "LibTorch threads (0: automatic).",
+                                           Range{0, 1024}};
+
+  static Contract GetContract() {
+    return Contract::Build("1.0.0",
+                           "Model inversion against split learning: reconstructs owners' images "
+                           "from their hidden states; MSE, SSIM, perceptual, reprint accuracy.",
+                           kModel, kDefenders, kData, kReport, kGrid, kAttack, kArchitecture,
+                           kSplitAfter, kTrainFraction, kEpochs, kBatch, kLr, kMaxDefenders,
+                           kGridImages, kSeed, kThreads);
+  }
+
+  Status Process(Context& ctx) override {
+    models::UseThreads(ctx.Get(kThreads));
+    torch::manual_seed(static_cast<uint64_t>(ctx.Get(kSeed)));
+    SM_ASSIGN_OR_RETURN(models::ModelFile model_file, ctx.Get(kModel));
+    SM_ASSIGN_OR_RETURN(torch::jit::Module model, models::LoadModel(model_file.bytes()));
+    model.eval();
+    SM_ASSIGN_OR_RETURN(Dataset data, ctx.Get(kData));
+    const torch::Tensor x = models::ImagesToTensor(data.images());
+    const torch::Tensor y = models::LabelsToTensor(data.labels());
+    const std::vector<int64_t> image_shape = x.sizes().slice(1).vec();
+    if (image_shape.size() != 3)
+      return InvalidArgumentError("input 'data': images must be [N, C, H, W]");
+    const int64_t n = x.size(0);
+    const int64_t n_train = static_cast<int64_t>(n * ctx.Get(kTrainFraction));
+    if (n_train < 1 || n - n_train < 1)
+      return InvalidArgumentError("input 'data' has " + std::to_string(n) +
+                                  " images: too few to train and to score an inverter");
+    SM_ASSIGN_OR_RETURN(
+        split::SplitModel head,
+        split::SplitModel::Make(model, ctx.Get(kArchitecture), ctx.Get(kSplitAfter), image_shape));
+    SM_ASSIGN_OR_RETURN(split::SplitModel features, LastHiddenLayer(model, ctx, image_shape));
+
+    std::vector<std::pair<std::string, torch::jit::Module>> defenders;
+    if (ctx.Has(kDefenders)) {
+      SM_ASSIGN_OR_RETURN(std::vector<models::ModelFile> files, ctx.GetAll(kDefenders));
+      for (size_t i = 0; i < files.size() && i < static_cast<size_t>(ctx.Get(kMaxDefenders)); ++i) {
+        SM_ASSIGN_OR_RETURN(torch::jit::Module d, models::LoadModel(files[i].bytes()));
+        const std::string name = d.hasattr("securemark_defender")
+                                     ? d.attr("securemark_defender").toStringRef()
+                                     : "defender " + std::to_string(i);
+        defenders.emplace_back(name, std::move(d));
+      }
+    }
+    const bool undefended = defenders.empty();  // the hidden states leave as they are
+    if (undefended) defenders.emplace_back("none", torch::jit::Module("none"));
+
+    const torch::Tensor clean_logits =
+        Chunked(x, [&](const torch::Tensor& b) { return model.forward({b}).toTensor(); });
+    const torch::Tensor x_test = x.slice(0, n_train), y_test = y.slice(0, n_train);
+    const double clean_accuracy =
+        clean_logits.slice(0, n_train).argmax(1).eq(y_test).to(torch::kFloat).mean().item<double>();
+
+    json per_defender = json::array();
+    Scores mean;
+    torch::Tensor grid_reconstruction;
+    const int64_t attack = ctx.Get(kAttack);
+    for (size_t d = 0; d < defenders.size(); ++d) {
+      auto& [name, defender] = defenders[d];
+      const bool none = undefended;
+      const torch::Tensor hidden = Chunked(x, [&](const torch::Tensor& b) {
+        torch::Tensor h = head.Head(b);
+        return none ? h : defender.forward({h}).toTensor();
+      });
+      SM_ASSIGN_OR_RETURN(torch::nn::Sequential inverter,
+                          split::MakeInverter(static_cast<int>(attack), head.hidden_shape(),
+                                              image_shape[0], image_shape[1], image_shape[2]));
+      TrainInverter(ctx, inverter, hidden.slice(0, 0, n_train), x.slice(0, 0, n_train),
+                    "attack " + std::to_string(attack) + " on " + name);
+      inverter->eval();
+      const torch::Tensor rec = Chunked(
+          hidden.slice(0, n_train), [&](const torch::Tensor& h) { return inverter->forward(h); });
+      SM_ASSIGN_OR_RETURN(Scores s, Score(model, features, x_test, y_test, rec));
+      per_defender.push_back({{"defender", name},
+                              {"mse", s.mse},
+                              {"ssim", s.ssim},
+                              {"perceptual", s.perceptual},
+                              {"reprint_accuracy", s.reprint_accuracy}});
+      ctx.Info(name + ": mse " + std::to_string(s.mse) + ", ssim " + std::to_string(s.ssim) +
+               ", reprint accuracy " + std::to_string(s.reprint_accuracy));
+      const double k = static_cast<double>(defenders.size());
+      mean.mse += s.mse / k;
+      mean.ssim += s.ssim / k;
+      mean.perceptual += s.perceptual / k;
+      mean.reprint_accuracy += s.reprint_accuracy / k;
+      if (d == 0) grid_reconstruction = rec.slice(0, 0, ctx.Get(kGridImages));
+    }
+    // What guessing the average training image would score: an inverter must beat it to
+    // have learnt anything from the hidden states.
+    const torch::Tensor average = x.slice(0, 0, n_train).mean(0, true).expand_as(x_test);
+    json report = {{"attack", attack},
+                   {"hidden_shape", head.hidden_shape()},
+                   {"mse", mean.mse},
+                   {"ssim", mean.ssim},
+                   {"perceptual", mean.perceptual},
+                   {"reprint_accuracy", mean.reprint_accuracy},
+                   {"clean_accuracy", clean_accuracy},
+                   {"mean_image_mse", (average - x_test).pow(2).mean().item<double>()},
+                   {"train_images", n_train},
+                   {"test_images", n - n_train},
+                   {"defenders", per_defender}};
+    SM_RETURN_IF_ERROR(ctx.Set(kReport, JsonDocument(report.dump(2))));
+    SM_ASSIGN_OR_RETURN(std::string png, GridPng(x_test.slice(0, 0, grid_reconstruction.size(0)),
+                                                 grid_reconstruction));
+    return ctx.Set(kGrid, Blob(std::move(png)));
+  }
+
+ private:
+  // The model cut before its output layer: its head gives the features phi.
+  static StatusOr<split::SplitModel> LastHiddenLayer(const torch::jit::Module& model, Context& ctx,
+                                                     const std::vector<int64_t>& image_shape) {
+    const std::string arch = ctx.Get(kArchitecture);
+    return split::SplitModel::Make(model, arch, arch == "fc900" ? "fc4" : "fc1", image_shape);
+  }
+
+  template <typename F>
+  static torch::Tensor Chunked(const torch::Tensor& in, F&& f) {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> out;
+    for (int64_t i = 0; i < in.size(0); i += 512) out.push_back(f(in.slice(0, i, i + 512)));
+    return torch::cat(out);
+  }
+
+  static void TrainInverter(Context& ctx, torch::nn::Sequential& inverter,
+                            const torch::Tensor& hidden, const torch::Tensor& images,
+                            const std::string& what) {
+    torch::optim::Adam optimizer(inverter->parameters(), torch::optim::AdamOptions(ctx.Get(kLr)));
+    const int64_t n = hidden.size(0), batch = ctx.Get(kBatch), epochs = ctx.Get(kEpochs);
+    inverter->train();
+    for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+      const torch::Tensor order = torch::randperm(n, torch::kLong);
+      for (int64_t i = 0; i < n; i += batch) {
+        const torch::Tensor idx = order.slice(0, i, i + batch);
+        optimizer.zero_grad();
+        torch::Tensor loss = torch::mse_loss(inverter->forward(hidden.index_select(0, idx)),
+                                             images.index_select(0, idx));
+        loss.backward();
+        optimizer.step();
+      }
+      ctx.Progress(static_cast<double>(epoch + 1), static_cast<double>(epochs), what);
+    }
+  }
+
+  static StatusOr<Scores> Score(torch::jit::Module& model, const split::SplitModel& features,
+                                const torch::Tensor& x, const torch::Tensor& y,
+                                const torch::Tensor& rec) {
+    torch::NoGradGuard no_grad;
+    Scores s;
+    s.mse = (rec - x).pow(2).mean().item<double>();
+    SM_ASSIGN_OR_RETURN(torch::Tensor d, split::ReconstructionDistance(x, rec, "ssim"));
+    s.ssim = 1.0 - d.item<double>();
+    const torch::Tensor fx = features.Head(x), fr = features.Head(rec);
+    s.perceptual =
+        ((fx - fr).pow(2).sum(1) / fx.pow(2).sum(1).clamp_min(1e-12)).mean().item<double>();
+    const torch::Tensor logits =
+        Chunked(rec, [&](const torch::Tensor& b) { return model.forward({b}).toTensor(); });
+    s.reprint_accuracy = logits.argmax(1).eq(y).to(torch::kFloat).mean().item<double>();
+    return s;
+  }
+
+  // Two rows of images side by side, 2-pixel gaps; grey or RGB as the images are.
+  static StatusOr<std::string> GridPng(const torch::Tensor& top, const torch::Tensor& bottom) {
+    const int64_t k = top.size(0), c = top.size(1), h = top.size(2), w = top.size(3), gap = 2;
+    data::Image image;
+    image.channels = c == 1 ? 1 : 3;
+    image.height = 2 * h + 3 * gap;
+    image.width = k * (w + gap) + gap;
+    image.pixels.assign(image.height * image.width * image.channels, static_cast<char>(255));
+    const torch::Tensor rows[2] = {
+        (top.clamp(0, 1) * 255).round().to(torch::kUInt8).contiguous(),
+        (bottom.clamp(0, 1) * 255).round().to(torch::kUInt8).contiguous()};
+    for (int r = 0; r < 2; ++r) {
+      const uint8_t* p = rows[r].data_ptr<uint8_t>();
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t ch = 0; ch < image.channels; ++ch)
+          for (int64_t yy = 0; yy < h; ++yy)
+            for (int64_t xx = 0; xx < w; ++xx) {
+              const int64_t row = gap + r * (h + gap) + yy, col = gap + i * (w + gap) + xx;
+              image.pixels[(row * image.width + col) * image.channels + ch] =
+                  static_cast<char>(p[((i * c + std::min(ch, c - 1)) * h + yy) * w + xx]);
+            }
+    }
+    return data::EncodePng(image);
+  }
+};
+
+}  // namespace
+}  // namespace securemark
+
+SECUREMARK_PLUGIN(securemark::Inversion, attacker, inversion)
