@@ -29,6 +29,12 @@ namespace {
 
 using nlohmann::json;
 
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
 struct Scores {
   double mse = 0, ssim = 0, perceptual = 0, reprint_accuracy = 0;
 };
@@ -121,10 +127,26 @@ class Inversion : public Node {
     for (size_t d = 0; d < defenders.size(); ++d) {
       auto& [name, defender] = defenders[d];
       const bool none = undefended;
-      const torch::Tensor hidden = Chunked(x, [&](const torch::Tensor& b) {
-        torch::Tensor h = head.Head(b);
-        return none ? h : defender.forward({h}).toTensor();
-      });
+      torch::Tensor hidden;
+      try {
+        hidden = Chunked(x, [&](const torch::Tensor& b) {
+          torch::Tensor h = head.Head(b);
+          return none ? h : defender.forward({h}).toTensor();
+        });
+      } catch (const std::exception& e) {
+        // TorchScript errors carry a traceback; its last line says what went wrong.
+        std::string why = e.what();
+        while (!why.empty() && why.back() == '\n') why.pop_back();
+        why = why.substr(why.find_last_of('\n') + 1);
+        return InvalidArgumentError(
+            "input 'defenders[" + std::to_string(d) + "]' (" + name +
+            ") does not fit the hidden states " + ShapeText(head.hidden_shape()) + " of a " +
+            ctx.Get(kArchitecture) + " cut after " + ctx.Get(kSplitAfter) + ": " + why);
+      }
+      if (hidden.sizes().slice(1).vec() != head.hidden_shape())
+        return InvalidArgumentError("input 'defenders[" + std::to_string(d) + "]' (" + name +
+                                    ") changes the hidden state's shape to " +
+                                    ShapeText(hidden.sizes().slice(1).vec()));
       SM_ASSIGN_OR_RETURN(torch::nn::Sequential inverter,
                           split::MakeInverter(static_cast<int>(attack), head.hidden_shape(),
                                               image_shape[0], image_shape[1], image_shape[2]));

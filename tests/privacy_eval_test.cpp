@@ -1,0 +1,133 @@
+// Privacy evaluation end to end: data owners release their trained defenders (for this
+// evaluation only), attacker.inversion trains inverters on their hidden states and is
+// scored on images it never saw; report.privacy_table gathers the cells.
+#include <gtest/gtest.h>
+
+#include "run_fixture.h"
+
+namespace securemark {
+namespace {
+
+const std::string kFmnist = "/usr/share/datasets/fashion-mnist/";
+
+std::string Training(const std::string& id, const std::string& server_with,
+                     const std::string& defenders) {
+  return "  - id: " + id + R"(
+    inputs: {test: test_set.dataset}
+    parties:
+      - name: server
+        uses: server_trainer.split
+        with: )" +
+         server_with + R"(
+      - name: owner
+        uses: data_owner.node
+        count: 2
+        with: {images: )" +
+         kFmnist + "train-images-idx3-ubyte.gz, labels: " + kFmnist +
+         "train-labels-idx1-ubyte.gz, limit: 2000, release_defender: true, defenders: " +
+         defenders + "}\n";
+}
+
+class PrivacyEvalTest : public RunFixture {
+ protected:
+  json Artifact(const std::string& name) {
+    auto s = Store();
+    auto stmt = s->db().Prepare("SELECT id FROM artifacts WHERE name=? ORDER BY id DESC");
+    stmt->Bind(1, name);
+    if (!*stmt->Step()) return json();
+    return json::parse(*s->ReadArtifact(stmt->Int(0)));
+  }
+  std::string Bytes(const std::string& name) {
+    auto s = Store();
+    auto stmt = s->db().Prepare("SELECT id FROM artifacts WHERE name=? ORDER BY id DESC");
+    stmt->Bind(1, name);
+    if (!*stmt->Step()) return "";
+    return *s->ReadArtifact(stmt->Int(0));
+  }
+};
+
+TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
+  if (!std::filesystem::exists(kFmnist)) GTEST_SKIP();
+  const std::string file = Write(
+      "privacy",
+      "steps:\n  - id: test_set\n    uses: dataset.idx\n    with: {split: test, limit: 600}\n" +
+          Training("train", "{epochs: 1, batch: 32}", R"([defender.none, "defender.mlp:2"])") +
+          Training("conv",
+                   "{architecture: deepmarks_cnn, split_after: conv2, epochs: 1, batch: 32}",
+                   R"(["defender.deconv:1"])") +
+          R"(  - id: open
+    uses: attacker.inversion
+    inputs: {model: train.model, data: test_set.dataset}
+    with: {attack: 1, epochs: 8}
+  - id: defended
+    uses: attacker.inversion
+    inputs: {model: train.model, defenders: train.owner/defender, data: test_set.dataset}
+    with: {attack: 1, epochs: 2}
+  - id: conv_attack
+    uses: attacker.inversion
+    inputs: {model: conv.model, defenders: conv.owner/defender, data: test_set.dataset}
+    with: {attack: 3, architecture: deepmarks_cnn, split_after: conv2, epochs: 2,
+           max_defenders: 1}
+  - id: table
+    uses: report.privacy_table
+    inputs: {trainings: [train.report, conv.report], attacks: [open.report, conv_attack.report]}
+    with: {setups: [fc, conv]}
+)");
+  Run run = RunPipeline(file);
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+
+  // Without a defender an inverter learns the images: it beats guessing the mean image.
+  json open = Artifact("open.report");
+  EXPECT_LT(open["mse"].get<double>(), open["mean_image_mse"].get<double>()) << open.dump();
+  EXPECT_GT(open["ssim"].get<double>(), 0.0);
+  EXPECT_LE(open["ssim"].get<double>(), 1.0);
+  EXPECT_GE(open["reprint_accuracy"].get<double>(), 0.0);
+  EXPECT_EQ(open["test_images"], 120);
+  EXPECT_EQ(open["hidden_shape"], json::array({900}));
+  // Each owner's released defender is attacked on its own.
+  json defended = Artifact("defended.report");
+  ASSERT_EQ(defended["defenders"].size(), 2u) << defended.dump();
+  std::set<std::string> names;
+  for (const json& d : defended["defenders"]) names.insert(d["defender"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"defender.none", "defender.mlp:2"}));
+  // The conv split: [32, 12, 12] hidden states, a deconvolutional inverter.
+  EXPECT_EQ(Artifact("conv_attack.report")["hidden_shape"], json::array({32, 12, 12}));
+  // The grid is a PNG of two rows of ten 28x28 images.
+  const std::string png = Bytes("open.grid");
+  ASSERT_GT(png.size(), 24u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  auto be32 = [&](size_t at) {
+    return (static_cast<unsigned char>(png[at]) << 24) |
+           (static_cast<unsigned char>(png[at + 1]) << 16) |
+           (static_cast<unsigned char>(png[at + 2]) << 8) | static_cast<unsigned char>(png[at + 3]);
+  };
+  EXPECT_EQ(be32(16), 10u * 30 + 2);  // width
+  EXPECT_EQ(be32(20), 2u * 28 + 6);   // height
+  json table = Artifact("table.summary");
+  ASSERT_EQ(table["rows"].size(), 2u);
+  EXPECT_EQ(table["rows"][1]["setup"], "conv");
+
+  // Bad requests fail their step with a reason and keep what is stored.
+  const std::string bad = Write("bad", *ReadFile(file) + R"(  - id: wrong_cut
+    uses: attacker.inversion
+    inputs: {model: train.model, data: test_set.dataset}
+    with: {split_after: fc5}
+  - id: wrong_defender
+    uses: attacker.inversion
+    inputs: {model: train.model, defenders: conv.owner/defender, data: test_set.dataset}
+)");
+  Run again = RunPipeline(bad);
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_EQ(again.states["open"], "CACHED");
+  EXPECT_EQ(again.states["wrong_cut"], "FAILED");
+  EXPECT_EQ(again.states["wrong_defender"], "FAILED");
+  std::string reasons;
+  for (const json& e : again.events) reasons += e.dump() + "\n";
+  EXPECT_NE(reasons.find("cannot cut fc900 after 'fc5'"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("(defender.deconv:1) does not fit the hidden states [900]"),
+            std::string::npos)
+      << reasons;
+}
+
+}  // namespace
+}  // namespace securemark
