@@ -59,5 +59,23 @@ TEST(ExamplesTest, OutOfTreePluginBuildsAgainstTheInstalledSdkAndLoads) {
   EXPECT_NE(count.output.find("\"0\":"), std::string::npos) << count.output;
 }
 
+// examples/multihost: the server and each owner in their own network namespace, so a
+// party that assumed localhost could not reach its peers.
+TEST(ExamplesTest, SplitTrainingAcrossNetworkNamespaces) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP();
+  const std::string store = testing::TempDir() + "/multihost_store";
+  std::filesystem::remove_all(store);
+  ProcessResult r = Shell("MULTIHOST_PREFIX=smt MULTIHOST_SUBNET=10.78.0 SECUREMARK_BIN=" +
+                          kBuild + "/bin " + kSource + "/examples/multihost/run.sh 2 " + store +
+                          " --set examples=1000");
+  if (r.exit_code == 77) GTEST_SKIP() << "no network namespaces here: " << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("server listens at tcp://10.78.0.2:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[server] 2 owners joined"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("train: COMPLETE"), std::string::npos) << r.output;
+  // Nothing is left behind.
+  EXPECT_EQ(Shell("ip netns list | grep -c '^smt-' || true").output, "0\n");
+}
+
 }  // namespace
 }  // namespace securemark
