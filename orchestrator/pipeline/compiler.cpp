@@ -8,6 +8,7 @@
 
 #include "pipeline/expressions.h"
 #include "pipeline/parser.h"
+#include "pipeline/references.h"
 
 namespace securemark::pipeline {
 namespace {
@@ -15,40 +16,6 @@ namespace {
 using nlohmann::json;
 
 const std::regex kStepId("^[A-Za-z][A-Za-z0-9_-]*$");
-// step, optional @key or [*], '.', output, optional [index]
-const std::regex kReference(
-    R"(^([A-Za-z][A-Za-z0-9_-]*)(@([^.\[\]]+)|\[\*\])?\.([A-Za-z0-9_]+(/[A-Za-z0-9_]+)?)(\[([0-9]+)\])?$)");
-
-struct ParsedRef {
-  std::string step;
-  std::optional<std::string> key;
-  bool all_instances = false;
-  std::string output;
-  std::optional<size_t> index;
-};
-
-std::optional<ParsedRef> ParseRef(const std::string& text) {
-  std::smatch m;
-  if (!std::regex_match(text, m, kReference)) return std::nullopt;
-  ParsedRef r;
-  r.step = m[1];
-  if (m[2].matched) {
-    if (m[2].str() == "[*]")
-      r.all_instances = true;
-    else
-      r.key = m[3].str();
-  }
-  r.output = m[4];
-  if (m[6].matched) r.index = std::stoul(m[7].str());
-  return r;
-}
-
-// The step a reference names, read without validating the rest (for cycle detection).
-std::string RefStep(const std::string& text) {
-  size_t end = text.find_first_of(".@[");
-  return text.substr(0, end);
-}
-
 // A --set value read as YAML, so that lists and mappings can be given too
 // (--set 'coalitions=[{name: a, k: 2}]'); text that is not YAML stays a string.
 json ValueFromText(const std::string& text) {
@@ -96,7 +63,7 @@ class Compiler {
       if (it == steps_.end() || it->second.spec != &step) continue;  // duplicate id
       ExpandStep(it->second);
     }
-    result.plan.instances = Order();
+    result.plan.instances = OrderInstances(std::move(instances_));
     result.plan.params = params_;
     std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
                      [](const Diagnostic& a, const Diagnostic& b) {
@@ -525,39 +492,6 @@ class Compiler {
       p.params_json = CanonicalJson(*params);
       instance.parties.push_back(std::move(p));
     }
-  }
-
-  // Kahn's algorithm over instances, keeping pipeline order among ready ones.
-  std::vector<Instance> Order() {
-    std::map<std::string, size_t> index;
-    for (size_t i = 0; i < instances_.size(); ++i) index[instances_[i].key] = i;
-    std::vector<int> pending(instances_.size(), 0);
-    std::vector<std::vector<size_t>> dependents(instances_.size());
-    for (size_t i = 0; i < instances_.size(); ++i) {
-      std::set<std::string> unique(instances_[i].depends_on.begin(),
-                                   instances_[i].depends_on.end());
-      instances_[i].depends_on.assign(unique.begin(), unique.end());
-      for (const std::string& dep : instances_[i].depends_on) {
-        auto it = index.find(dep);
-        if (it == index.end()) continue;
-        ++pending[i];
-        dependents[it->second].push_back(i);
-      }
-    }
-    std::set<size_t> ready;
-    for (size_t i = 0; i < instances_.size(); ++i) {
-      if (pending[i] == 0) ready.insert(i);
-    }
-    std::vector<Instance> ordered;
-    while (!ready.empty()) {
-      size_t i = *ready.begin();
-      ready.erase(ready.begin());
-      for (size_t d : dependents[i]) {
-        if (--pending[d] == 0) ready.insert(d);
-      }
-      ordered.push_back(std::move(instances_[i]));
-    }
-    return ordered;
   }
 
   const PipelineSpec& spec_;

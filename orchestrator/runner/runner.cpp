@@ -8,6 +8,7 @@
 #include "loader/plugin_catalog.h"
 #include "runner/host_pool.h"
 #include "runner/party_step.h"
+#include "runner/step_io.h"
 #include "store.h"
 
 namespace securemark::runner {
@@ -109,37 +110,15 @@ class Runner {
     return true;
   }
 
-  // Inputs in binding order, each with its event path "port" or "port[i]".
   Status ResolveInputs(Task& t) {
-    t.inputs.clear();
-    t.input_types.clear();
-    for (const pipeline::InputBinding& binding : t.instance->inputs) {
-      const PortSpec* port = PrimaryPlugin(*t.instance).contract().FindInput(binding.port);
-      std::vector<int64_t> artifacts;
-      for (const pipeline::SourceRef& source : binding.sources) {
-        const auto& produced = tasks_.at(source.instance).outputs;
-        auto it = produced.find(source.output);
-        const std::vector<int64_t> values =
-            it == produced.end() ? std::vector<int64_t>{} : it->second;
-        if (source.index) {
-          if (*source.index >= values.size()) {
-            return OutOfRangeError("'" + source.instance + "." + source.output + "[" +
-                                   std::to_string(*source.index) +
-                                   "]' does not exist: the step produced " +
-                                   std::to_string(values.size()) + " values");
-          }
-          artifacts.push_back(values[*source.index]);
-        } else {
-          artifacts.insert(artifacts.end(), values.begin(), values.end());
-        }
-      }
-      for (size_t i = 0; i < artifacts.size(); ++i) {
-        std::string path =
-            port->many() ? binding.port + "[" + std::to_string(i) + "]" : binding.port;
-        t.inputs.push_back({artifacts[i], path});
-        t.input_types.emplace_back(binding.port, port->type);
-      }
-    }
+    SM_ASSIGN_OR_RETURN(
+        ResolvedInputs resolved,
+        runner::ResolveInputs(*t.instance, PrimaryPlugin(*t.instance).contract(),
+                              [&](const std::string& key) -> const ProducedOutputs& {
+                                return tasks_.at(key).outputs;
+                              }));
+    t.inputs = std::move(resolved.events);
+    t.input_types = std::move(resolved.types);
     return OkStatus();
   }
 
@@ -402,33 +381,16 @@ class Runner {
 
   Status StageOutputs(Task& t, PartyResult& r, std::vector<EventSpec>& outputs,
                       std::map<std::string, std::vector<int64_t>>& produced) {
-    const Contract& contract = *r.contract;
-    transport::Message& result = r.message;
-    for (size_t i = 0; i < result.payloads.size(); ++i) {
-      const json& o = result.header["outputs"][i];
-      const std::string port = o.value("port", "");
-      const PortSpec* spec = contract.FindOutput(port);
-      if (spec == nullptr || o.value("type", "") != spec->type) {
-        return AttemptFailed(t, "the host returned an undeclared output '" + port + "'");
-      }
-      const bool secret = spec->secret() || o.value("secret", false);
-      store::Properties labels;
-      if (o.contains("labels")) {
-        if (!o["labels"].is_object()) return AttemptFailed(t, "output labels are not an object");
-        for (const auto& [key, value] : o["labels"].items()) {
-          if (!value.is_string() || key.empty() || key.size() > 64 || value.size() > 4096) {
-            return AttemptFailed(
-                t, "output '" + port + "' has a malformed label '" + key.substr(0, 64) + "'");
-          }
-          labels[key] = value.get<std::string>();
-        }
-      }
-      const std::string key = r.prefix + port;
+    StatusOr<std::vector<ReturnedOutput>> returned = ReadReturnedOutputs(*r.contract, r.message);
+    if (!returned.ok()) return AttemptFailed(t, std::string(returned.status().message()));
+    for (const ReturnedOutput& o : *returned) {
+      const std::string key = r.prefix + o.port;
       const size_t index = produced[key].size();
-      std::string path = spec->many() ? key + "[" + std::to_string(index) + "]" : key;
-      SM_ASSIGN_OR_RETURN(int64_t artifact,
-                          store_.StageOutput(t.execution, spec->type, result.payloads[i], secret,
-                                             labels, t.instance->key + "." + path));
+      std::string path = o.spec->many() ? key + "[" + std::to_string(index) + "]" : key;
+      SM_ASSIGN_OR_RETURN(
+          int64_t artifact,
+          store_.StageOutput(t.execution, o.spec->type, r.message.payloads[o.payload], o.secret,
+                             o.labels, t.instance->key + "." + path));
       produced[key].push_back(artifact);
       outputs.push_back({artifact, path});
     }

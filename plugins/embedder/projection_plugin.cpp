@@ -96,21 +96,10 @@ class ProjectionEmbedder : public Node {
     const torch::Tensor fingerprint =
         models::ToTorch(codes::FingerprintVector(codebook, basis, customer));
 
-    torch::Tensor key;
-    if (ctx.Has(kKeyIn)) {
-      SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKeyIn));
-      SM_ASSIGN_OR_RETURN(key, models::KeyFromMap(key_map));
-    } else {
-      SM_RETURN_IF_ERROR(models::CheckFingerprintFits(fingerprint.numel(), signal.numel(), layer));
-      const Eigen::MatrixXd x = codes::GaussianMatrix(fingerprint.numel(), signal.numel(),
-                                                      static_cast<uint64_t>(ctx.Get(kKeySeed)));
-      TensorMap key_map;
-      key_map.Put(std::string(models::kKeyTensor), codes::ToTensor(x));
-      key_map.SetAttr("layer", layer);
-      key_map.SetAttr("seed", std::to_string(ctx.Get(kKeySeed)));
-      SM_RETURN_IF_ERROR(ctx.Set(kKeyOut, key_map));
-      key = models::ToTorch(x);
-    }
+    SM_ASSIGN_OR_RETURN(
+        torch::Tensor key,
+        models::KeyFromInputOrNew(ctx, kKeyIn, kKeyOut, fingerprint.numel(), signal.numel(), layer,
+                                  static_cast<uint64_t>(ctx.Get(kKeySeed))));
 
     models::EmbedOptions o;
     o.layer = layer;

@@ -10,6 +10,7 @@
 #include "codes/keys.h"
 #include "models/model_file.h"
 #include "models/model_zoo.h"
+#include "models/projection.h"
 #include "securemark/node.h"
 
 namespace securemark::models {
@@ -39,6 +40,27 @@ inline constexpr std::string_view kKeyTensor = "key";
 inline StatusOr<torch::Tensor> KeyFromMap(const TensorMap& map) {
   SM_ASSIGN_OR_RETURN(const Tensor* key, map.Get(kKeyTensor));
   SM_ASSIGN_OR_RETURN(Eigen::MatrixXd x, codes::MatrixFromTensor(*key));
+  return ToTorch(x);
+}
+
+// The key from the `key_in` input, or else a new Gaussian one drawn from `seed` and
+// emitted on `key_out` (a secret output), for a fingerprint of `rows` entries read from
+// a layer carrying `cols` weights.
+inline StatusOr<torch::Tensor> KeyFromInputOrNew(Context& ctx, const Input<TensorMap>& key_in,
+                                                 const Output<TensorMap>& key_out, int64_t rows,
+                                                 int64_t cols, const std::string& layer,
+                                                 uint64_t seed) {
+  if (ctx.Has(key_in)) {
+    SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(key_in));
+    return KeyFromMap(key_map);
+  }
+  SM_RETURN_IF_ERROR(CheckFingerprintFits(rows, cols, layer));
+  const Eigen::MatrixXd x = codes::GaussianMatrix(rows, cols, seed);
+  TensorMap key_map;
+  key_map.Put(std::string(kKeyTensor), codes::ToTensor(x));
+  key_map.SetAttr("layer", layer);
+  key_map.SetAttr("seed", std::to_string(seed));
+  SM_RETURN_IF_ERROR(ctx.Set(key_out, key_map));
   return ToTorch(x);
 }
 

@@ -1,0 +1,70 @@
+#include "runner/step_io.h"
+
+namespace securemark::runner {
+
+StatusOr<ResolvedInputs> ResolveInputs(
+    const pipeline::Instance& instance, const Contract& contract,
+    const std::function<const ProducedOutputs&(const std::string&)>& outputs_of) {
+  ResolvedInputs resolved;
+  for (const pipeline::InputBinding& binding : instance.inputs) {
+    const PortSpec* port = contract.FindInput(binding.port);
+    if (port == nullptr) return InternalError("no input port '" + binding.port + "'");
+    std::vector<int64_t> artifacts;
+    for (const pipeline::SourceRef& source : binding.sources) {
+      const ProducedOutputs& produced = outputs_of(source.instance);
+      auto it = produced.find(source.output);
+      const std::vector<int64_t> values =
+          it == produced.end() ? std::vector<int64_t>{} : it->second;
+      if (source.index) {
+        if (*source.index >= values.size()) {
+          return OutOfRangeError(
+              "'" + source.instance + "." + source.output + "[" + std::to_string(*source.index) +
+              "]' does not exist: the step produced " + std::to_string(values.size()) + " values");
+        }
+        artifacts.push_back(values[*source.index]);
+      } else {
+        artifacts.insert(artifacts.end(), values.begin(), values.end());
+      }
+    }
+    for (size_t i = 0; i < artifacts.size(); ++i) {
+      std::string path = port->many() ? binding.port + "[" + std::to_string(i) + "]" : binding.port;
+      resolved.events.push_back({artifacts[i], path});
+      resolved.types.emplace_back(binding.port, port->type);
+    }
+  }
+  return resolved;
+}
+
+StatusOr<std::vector<ReturnedOutput>> ReadReturnedOutputs(const Contract& contract,
+                                                          const transport::Message& result) {
+  const nlohmann::json& declared = result.header.value("outputs", nlohmann::json::array());
+  if (!declared.is_array() || declared.size() != result.payloads.size())
+    return InvalidArgumentError("the host's outputs do not match its payloads");
+  std::vector<ReturnedOutput> out;
+  for (size_t i = 0; i < result.payloads.size(); ++i) {
+    const nlohmann::json& o = declared[i];
+    if (!o.is_object()) return InvalidArgumentError("the host returned a malformed output entry");
+    ReturnedOutput r;
+    r.port = o.value("port", "");
+    r.payload = i;
+    r.spec = contract.FindOutput(r.port);
+    if (r.spec == nullptr || o.value("type", "") != r.spec->type) {
+      return InvalidArgumentError("the host returned an undeclared output '" + r.port + "'");
+    }
+    r.secret = r.spec->secret() || o.value("secret", false);
+    if (o.contains("labels")) {
+      if (!o["labels"].is_object()) return InvalidArgumentError("output labels are not an object");
+      for (const auto& [key, value] : o["labels"].items()) {
+        if (!value.is_string() || key.empty() || key.size() > 64 || value.size() > 4096) {
+          return InvalidArgumentError("output '" + r.port + "' has a malformed label '" +
+                                      key.substr(0, 64) + "'");
+        }
+        r.labels[key] = value.get<std::string>();
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace securemark::runner

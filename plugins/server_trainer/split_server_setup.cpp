@@ -1,0 +1,90 @@
+// Setting the server up: its model (or the checkpoint it resumes from) and the
+// fingerprint it embeds while training.
+#include "server_trainer/split_server.h"
+
+namespace securemark::split_server {
+
+json SplitServer::Config(Context& ctx) const {
+  return {{"architecture", ctx.Get(kArchitecture)},
+          {"split_after", ctx.Get(kSplitAfter)},
+          {"channels", ctx.Get(kChannels)},
+          {"height", ctx.Get(kHeight)},
+          {"width", ctx.Get(kWidth)},
+          {"classes", ctx.Get(kClasses)},
+          {"batch", ctx.Get(kBatch)},
+          {"lr", ctx.Get(kLr)},
+          {"momentum", ctx.Get(kMomentum)},
+          {"seed", ctx.Get(kSeed)},
+          {"sync_every", ctx.Get(kSyncEvery)},
+          {"rounds", rounds_},
+          {"pipeline", ctx.Get(kPipeline)}};
+}
+
+Status SplitServer::Setup(Context& ctx) {
+  models::UseThreads(ctx.Get(kThreads));
+  torch::jit::Module module;
+  checkpoints_ = std::make_unique<split::CheckpointWriter>(ctx.Party()->state_dir);
+  SM_ASSIGN_OR_RETURN(std::optional<split::Checkpoint> saved, checkpoints_->Load());
+  if (saved) {
+    module = std::move(saved->model);
+    first_round_ = saved->round + 1;
+    resumed_ = true;
+    ctx.Info("resuming from the checkpoint of round " + std::to_string(saved->round));
+  } else if (ctx.Has(kInit)) {
+    SM_ASSIGN_OR_RETURN(module, models::GetModel(ctx, kInit));
+  } else {
+    SM_ASSIGN_OR_RETURN(
+        module, models::BuildModel(ctx.Get(kArchitecture), ctx.Get(kChannels), ctx.Get(kHeight),
+                                   ctx.Get(kWidth), ctx.Get(kClasses), ctx.Get(kSeed)));
+  }
+  models::MakeParametersTrainable(module);
+  SM_ASSIGN_OR_RETURN(
+      split::SplitModel m,
+      split::SplitModel::Make(std::move(module), ctx.Get(kArchitecture), ctx.Get(kSplitAfter),
+                              {ctx.Get(kChannels), ctx.Get(kHeight), ctx.Get(kWidth)}));
+  model_.emplace(std::move(m));
+  tail_optimizer_ = std::make_unique<torch::optim::SGD>(
+      model_->TailParameters(),
+      torch::optim::SGDOptions(ctx.Get(kLr)).momentum(ctx.Get(kMomentum)));
+  SM_RETURN_IF_ERROR(SetupFingerprint(ctx));
+  if (!ctx.Get(kTranscript).empty()) {
+    transcript_.open(ctx.Get(kTranscript), std::ios::binary | std::ios::app);
+    if (!transcript_) return UnavailableError("cannot write transcript " + ctx.Get(kTranscript));
+  }
+  return OkStatus();
+}
+
+Status SplitServer::SetupFingerprint(Context& ctx) {
+  if (!ctx.Has(kCodebook)) return OkStatus();
+  if (!ctx.Has(kBasis)) return InvalidArgumentError("a codebook needs its 'basis' input too");
+  SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
+  SM_ASSIGN_OR_RETURN(TensorMap basis_map, ctx.Get(kBasis));
+  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get("basis"));
+  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd basis, codes::MatrixFromTensor(*basis_tensor));
+  if (ctx.Get(kCustomer) >= codebook.users())
+    return InvalidArgumentError("customer " + std::to_string(ctx.Get(kCustomer)) + " is not in " +
+                                codebook.name() + ", which has " +
+                                std::to_string(codebook.users()) + " customers");
+  if (basis.cols() != codebook.length())
+    return InvalidArgumentError("the basis has " + std::to_string(basis.cols()) +
+                                " columns but the code has " + std::to_string(codebook.length()) +
+                                " bits");
+  const std::string layer = ctx.Get(kFingerprintLayer);
+  if (std::find(model_->tail_names().begin(), model_->tail_names().end(), layer + "_weight") ==
+      model_->tail_names().end())
+    return InvalidArgumentError("fingerprint_layer '" + layer +
+                                "' is not in the server's part of the model");
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, models::LayerSignal(model_->module(), layer));
+  fingerprint_ = models::ToTorch(codes::FingerprintVector(codebook, basis, ctx.Get(kCustomer)))
+                     .to(torch::kFloat)
+                     .flatten();
+  SM_ASSIGN_OR_RETURN(
+      key_, models::KeyFromInputOrNew(ctx, kKeyIn, kKeyOut, fingerprint_.numel(), signal.numel(),
+                                      layer, static_cast<uint64_t>(ctx.Get(kKeySeed))));
+  key_ = key_.to(torch::kFloat);
+  if (key_.size(0) != fingerprint_.numel() || key_.size(1) != signal.numel())
+    return InvalidArgumentError("the key does not fit the fingerprint and layer '" + layer + "'");
+  return OkStatus();
+}
+
+}  // namespace securemark::split_server
