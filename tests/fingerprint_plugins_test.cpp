@@ -159,6 +159,65 @@ TEST_F(FingerprintPluginsTest, DeliveredCopiesRunInPyTorchAndTheirAverageNamesBo
   EXPECT_EQ(accused, (std::vector<int64_t>{4, 20})) << accusation.dump();
 }
 
+// A customer re-parameterises its copy: same outputs, moved weights. Read at fixed
+// positions the fingerprint names someone else (or no one); aligned to the vendor's
+// reference model it names the customer again. Subtracting the unit mean (weight shift)
+// erases what the projection reads, and alignment cannot bring it back.
+TEST_F(FingerprintPluginsTest, ReparameterisedCopiesAreTracedAfterAlignmentOnly) {
+  auto embedded = Embed(7);
+  ASSERT_TRUE(embedded.ok()) << embedded.status();
+  const std::string key = Output(*embedded, "key");
+  const std::string copy = Output(*embedded, "model");
+  auto accused = [&](const std::string& model, bool align) -> std::vector<int64_t> {
+    InputValues ex;
+    ex["model"].push_back({"Model", model, false});
+    ex["key"].push_back({"Tensors", key, true});
+    if (align) ex["reference"].push_back({"Model", base_, false});
+    auto extracted = RunNode(Plugin("extractor.projection"), {}, std::move(ex));
+    if (!extracted.ok()) return {-1};  // the fingerprint cannot even be read
+    InputValues det;
+    det["codebook"].push_back({"Codebook", codebook_, false});
+    det["basis"].push_back({"Tensors", basis_, true});
+    det["extracted"].push_back({"Tensors", Output(*extracted, "extracted"), false});
+    json a = json::parse(Run("detector.hard_threshold", {}, std::move(det), "accusation"));
+    std::vector<int64_t> users;
+    for (const auto& u : a["accused"]) users.push_back(u["user"].get<int64_t>());
+    return users;
+  };
+  ASSERT_EQ(accused(copy, false), (std::vector<int64_t>{7}));
+  for (int64_t dummies : {0, 4}) {
+    InputValues in;
+    in["model"].push_back({"Model", copy, false});
+    const std::string moved = Run(
+        "attacker.reparam",
+        {{"dummy_pairs", dummies}, {"min_scale", 0.5}, {"max_scale", 2.0}, {"seed", int64_t{3}}},
+        std::move(in), "model");
+    // Same function: identical predictions on the test images.
+    auto a = models::LoadModel(copy), b = models::LoadModel(moved);
+    ASSERT_TRUE(a.ok() && b.ok());
+    const torch::Tensor x = torch::rand({16, 1, 28, 28});
+    EXPECT_TRUE(
+        torch::allclose(a->forward({x}).toTensor(), b->forward({x}).toTensor(), 1e-4, 1e-4));
+    EXPECT_NE(accused(moved, false), (std::vector<int64_t>{7})) << dummies;
+    EXPECT_EQ(accused(moved, true), (std::vector<int64_t>{7})) << dummies;
+  }
+  InputValues in;
+  in["model"].push_back({"Model", copy, false});
+  const std::string shifted =
+      Run("attacker.weight_shift", {{"layer", std::string("conv2")}}, std::move(in), "model");
+  EXPECT_NE(accused(shifted, true), (std::vector<int64_t>{7}));
+  // A reference of another architecture is refused with the reason.
+  auto other = models::BuildModel("fc900", 1, 28, 28, 10, 1);
+  InputValues ex;
+  ex["model"].push_back({"Model", copy, false});
+  ex["key"].push_back({"Tensors", key, true});
+  ex["reference"].push_back({"Model", models::SaveModel(*other), false});
+  auto refused = RunNode(Plugin("extractor.projection"), {}, std::move(ex));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("aligning 'model' to 'reference'"), std::string::npos)
+      << refused.status();
+}
+
 TEST_F(FingerprintPluginsTest, AFingerprintLongerThanTheLayerIsRefused) {
   auto out = Embed(1, {{"layer", std::string("conv1")}});
   ASSERT_FALSE(out.ok());

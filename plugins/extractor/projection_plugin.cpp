@@ -1,6 +1,10 @@
-// extractor.projection: F̂ = X w from a suspect model, for the detectors.
+// extractor.projection: F̂ = X w from a suspect model, for the detectors. Given the
+// vendor's reference model (the one the copies were made from), the suspect is first
+// aligned to it: units matched by weight similarity, scales undone, dummy units dropped,
+// so that re-parameterising a copy does not hide its fingerprint.
 #include <torch/torch.h>
 
+#include "models/layer_chain.h"
 #include "models/plugin_support.h"
 #include "models/projection.h"
 
@@ -12,6 +16,8 @@ class ProjectionExtractor : public Node {
   static constexpr Input<models::ModelFile> kModel{
       "model", "The suspect model (TorchScript, ours or saved by PyTorch)."};
   static constexpr Input<TensorMap> kKey{"key", "The projection key X used when embedding."};
+  static constexpr Input<models::ModelFile> kReference{
+      "reference", "The vendor's model the copies came from; aligns the suspect to it.", kOptional};
   static constexpr Output<TensorMap> kExtracted{
       "extracted", "float64 'fingerprint' F = X w, as the detectors expect."};
   static constexpr Param<std::string> kLayer{
@@ -19,7 +25,7 @@ class ProjectionExtractor : public Node {
 
   static Contract GetContract() {
     return Contract::Build("1.0.0", "Extracts the projected fingerprint from a model's layer.",
-                           kModel, kKey, kExtracted, kLayer);
+                           kModel, kKey, kReference, kExtracted, kLayer);
   }
 
   Status Process(Context& ctx) override {
@@ -31,9 +37,20 @@ class ProjectionExtractor : public Node {
     if (layer.empty()) {
       return InvalidArgumentError("the key records no layer; set parameter 'layer'");
     }
+    TensorMap out;
+    if (ctx.Has(kReference)) {
+      SM_ASSIGN_OR_RETURN(torch::jit::Module reference, models::GetModel(ctx, kReference));
+      StatusOr<models::AlignmentReport> aligned = models::AlignToReference(model, reference);
+      if (!aligned.ok()) return aligned.status().WithContext("aligning 'model' to 'reference'");
+      out.SetAttr("aligned_units_moved", std::to_string(aligned->units_moved));
+      out.SetAttr("aligned_dummies_dropped", std::to_string(aligned->dummies_dropped));
+      out.SetAttr("aligned_similarity", std::to_string(aligned->mean_similarity));
+      ctx.Info("aligned to the reference: " + std::to_string(aligned->units_moved) +
+               " units moved back, " + std::to_string(aligned->dummies_dropped) +
+               " dummies dropped, mean similarity " + std::to_string(aligned->mean_similarity));
+    }
     StatusOr<torch::Tensor> f = models::ExtractFingerprint(model, key, layer);
     if (!f.ok()) return f.status().WithContext("input 'model'");
-    TensorMap out;
     const Eigen::VectorXd v = models::ToEigen(*f);
     out.Put("fingerprint", codes::ToTensor(v));
     out.SetAttr("layer", layer);
