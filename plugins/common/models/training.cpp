@@ -130,6 +130,7 @@ std::vector<EpochReport> Train(torch::jit::Module& model, const Dataset& train, 
       torch::Tensor loss = torch::cross_entropy_loss(logits, by);
       loss.backward();
       optimizer->step();
+      if (o.after_step) o.after_step();
       loss_sum += loss.item<double>() * idx.size(0);
       correct += logits.argmax(1).eq(by).sum().item<int64_t>();
     }

@@ -26,6 +26,8 @@ struct TrainOptions {
   // crops of the image padded by crop_padding pixels on each side.
   bool flip = false;
   int64_t crop_padding = 0;
+  // Called after every optimiser step (e.g. to keep pruned weights at zero).
+  std::function<void()> after_step;
 };
 
 struct EpochReport {
