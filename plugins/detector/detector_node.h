@@ -1,12 +1,17 @@
 // The common shape of every detector plugin: a codebook, the secret basis U and an
 // extracted vector in; the accused customers with scores out. Detectors differ only in
-// the method they call.
+// the method they call. With a calibration (calibration.null_models), a named customer
+// stays accused only if their evidence would be this strong for an innocent with
+// probability at most false_accusation / users, and every accused gets a p-value.
 #pragma once
+
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "codes/collusion.h"
 #include "codes/keys.h"
+#include "detector/calibration_json.h"
 #include "securemark/node.h"
 
 namespace securemark::detector {
@@ -18,8 +23,11 @@ inline constexpr Input<TensorMap> kBasis{
 inline constexpr Input<TensorMap> kExtracted{
     "extracted",
     "float64 'fingerprint' (F = X w, possibly with a community part first) or 'correlations'."};
+inline constexpr Input<JsonDocument> kCalibration{
+    "calibration", "Null-model calibration; adds p-values and dismisses weak accusations.",
+    kOptional};
 inline constexpr Output<JsonDocument> kAccusation{
-    "accusation", "{method, signal_level, accused: [{user, score}]}."};
+    "accusation", "{method, signal_level, accused: [{user, score[, evidence, p_value]}]}."};
 inline constexpr Param<int64_t> kCommunityBits{
     "community_bits", 0, "Leading community-code entries to skip (SecureMark-DL layout).",
     Range{0, 100000}};
@@ -28,10 +36,12 @@ inline constexpr Param<double> kTau{"tau", 0.85, "Threshold on the normalised co
 inline constexpr Param<int64_t> kMaxColluders{
     "max_colluders", 0, "Largest coalition considered (0 = automatic).", Range{0, 100000}};
 
-// Correlations b = Uᵀ F (the identity part of F), or the given correlations.
-inline StatusOr<std::vector<double>> Correlations(Context& ctx, const codes::Codebook& codebook) {
-  SM_ASSIGN_OR_RETURN(TensorMap extracted, ctx.Get(kExtracted));
-  if (!ctx.Has(kBasis)) {
+// Correlations b = Uᵀ F (the identity part of F, after `skip` community entries), or the
+// 'correlations' the extraction already holds when there is no basis.
+inline StatusOr<std::vector<double>> CorrelationsOf(const TensorMap& extracted,
+                                                    const TensorMap* basis_map, int64_t skip,
+                                                    const codes::Codebook& codebook) {
+  if (basis_map == nullptr) {
     SM_ASSIGN_OR_RETURN(const Tensor* c, extracted.Get("correlations"));
     SM_ASSIGN_OR_RETURN(Eigen::MatrixXd m, codes::MatrixFromTensor(*c));
     if (m.size() != codebook.length()) {
@@ -41,12 +51,10 @@ inline StatusOr<std::vector<double>> Correlations(Context& ctx, const codes::Cod
     }
     return std::vector<double>(m.data(), m.data() + m.size());
   }
-  SM_ASSIGN_OR_RETURN(TensorMap basis_map, ctx.Get(kBasis));
-  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get("basis"));
+  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map->Get("basis"));
   SM_ASSIGN_OR_RETURN(Eigen::MatrixXd basis, codes::MatrixFromTensor(*basis_tensor));
   SM_ASSIGN_OR_RETURN(const Tensor* f, extracted.Get("fingerprint"));
   SM_ASSIGN_OR_RETURN(Eigen::MatrixXd full, codes::MatrixFromTensor(*f));
-  const int64_t skip = ctx.Get(kCommunityBits);
   if (full.size() - skip != basis.rows() || basis.cols() != codebook.length()) {
     return InvalidArgumentError("the extracted fingerprint has " + std::to_string(full.size()) +
                                 " entries (" + std::to_string(skip) +
@@ -60,11 +68,22 @@ inline StatusOr<std::vector<double>> Correlations(Context& ctx, const codes::Cod
   return std::vector<double>(b.data(), b.data() + b.size());
 }
 
+// The correlations of the step's 'extracted' input.
+inline StatusOr<std::vector<double>> Correlations(Context& ctx, const codes::Codebook& codebook) {
+  SM_ASSIGN_OR_RETURN(TensorMap extracted, ctx.Get(kExtracted));
+  std::optional<TensorMap> basis;
+  if (ctx.Has(kBasis)) {
+    SM_ASSIGN_OR_RETURN(TensorMap b, ctx.Get(kBasis));
+    basis = std::move(b);
+  }
+  return CorrelationsOf(extracted, basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook);
+}
+
 template <const char* kMethod, const char* kDoc>
 class DetectorNode : public Node {
  public:
   static Contract GetContract() {
-    return Contract::Build("1.0.0", kDoc, kCodebook, kBasis, kExtracted, kAccusation,
+    return Contract::Build("1.0.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
                            kCommunityBits, kTau, kMaxColluders);
   }
   Status Process(Context& ctx) override {
@@ -75,15 +94,38 @@ class DetectorNode : public Node {
     nlohmann::json out = {{"method", d.method},          {"signal_level", d.signal_level},
                           {"users", codebook.users()},   {"length", codebook.length()},
                           {"codebook", codebook.name()}, {"accused", nlohmann::json::array()}};
-    for (const auto& a : d.accused)
-      out["accused"].push_back({{"user", a.user}, {"score", a.score}});
+    if (ctx.Has(kCalibration)) {
+      SM_ASSIGN_OR_RETURN(JsonDocument doc, ctx.Get(kCalibration));
+      SM_ASSIGN_OR_RETURN(Calibration calibration, CalibrationFromJson(doc, codebook));
+      SM_ASSIGN_OR_RETURN(std::vector<double> evidence, codes::Evidence(codebook, y));
+      out["dismissed"] = nlohmann::json::array();
+      for (const auto& a : d.accused) {
+        const codes::PValue p = codes::PValueOf(calibration.null, evidence[a.user]);
+        nlohmann::json entry = {{"user", a.user},
+                                {"score", a.score},
+                                {"evidence", evidence[a.user]},
+                                {"p_value", p.gaussian},
+                                {"empirical_p_value", p.empirical}};
+        const bool kept = p.gaussian <= calibration.per_user_level;
+        out[kept ? "accused" : "dismissed"].push_back(entry);
+      }
+      out["calibration"] = {{"false_accusation", calibration.false_accusation},
+                            {"per_user_level", calibration.per_user_level},
+                            {"threshold", calibration.threshold},
+                            {"null_models", calibration.null.models},
+                            {"null_scores", calibration.null.scores.size()}};
+    } else {
+      for (const auto& a : d.accused)
+        out["accused"].push_back({{"user", a.user}, {"score", a.score}});
+    }
     if (codebook.is_prefixed()) {
       // The community code of the (averaged) suspect, for screening communities first.
       std::string community;
       for (int64_t i = 0; i < codebook.parts()[0].length(); ++i) community += y[i] > 0 ? '1' : '0';
       out["community_code"] = community;
     }
-    ctx.Info(std::to_string(d.accused.size()) + " accused by " + d.method);
+    ctx.Info(std::to_string(out["accused"].size()) + " accused by " + d.method +
+             (ctx.Has(kCalibration) ? " (calibrated)" : ""));
     return ctx.Set(kAccusation, JsonDocument(out.dump()));
   }
 };
