@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "attacks/attacks.h"
 #include "models/plugin_support.h"
 
 namespace securemark {
@@ -63,60 +64,11 @@ class Collude : public Node {
       }
       copies.push_back(std::move(*copy));
     }
-    SM_RETURN_IF_ERROR(Pool(copies, ctx.Get(kMethod), ctx.Get(kSeed)));
+    SM_RETURN_IF_ERROR(
+        attacks::Pool(copies, ctx.Get(kMethod), static_cast<uint64_t>(ctx.Get(kSeed))));
     SM_RETURN_IF_ERROR(ctx.Set(kModel, models::ModelFile(models::SaveModel(copies[0]))));
     nlohmann::json coalition = {{"members", members}, {"method", ctx.Get(kMethod)}};
     return ctx.Set(kCoalition, JsonDocument(coalition.dump()));
-  }
-
- private:
-  // Writes the pooled values into copies[0]'s parameters and buffers.
-  static Status Pool(std::vector<torch::jit::Module>& copies, const std::string& method,
-                     int64_t seed) {
-    torch::NoGradGuard no_grad;
-    torch::Generator generator = at::detail::createCPUGenerator(static_cast<uint64_t>(seed));
-    auto pool = [&](std::vector<torch::Tensor> values) -> torch::Tensor {
-      torch::Tensor stacked = torch::stack(values);
-      if (!stacked.is_floating_point()) return values[0];  // counters stay as they are
-      if (method == "median") return std::get<0>(stacked.median(0));
-      if (method == "random") {
-        const torch::Tensor pick =
-            torch::randint(0, static_cast<int64_t>(values.size()), values[0].sizes(), generator);
-        return stacked.gather(0, pick.unsqueeze(0)).squeeze(0);
-      }
-      return stacked.mean(0);
-    };
-    auto pool_all = [&](auto named_of) -> Status {
-      auto first = named_of(copies[0]);
-      std::vector<std::vector<torch::Tensor>> columns(first.size());
-      for (auto& copy : copies) {
-        auto named = named_of(copy);
-        if (named.size() != first.size()) {
-          return InvalidArgumentError("the models have different architectures");
-        }
-        for (size_t i = 0; i < named.size(); ++i) {
-          if (named[i].first != first[i].first ||
-              !named[i].second.sizes().equals(first[i].second.sizes())) {
-            return InvalidArgumentError("the models differ at '" + first[i].first + "'");
-          }
-          columns[i].push_back(named[i].second);
-        }
-      }
-      for (size_t i = 0; i < first.size(); ++i) first[i].second.copy_(pool(columns[i]));
-      return OkStatus();
-    };
-    auto parameters = [](torch::jit::Module& m) {
-      std::vector<std::pair<std::string, torch::Tensor>> out;
-      for (const auto& p : m.named_parameters(true)) out.emplace_back(p.name, p.value);
-      return out;
-    };
-    auto buffers = [](torch::jit::Module& m) {
-      std::vector<std::pair<std::string, torch::Tensor>> out;
-      for (const auto& b : m.named_buffers(true)) out.emplace_back(b.name, b.value);
-      return out;
-    };
-    SM_RETURN_IF_ERROR(pool_all(parameters));
-    return pool_all(buffers);
   }
 };
 

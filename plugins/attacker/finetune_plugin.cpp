@@ -4,14 +4,10 @@
 //             original batches), or on other data the customer has;
 //   prune     zero the α% smallest weights (per layer or over all layers), then fine-tune
 //             with the pruned weights held at zero.
-#include <algorithm>
-#include <numeric>
-#include <random>
-
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "data/partition.h"
+#include "attacks/attacks.h"
 #include "models/plugin_support.h"
 #include "models/training.h"
 
@@ -34,17 +30,6 @@ constexpr Param<int64_t> kBatch{"batch", 64, "Fine-tuning batch.", Range{1, 6553
 constexpr Param<int64_t> kSeed{"seed", 0, "Seed of the subset and of training.", Range{0, 9.2e18}};
 constexpr Param<int64_t> kThreads{"threads", 0, "LibTorch threads (0: automatic).", Range{0, 1024}};
 
-// The first `fraction` of a seeded permutation of `data`.
-Dataset Fraction(const Dataset& data, double fraction, uint64_t seed) {
-  const int64_t n = data.size(), keep = std::max<int64_t>(1, std::llround(n * fraction));
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
-  order.resize(keep);
-  std::sort(order.begin(), order.end());
-  return data::Subset(data, order);
-}
-
 // Fine-tunes `model` when the step has data and epochs; fills the report.
 Status FineTune(Context& ctx, torch::jit::Module& model, json& report,
                 std::function<void()> after_step = {}) {
@@ -56,25 +41,20 @@ Status FineTune(Context& ctx, torch::jit::Module& model, json& report,
   report["examples"] = 0;
   if (ctx.Has(kData) && ctx.Get(kEpochs) > 0 && ctx.Get(kFraction) > 0) {
     SM_ASSIGN_OR_RETURN(Dataset data, ctx.Get(kData));
-    if (data.size() == 0) return InvalidArgumentError("input 'data' is empty");
-    const Dataset subset =
-        Fraction(data, ctx.Get(kFraction), static_cast<uint64_t>(ctx.Get(kSeed)));
-    models::TrainOptions o;
+    attacks::FineTuneOptions o;
+    o.fraction = ctx.Get(kFraction);
     o.epochs = ctx.Get(kEpochs);
     o.batch_size = ctx.Get(kBatch);
     o.learning_rate = ctx.Get(kLr);
     o.seed = static_cast<uint64_t>(ctx.Get(kSeed));
     o.threads = ctx.Get(kThreads);
-    o.after_step = std::move(after_step);
-    models::MakeParametersTrainable(model);
-    model.train();
-    models::Train(model, subset, nullptr, o, [&](const models::EpochReport& e) {
-      ctx.Progress(static_cast<double>(e.epoch + 1), static_cast<double>(o.epochs),
-                   "fine-tuning epoch");
-      return true;
-    });
-    model.eval();
-    report["examples"] = subset.size();
+    StatusOr<int64_t> used =
+        attacks::FineTune(model, data, o, std::move(after_step), [&](int64_t e) {
+          ctx.Progress(static_cast<double>(e + 1), static_cast<double>(o.epochs),
+                       "fine-tuning epoch");
+        });
+    if (!used.ok()) return used.status().WithContext("input 'data'");
+    report["examples"] = *used;
   } else {
     models::UseThreads(ctx.Get(kThreads));
   }
@@ -120,52 +100,17 @@ class PruneAttack : public Node {
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(torch::jit::Module model, models::GetModel(ctx, kModel));
     const double rate = ctx.Get(kRate);
-    std::vector<torch::Tensor> weights;
-    for (const auto& p : model.parameters())
-      if (p.dim() >= 2) weights.push_back(p);
-    if (weights.empty()) return InvalidArgumentError("the model has no weights to prune");
-    std::vector<torch::Tensor> masks;
-    {
-      torch::NoGradGuard no_grad;
-      double global_threshold = -1;
-      if (ctx.Get(kScope) == "global") {
-        std::vector<torch::Tensor> all;
-        for (const auto& w : weights) all.push_back(w.abs().flatten());
-        global_threshold = Threshold(torch::cat(all), rate);
-      }
-      for (auto& w : weights) {
-        const double t =
-            global_threshold >= 0 ? global_threshold : Threshold(w.abs().flatten(), rate);
-        masks.push_back((w.abs() > t).to(w.dtype()));
-        w.mul_(masks.back());
-      }
-    }
-    int64_t zeros = 0, total = 0;
-    for (const auto& m : masks) {
-      total += m.numel();
-      zeros += m.numel() - m.sum().item<int64_t>();
-    }
+    SM_ASSIGN_OR_RETURN(attacks::Pruning pruning,
+                        attacks::PruneByMagnitude(model, rate, ctx.Get(kScope) == "global"));
+    const int64_t zeros = pruning.zeroed, total = pruning.total;
     json report = {{"attack", "prune"},          {"rate", rate},
                    {"scope", ctx.Get(kScope)},   {"zeroed", static_cast<double>(zeros) / total},
                    {"epochs", ctx.Get(kEpochs)}, {"fraction", ctx.Get(kFraction)}};
     ctx.Info("zeroed " + std::to_string(zeros) + " of " + std::to_string(total) + " weights");
     // Fine-tuning sees the parameters MakeParametersTrainable leaves; masks apply to them.
-    SM_RETURN_IF_ERROR(FineTune(ctx, model, report, [&] {
-      torch::NoGradGuard no_grad;
-      size_t i = 0;
-      for (const auto& p : model.parameters())
-        if (p.dim() >= 2) p.mul_(masks[i++]);
-    }));
+    SM_RETURN_IF_ERROR(FineTune(ctx, model, report, [&] { pruning.Reapply(model); }));
     SM_RETURN_IF_ERROR(ctx.Set(kOut, models::ModelFile(models::SaveModel(model))));
     return ctx.Set(kReport, JsonDocument(report.dump(2)));
-  }
-
- private:
-  // The magnitude below which a `rate` share of the values lies.
-  static double Threshold(const torch::Tensor& magnitudes, double rate) {
-    const int64_t k = static_cast<int64_t>(std::floor(rate * magnitudes.numel()));
-    if (k <= 0) return -1;  // prune nothing: every |w| > -1
-    return std::get<0>(magnitudes.kthvalue(k)).item<double>();
   }
 };
 

@@ -57,8 +57,9 @@ class TorchScriptDelivery : public Node {
     const std::string bytes = models::SaveModel(model);
     if (ctx.Has(kKey)) {
       SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKey));
-      SM_ASSIGN_OR_RETURN(torch::Tensor key, models::KeyFromMap(key_map));
-      if (ContainsKeyBytes(bytes, key)) {
+      SM_ASSIGN_OR_RETURN(models::ProjectionKey key, models::KeyFromMap(key_map));
+      if (ContainsKeyBytes(bytes, key.x) ||
+          (key.unit_weights.defined() && ContainsKeyBytes(bytes, key.unit_weights.view({1, -1})))) {
         return FailedPreconditionError("refusing to deliver to customer " + customer +
                                        ": the model file contains bytes of the secret key");
       }

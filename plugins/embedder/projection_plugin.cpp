@@ -57,6 +57,12 @@ class ProjectionEmbedder : public Node {
   static constexpr Param<bool> kExact{
       "exact", true,
       "After fine-tuning, correct w by the least-norm change that makes X w = F exactly."};
+  static constexpr Param<std::string> kUnits{
+      "units", "secret",
+      "How a new key combines the layer's units: DeepMarks' mean, or secret zero-sum weights "
+      "(which subtracting a common vector from every unit, the weight-shift attack, cannot "
+      "touch).",
+      Choices{"mean|secret"}};
   static constexpr Param<int64_t> kSeed{"seed", 0, "Seed of shuffling.", Range{0, 9.2e18}};
   static constexpr Param<int64_t> kKeySeed{"key_seed", 1, "Seed of the key X made here.",
                                            Range{0, 9.2e18}};
@@ -68,7 +74,7 @@ class ProjectionEmbedder : public Node {
                            "Fine-tunes a customer's copy of a model to carry their fingerprint.",
                            kBase, kData, kActivations, kTest, kCodebook, kBasis, kKeyIn, kModel,
                            kKeyOut, kReport, kCustomer, kLayer, kMu, kEpochs, kMaxBatches, kBatch,
-                           kRate, kTrainLayers, kExact, kSeed, kKeySeed, kThreads);
+                           kRate, kTrainLayers, kExact, kUnits, kSeed, kKeySeed, kThreads);
   }
 
   Status Process(Context& ctx) override {
@@ -96,10 +102,12 @@ class ProjectionEmbedder : public Node {
     const torch::Tensor fingerprint =
         models::ToTorch(codes::FingerprintVector(codebook, basis, customer));
 
+    SM_ASSIGN_OR_RETURN(torch::Tensor weight, models::LayerWeight(model, layer));
     SM_ASSIGN_OR_RETURN(
-        torch::Tensor key,
+        models::ProjectionKey key,
         models::KeyFromInputOrNew(ctx, kKeyIn, kKeyOut, fingerprint.numel(), signal.numel(), layer,
-                                  static_cast<uint64_t>(ctx.Get(kKeySeed))));
+                                  static_cast<uint64_t>(ctx.Get(kKeySeed)),
+                                  ctx.Get(kUnits) == "secret" ? weight.size(0) : 0));
 
     models::EmbedOptions o;
     o.layer = layer;
@@ -154,7 +162,7 @@ class ProjectionEmbedder : public Node {
   // images are needed, and the head the data owners run stays as it is.
   static StatusOr<models::EmbedReport> EmbedOnActivations(Context& ctx, torch::jit::Module& model,
                                                           const torch::Tensor& fingerprint,
-                                                          const torch::Tensor& key,
+                                                          const models::ProjectionKey& key,
                                                           models::EmbedOptions o) {
     SM_ASSIGN_OR_RETURN(TensorMap cached, ctx.Get(kActivations));
     SM_ASSIGN_OR_RETURN(const Tensor* hidden_sdk, cached.Get("hidden"));

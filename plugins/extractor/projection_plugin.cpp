@@ -31,7 +31,7 @@ class ProjectionExtractor : public Node {
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(torch::jit::Module model, models::GetModel(ctx, kModel));
     SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKey));
-    SM_ASSIGN_OR_RETURN(torch::Tensor key, models::KeyFromMap(key_map));
+    SM_ASSIGN_OR_RETURN(models::ProjectionKey key, models::KeyFromMap(key_map));
     std::string layer = ctx.Get(kLayer);
     if (layer.empty()) layer = key_map.Attr("layer");
     if (layer.empty()) {

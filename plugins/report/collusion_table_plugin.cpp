@@ -1,5 +1,7 @@
 // report.collusion_table: several collusion evaluations side by side, one row per
 // (evaluation, coalition size), as JSON and CSV, so constructions can be compared.
+// evaluate.robustness reports add the attack, its strength, the attacked models' test
+// accuracy and the extraction accuracy to each row.
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -11,7 +13,8 @@ namespace {
 
 class CollusionTable : public Node {
  public:
-  static constexpr Input<JsonDocument> kReports{"reports", "evaluate.collusion reports.", kMany};
+  static constexpr Input<JsonDocument> kReports{
+      "reports", "evaluate.collusion, evaluate.tracing or evaluate.robustness reports.", kMany};
   static constexpr Output<JsonDocument> kSummary{"summary", "Rows of all reports, side by side."};
   static constexpr Output<Blob> kTable{"table", "The same as CSV."};
 
@@ -24,8 +27,8 @@ class CollusionTable : public Node {
     SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> reports, ctx.GetAll(kReports));
     nlohmann::json rows = nlohmann::json::array();
     std::ostringstream csv;
-    csv << "label,users,length,detector,k,detection,false_alarm,false_alarm_high,innocents_accused,"
-           "exact\n";
+    csv << "label,users,length,detector,attack,strength,k,detection,false_alarm,false_alarm_high,"
+           "innocents_accused,exact,test_accuracy,extraction_accuracy\n";
     for (const JsonDocument& doc : reports) {
       nlohmann::json r = nlohmann::json::parse(doc.text(), nullptr, false);
       if (!r.is_object() || !r.contains("rows"))
@@ -40,13 +43,18 @@ class CollusionTable : public Node {
                         {"false_alarm", row["false_alarm"]["value"]},
                         {"false_alarm_high", row["false_alarm"]["high"]},
                         {"innocents_accused", row["false_alarm"]["count"]},
-                        {"exact", row["exact"]["value"]}});
+                        {"exact", row["exact"]["value"]},
+                        {"attack", r.value("attack", "")},
+                        {"strength", row.value("strength", 0.0)},
+                        {"test_accuracy", row.value("test_accuracy", -1.0)},
+                        {"extraction_accuracy", row.value("extraction_accuracy", -1.0)}});
         const auto& last = rows.back();
         csv << '"' << last["label"].get<std::string>() << "\"," << last["users"] << ','
-            << last["length"] << ',' << last["detector"].get<std::string>() << ',' << last["k"]
+            << last["length"] << ',' << last["detector"].get<std::string>() << ','
+            << last["attack"].get<std::string>() << ',' << last["strength"] << ',' << last["k"]
             << ',' << last["detection"] << ',' << last["false_alarm"] << ','
             << last["false_alarm_high"] << ',' << last["innocents_accused"] << ',' << last["exact"]
-            << '\n';
+            << ',' << last["test_accuracy"] << ',' << last["extraction_accuracy"] << '\n';
       }
     }
     ctx.Info("\n" + csv.str());

@@ -171,9 +171,10 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
   torch::Tensor z = torch::cat(hidden).requires_grad_(true);
   torch::Tensor loss = torch::nn::functional::cross_entropy(model_->Tail(z), torch::cat(labels));
   if (fingerprint_.defined()) {
-    SM_ASSIGN_OR_RETURN(torch::Tensor w,
-                        models::LayerSignal(model_->module(), ctx.Get(kFingerprintLayer)));
-    loss = loss + ctx.Get(kMu) * torch::mse_loss(torch::matmul(key_, w), fingerprint_);
+    SM_ASSIGN_OR_RETURN(
+        torch::Tensor w,
+        models::LayerSignal(model_->module(), ctx.Get(kFingerprintLayer), key_.unit_weights));
+    loss = loss + ctx.Get(kMu) * torch::mse_loss(torch::matmul(key_.x, w), fingerprint_);
   }
   tail_optimizer_->zero_grad();
   loss.backward();
@@ -303,7 +304,8 @@ Status SplitServer::Process(Context& ctx) {
     torch::NoGradGuard no_grad;
     const std::string layer = ctx.Get(kFingerprintLayer);
     auto mse = [&] {
-      return torch::mse_loss(torch::matmul(key_, *models::LayerSignal(model_->module(), layer)),
+      return torch::mse_loss(torch::matmul(key_.x, *models::LayerSignal(model_->module(), layer,
+                                                                        key_.unit_weights)),
                              fingerprint_)
           .item<double>();
     };

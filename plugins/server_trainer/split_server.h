@@ -143,7 +143,8 @@ class SplitServer : public Node {
   int64_t rounds_ = 0;
   std::deque<std::pair<torch::Tensor, torch::Tensor>> cache_;  // (hidden, labels) per batch
   int64_t cached_ = 0;
-  torch::Tensor fingerprint_, key_;  // defined when embedding during training
+  torch::Tensor fingerprint_;  // defined when embedding during training
+  models::ProjectionKey key_;
   std::ofstream transcript_;
   int64_t first_round_ = 0;
   bool resumed_ = false;

@@ -75,14 +75,16 @@ Status SplitServer::SetupFingerprint(Context& ctx) {
     return InvalidArgumentError("fingerprint_layer '" + layer +
                                 "' is not in the server's part of the model");
   SM_ASSIGN_OR_RETURN(torch::Tensor signal, models::LayerSignal(model_->module(), layer));
+  SM_ASSIGN_OR_RETURN(torch::Tensor weight, models::LayerWeight(model_->module(), layer));
   fingerprint_ = models::ToTorch(codes::FingerprintVector(codebook, basis, ctx.Get(kCustomer)))
                      .to(torch::kFloat)
                      .flatten();
-  SM_ASSIGN_OR_RETURN(
-      key_, models::KeyFromInputOrNew(ctx, kKeyIn, kKeyOut, fingerprint_.numel(), signal.numel(),
-                                      layer, static_cast<uint64_t>(ctx.Get(kKeySeed))));
-  key_ = key_.to(torch::kFloat);
-  if (key_.size(0) != fingerprint_.numel() || key_.size(1) != signal.numel())
+  SM_ASSIGN_OR_RETURN(key_, models::KeyFromInputOrNew(
+                                ctx, kKeyIn, kKeyOut, fingerprint_.numel(), signal.numel(), layer,
+                                static_cast<uint64_t>(ctx.Get(kKeySeed)), weight.size(0)));
+  key_.x = key_.x.to(torch::kFloat);
+  if (key_.x.size(0) != fingerprint_.numel() || key_.x.size(1) != signal.numel() ||
+      (key_.unit_weights.defined() && key_.unit_weights.numel() != weight.size(0)))
     return InvalidArgumentError("the key does not fit the fingerprint and layer '" + layer + "'");
   return OkStatus();
 }

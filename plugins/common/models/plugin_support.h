@@ -34,34 +34,48 @@ inline Eigen::VectorXd ToEigen(const torch::Tensor& t) {
   return Eigen::Map<const Eigen::VectorXd>(d.data_ptr<double>(), d.numel());
 }
 
-// The projection key X as stored: TensorMap {"key": float64 [v, β]} with the layer's name.
+// The projection key as stored: TensorMap {"key": float64 [v, β], optionally
+// "unit_weights": float64 [units]} with the layer's name.
 inline constexpr std::string_view kKeyTensor = "key";
+inline constexpr std::string_view kUnitWeightsTensor = "unit_weights";
 
-inline StatusOr<torch::Tensor> KeyFromMap(const TensorMap& map) {
+inline StatusOr<ProjectionKey> KeyFromMap(const TensorMap& map) {
   SM_ASSIGN_OR_RETURN(const Tensor* key, map.Get(kKeyTensor));
   SM_ASSIGN_OR_RETURN(Eigen::MatrixXd x, codes::MatrixFromTensor(*key));
-  return ToTorch(x);
+  ProjectionKey out(ToTorch(x));
+  if (map.Has(kUnitWeightsTensor)) {
+    SM_ASSIGN_OR_RETURN(const Tensor* s, map.Get(kUnitWeightsTensor));
+    SM_ASSIGN_OR_RETURN(Eigen::MatrixXd weights, codes::MatrixFromTensor(*s));
+    out.unit_weights = ToTorch(weights).flatten();
+  }
+  return out;
 }
 
 // The key from the `key_in` input, or else a new Gaussian one drawn from `seed` and
 // emitted on `key_out` (a secret output), for a fingerprint of `rows` entries read from
-// a layer carrying `cols` weights.
-inline StatusOr<torch::Tensor> KeyFromInputOrNew(Context& ctx, const Input<TensorMap>& key_in,
+// a layer carrying `cols` weights; with `secret_units` > 0, the new key also weighs that
+// many units with secret zero-sum weights instead of averaging them.
+inline StatusOr<ProjectionKey> KeyFromInputOrNew(Context& ctx, const Input<TensorMap>& key_in,
                                                  const Output<TensorMap>& key_out, int64_t rows,
                                                  int64_t cols, const std::string& layer,
-                                                 uint64_t seed) {
+                                                 uint64_t seed, int64_t secret_units = 0) {
   if (ctx.Has(key_in)) {
     SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(key_in));
     return KeyFromMap(key_map);
   }
   SM_RETURN_IF_ERROR(CheckFingerprintFits(rows, cols, layer));
   const Eigen::MatrixXd x = codes::GaussianMatrix(rows, cols, seed);
+  ProjectionKey key(ToTorch(x));
   TensorMap key_map;
   key_map.Put(std::string(kKeyTensor), codes::ToTensor(x));
+  if (secret_units > 0) {
+    key.unit_weights = MakeUnitWeights(secret_units, seed ^ 0x5eed);
+    key_map.Put(std::string(kUnitWeightsTensor), codes::ToTensor(ToEigen(key.unit_weights)));
+  }
   key_map.SetAttr("layer", layer);
   key_map.SetAttr("seed", std::to_string(seed));
   SM_RETURN_IF_ERROR(ctx.Set(key_out, key_map));
-  return ToTorch(x);
+  return key;
 }
 
 }  // namespace securemark::models

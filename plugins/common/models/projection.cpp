@@ -8,9 +8,24 @@
 
 namespace securemark::models {
 
-StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer) {
+StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer,
+                                    const torch::Tensor& unit_weights) {
   SM_ASSIGN_OR_RETURN(torch::Tensor weight, LayerWeight(model, layer));
-  return weight.mean(0).flatten();
+  if (!unit_weights.defined()) return weight.mean(0).flatten();
+  if (unit_weights.numel() != weight.size(0)) {
+    return InvalidArgumentError("the key weighs " + std::to_string(unit_weights.numel()) +
+                                " units but '" + layer + "' has " + std::to_string(weight.size(0)));
+  }
+  return torch::matmul(unit_weights.to(weight.dtype()).flatten(), weight.flatten(1));
+}
+
+torch::Tensor MakeUnitWeights(int64_t units, uint64_t seed) {
+  torch::Tensor s = torch::zeros({units});
+  const int64_t half = units / 2;
+  s.slice(0, 0, half).fill_(1.0 / units);
+  s.slice(0, half, 2 * half).fill_(-1.0 / units);
+  torch::Generator generator = at::detail::createCPUGenerator(seed);
+  return s.index_select(0, torch::randperm(units, generator));
 }
 
 torch::Tensor MakeProjectionKey(int64_t fingerprint_length, int64_t signal_length, uint64_t seed) {
@@ -27,23 +42,32 @@ Status CheckFingerprintFits(int64_t fingerprint_length, int64_t signal_length,
                               " values; choose a wider layer");
 }
 
-StatusOr<double> CorrectExactly(torch::jit::Module& model, const torch::Tensor& key,
+StatusOr<double> CorrectExactly(torch::jit::Module& model, const ProjectionKey& key,
                                 const torch::Tensor& fingerprint, const std::string& layer) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor x64 = key.to(torch::kFloat64);
-  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer));
+  const torch::Tensor x64 = key.x.to(torch::kFloat64);
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer, key.unit_weights));
   const torch::Tensor residual =
       fingerprint.to(torch::kFloat64).flatten() - torch::matmul(x64, signal.to(torch::kFloat64));
   // Δ = Xᵀ (X Xᵀ)⁻¹ r: the least-norm Δ with X Δ = r (X has full row rank, v ≤ β).
   const torch::Tensor delta =
       torch::matmul(x64.t(), torch::linalg_solve(torch::matmul(x64, x64.t()), residual));
   SM_ASSIGN_OR_RETURN(torch::Tensor weight, LayerWeight(model, layer));
-  weight.add_(delta.to(weight.dtype()).view(weight.sizes().slice(1)));
+  const torch::Tensor change = delta.to(weight.dtype()).view(weight.sizes().slice(1));
+  if (!key.unit_weights.defined()) {
+    weight.add_(change);  // the same change to every unit moves the mean by Δ
+    return delta.norm().item<double>();
+  }
+  // Unit j moves by s_j Δ / |s|², the least-norm change with Σ_j s_j ΔW_j = Δ.
+  const torch::Tensor s = key.unit_weights.to(weight.dtype()).flatten();
+  std::vector<int64_t> shape(weight.dim(), 1);
+  shape[0] = s.numel();
+  weight.add_(change.unsqueeze(0) * (s / s.dot(s)).view(shape));
   return delta.norm().item<double>();
 }
 
 StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
-                                       const torch::Tensor& key, const Dataset& data,
+                                       const ProjectionKey& key, const Dataset& data,
                                        const EmbedOptions& o) {
   // Only the batches used are converted: a short embedding touches a few of 60,000 images.
   const torch::Tensor x = ImageBytes(data.images());
@@ -56,15 +80,15 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
 }
 
 StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
-                                       const torch::Tensor& key, const torch::Tensor& x,
+                                       const ProjectionKey& key, const torch::Tensor& x,
                                        const torch::Tensor& y, const BatchLogits& logits,
                                        const EmbedOptions& o) {
-  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, o.layer));
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, o.layer, key.unit_weights));
   const int64_t beta = signal.numel(), v = fingerprint.numel();
   SM_RETURN_IF_ERROR(CheckFingerprintFits(v, beta, o.layer));
-  if (key.dim() != 2 || key.size(0) != v || key.size(1) != beta) {
+  if (key.x.dim() != 2 || key.x.size(0) != v || key.x.size(1) != beta) {
     return InvalidArgumentError(
-        "the key is " + std::to_string(key.size(0)) + "x" + std::to_string(key.size(1)) +
+        "the key is " + std::to_string(key.x.size(0)) + "x" + std::to_string(key.x.size(1)) +
         " but the fingerprint and layer need " + std::to_string(v) + "x" + std::to_string(beta));
   }
   torch::manual_seed(o.seed);
@@ -82,7 +106,7 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   }
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.learning_rate).momentum(0.9));
   const torch::Tensor target = fingerprint.to(torch::kFloat32).flatten();
-  const torch::Tensor projection = key.to(torch::kFloat32);
+  const torch::Tensor projection = key.x.to(torch::kFloat32);
   torch::Generator generator = at::detail::createCPUGenerator(o.seed);
   model.train();
   EmbedReport report;
@@ -98,7 +122,7 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
       task += loss.item<double>() * idx.size(0);
       seen += idx.size(0);
       ++report.steps;
-      torch::Tensor w = *LayerSignal(model, o.layer);
+      torch::Tensor w = *LayerSignal(model, o.layer, key.unit_weights);
       loss = loss + o.mu * torch::mse_loss(torch::matmul(projection, w), target);
       if (!std::isfinite(loss.item<double>())) {
         return FailedPreconditionError(
@@ -113,7 +137,8 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   model.eval();
   torch::NoGradGuard no_grad;
   auto mse = [&] {
-    return torch::mse_loss(torch::matmul(projection, *LayerSignal(model, o.layer)), target)
+    return torch::mse_loss(
+               torch::matmul(projection, *LayerSignal(model, o.layer, key.unit_weights)), target)
         .item<double>();
   };
   report.fine_tuned_mse = mse();
@@ -124,16 +149,16 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   return report;
 }
 
-StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const torch::Tensor& key,
+StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const ProjectionKey& key,
                                            const std::string& layer) {
   torch::NoGradGuard no_grad;
-  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer));
-  if (key.dim() != 2 || key.size(1) != signal.numel()) {
-    return InvalidArgumentError("the key expects a layer carrying " + std::to_string(key.size(1)) +
-                                " values but '" + layer + "' carries " +
-                                std::to_string(signal.numel()));
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer, key.unit_weights));
+  if (key.x.dim() != 2 || key.x.size(1) != signal.numel()) {
+    return InvalidArgumentError("the key expects a layer carrying " +
+                                std::to_string(key.x.size(1)) + " values but '" + layer +
+                                "' carries " + std::to_string(signal.numel()));
   }
-  return torch::matmul(key.to(torch::kFloat32), signal);
+  return torch::matmul(key.x.to(torch::kFloat32), signal);
 }
 
 }  // namespace securemark::models

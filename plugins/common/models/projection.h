@@ -1,7 +1,9 @@
 // DeepMarks' projection embedding: a fingerprint F (length v) is embedded into a layer by
-// fine-tuning with  loss = task loss + μ · MSE(F, X w),  where w is the layer's weight
-// averaged over its output channels and flattened (length β) and X (v × β, Gaussian) is
-// the vendor's secret key. Extraction is F̂ = X w.
+// fine-tuning with  loss = task loss + μ · MSE(F, X w),  where w combines the layer's
+// output channels (flattened, length β) and X (v × β, Gaussian) is the vendor's secret
+// key. Extraction is F̂ = X w. DeepMarks takes w as the mean of the channels; a key may
+// instead carry secret zero-sum unit weights s (w = Σ_j s_j W_j), which makes w immune
+// to subtracting any vector common to all channels (the weight-shift removal attack).
 #pragma once
 
 #include <functional>
@@ -15,8 +17,23 @@
 
 namespace securemark::models {
 
-// w for `layer`, differentiable with respect to the layer's weight.
-StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer);
+// The vendor's secret: the projection X and, optionally, the unit weights s (undefined:
+// the mean over units).
+struct ProjectionKey {
+  ProjectionKey() = default;
+  ProjectionKey(torch::Tensor x, torch::Tensor unit_weights = {})  // NOLINT: a bare X is a key
+      : x(std::move(x)), unit_weights(std::move(unit_weights)) {}
+  torch::Tensor x;
+  torch::Tensor unit_weights;
+};
+
+// w for `layer`, differentiable with respect to the layer's weight: the mean over its
+// units, or Σ_j s_j W_j for unit weights s (one per unit).
+StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer,
+                                    const torch::Tensor& unit_weights = {});
+
+// Balanced ±1/n weights summing to zero (one zero for odd n), from `seed`.
+torch::Tensor MakeUnitWeights(int64_t units, uint64_t seed);
 
 // A layer carrying β values holds at most a β-entry fingerprint (X must have full row rank).
 Status CheckFingerprintFits(int64_t fingerprint_length, int64_t signal_length,
@@ -55,7 +72,7 @@ struct EmbedReport {
 // Fine-tunes `model` in place. Refuses a fingerprint longer than the layer's signal, and a
 // key whose shape does not match.
 StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
-                                       const torch::Tensor& key, const Dataset& data,
+                                       const ProjectionKey& key, const Dataset& data,
                                        const EmbedOptions& options);
 
 // The same on any inputs: `x` and `y` give the number of examples and the labels, and
@@ -63,16 +80,16 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
 // a split model on cached hidden states, so that only the tail fine-tunes.
 using BatchLogits = std::function<torch::Tensor(const torch::Tensor& indices)>;
 StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::Tensor& fingerprint,
-                                       const torch::Tensor& key, const torch::Tensor& x,
+                                       const ProjectionKey& key, const torch::Tensor& x,
                                        const torch::Tensor& y, const BatchLogits& logits,
                                        const EmbedOptions& options);
 
 // Moves the layer's weights by the least-norm change that makes X w = F exactly (added to
 // every output channel alike); returns the L2 norm of that change.
-StatusOr<double> CorrectExactly(torch::jit::Module& model, const torch::Tensor& key,
+StatusOr<double> CorrectExactly(torch::jit::Module& model, const ProjectionKey& key,
                                 const torch::Tensor& fingerprint, const std::string& layer);
 
-StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const torch::Tensor& key,
+StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const ProjectionKey& key,
                                            const std::string& layer);
 
 }  // namespace securemark::models

@@ -6,11 +6,14 @@
 #include <iostream>
 
 #include <gtest/gtest.h>
+
 #include <torch/torch.h>
+#include "models/layer_chain.h"
 
 #include "codes/detectors.h"
 #include "codes/keys.h"
 #include "data/idx_reader.h"
+#include "models/layer_chain.h"
 #include "models/model_zoo.h"
 
 namespace securemark::models {
@@ -127,6 +130,41 @@ TEST(ProjectionTest, TheExactCorrectionHitsTheFingerprintAndDivergenceIsReported
   auto d = EmbedFingerprint(diverging, target, key, tiny, eo);
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("diverged"), std::string::npos) << d.status();
+}
+
+// With secret zero-sum unit weights, subtracting any vector common to every unit of the
+// layer (the weight-shift attack) leaves the extraction exactly where it was; averaging
+// the units, as DeepMarks does, loses the whole fingerprint to it.
+TEST(ProjectionTest, SecretUnitWeightsSurviveWeightShift) {
+  torch::jit::Module m = *BuildModel("fc900", 1, 8, 8, 10, 0);
+  Dataset tiny;
+  Tensor images(DType::kUInt8, {64, 8, 8});
+  for (int64_t i = 0; i < images.numel(); ++i) images.mutable_data<uint8_t>()[i] = (i * 11) % 256;
+  Tensor labels(DType::kInt64, {64});
+  for (int64_t i = 0; i < 64; ++i) labels.mutable_data<int64_t>()[i] = i % 10;
+  tiny.Put("images", images);
+  tiny.Put("labels", labels);
+  const torch::Tensor s = MakeUnitWeights(900, 4);
+  EXPECT_NEAR(s.sum().item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(s.abs().sum().item<double>(), 1.0, 1e-5);
+  const torch::Tensor target = torch::randn({31});
+  EmbedOptions eo;
+  eo.layer = "fc3";
+  for (bool secret : {true, false}) {
+    const ProjectionKey key(MakeProjectionKey(31, 900, 3), secret ? s : torch::Tensor());
+    torch::jit::Module copy = m.clone();
+    auto r = EmbedFingerprint(copy, target, key, tiny, eo);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(torch::allclose(*ExtractFingerprint(copy, key, "fc3"), target, 1e-3, 1e-3));
+    ASSERT_TRUE(ShiftWeights(copy, "fc3", 1.0).ok());
+    const torch::Tensor after = *ExtractFingerprint(copy, key, "fc3");
+    if (secret) {
+      EXPECT_TRUE(torch::allclose(after, target, 1e-3, 1e-3));
+    } else {
+      EXPECT_LT(after.abs().max().item<double>(), 1e-3);
+    }
+  }
+  EXPECT_FALSE(LayerSignal(m, "fc3", torch::ones({7})).ok());  // one weight per unit
 }
 
 }  // namespace

@@ -1,0 +1,389 @@
+// evaluate.robustness: tracing under attack, measured on real models. For every strength
+// of an attack and every coalition size K, `trials` random coalitions of the delivered
+// copies pool their models, attack the pooled model, and the vendor extracts (after
+// aligning the suspect to the reference model, with `align`) and accuses (with
+// `calibrate`: calibrated on `null_models` coalitions of k-1 other customers put through
+// the same attack). The attacker plugins do the same one model per step; here hundreds
+// of attacked models stay inside one step.
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "attacks/attacks.h"
+#include "codes/calibration.h"
+#include "detector/calibration_json.h"
+#include "detector/detector_node.h"
+#include "models/layer_chain.h"
+#include "models/plugin_support.h"
+#include "models/projection.h"
+#include "models/training.h"
+#include "rate_json.h"
+
+namespace securemark {
+namespace {
+
+using nlohmann::json;
+
+constexpr Input<models::ModelFile> kModels{"models", "The customers' delivered copies.", kMany};
+constexpr Input<models::ModelFile> kReference{
+    "reference", "The vendor's model the copies came from (for alignment).", kOptional};
+constexpr Input<TensorMap> kKey{"key", "The projection key used when embedding."};
+constexpr Input<Dataset> kData{"data", "Data the attacker fine-tunes on.", kOptional};
+constexpr Input<Dataset> kTest{"test", "Test set for the attacked models' accuracy.", kOptional};
+constexpr Output<JsonDocument> kReport{"report", "Rates per attack strength and coalition size."};
+constexpr Output<Blob> kTable{"table", "The same as CSV."};
+constexpr Param<std::string> kAttack{"attack", "none", "What is done to each pooled model.",
+                                     Choices{"none|finetune|prune|reparam|weight_shift"}};
+constexpr Param<std::vector<double>> kStrengths{
+    "strengths", "[0]", "Pruning rates, or weight-shift multiples (one row set per value)."};
+constexpr Param<std::vector<int64_t>> kKValues{"k_values", "[1, 2, 3]", "Coalition sizes."};
+constexpr Param<int64_t> kTrials{"trials", 3, "Random coalitions per size and strength.",
+                                 Range{1, 100000}};
+constexpr Param<int64_t> kNullModels{"null_models", 10, "Coalitions of k-1 others for calibration.",
+                                     Range{1, 100000}};
+constexpr Param<bool> kAlign{"align", true, "Align each suspect to 'reference' first."};
+constexpr Param<bool> kCalibrate{"calibrate", true, "Accuse only at the calibrated level."};
+constexpr Param<double> kFalseAccusation{
+    "false_accusation", 0.01, "Stated probability that an investigation accuses an innocent.",
+    Range{1e-12, 0.5}};
+constexpr Param<std::string> kDetector{"detector", "hard_threshold", "Detector to run.",
+                                       Choices{"hard_threshold|adaptive_sorting|sequential"}};
+constexpr Param<std::vector<int64_t>> kCustomers{
+    "customers", "[]", "Customer behind each of 'models' (empty: index = customer)."};
+constexpr Param<std::string> kPool{"pool", "average", "How a coalition pools its copies.",
+                                   Choices{"average|median|random"}};
+constexpr Param<double> kFraction{"finetune_fraction", 0.1, "Share of 'data' fine-tuned on.",
+                                  Range{0, 1}};
+constexpr Param<int64_t> kEpochs{"finetune_epochs", 1,
+                                 "Fine-tuning epochs (finetune; prune: sparse, 0 = none).",
+                                 Range{0, 1000}};
+constexpr Param<double> kLr{"finetune_lr", 0.01, "Fine-tuning learning rate.", Range{0, 10}};
+constexpr Param<std::string> kScope{"prune_scope", "layer", "Pruning per layer or global.",
+                                    Choices{"layer|global"}};
+constexpr Param<int64_t> kDummyPairs{"dummy_pairs", 4, "Re-parameterisation dummy unit pairs.",
+                                     Range{0, 10000}};
+constexpr Param<double> kMaxScale{
+    "max_scale", 2.0, "Re-parameterisation scales in [1/max_scale, max_scale].", Range{1, 1000}};
+constexpr Param<std::string> kShiftLayer{"shift_layer", "",
+                                         "Layer weight_shift attacks (default: the marked one)."};
+constexpr Param<int64_t> kSeed{"seed", 0, "Seed of coalitions and attacks.", Range{0, 9.2e18}};
+constexpr Param<int64_t> kThreads{"threads", 0, "LibTorch threads (0: automatic).", Range{0, 1024}};
+constexpr Param<std::string> kLabel{"label", "", "Name of this evaluation in reports."};
+
+// One attacked model: who made it, what the vendor found.
+struct Trial {
+  std::set<int64_t> coalition;  // customers
+  std::vector<double> y;        // correlations; empty when nothing could be extracted
+  double test_accuracy = -1;
+};
+
+class RobustnessEvaluation : public Node {
+ public:
+  static Contract GetContract() {
+    return Contract::Build(
+        "1.0.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
+        kReference, kKey, detector::kCodebook, detector::kBasis, kData, kTest, kReport, kTable,
+        kAttack, kStrengths, kKValues, kTrials, kNullModels, kAlign, kCalibrate, kFalseAccusation,
+        kDetector, detector::kTau, kCustomers, kPool, kFraction, kEpochs, kLr, kScope, kDummyPairs,
+        kMaxScale, kShiftLayer, detector::kCommunityBits, kSeed, kThreads, kLabel);
+  }
+
+  Status Process(Context& ctx) override {
+    SM_RETURN_IF_ERROR(Load(ctx));
+    const std::vector<double> strengths = ctx.Get(kStrengths);
+    const std::vector<int64_t> sizes = ctx.Get(kKValues);
+    if (strengths.empty() || sizes.empty()) {
+      return InvalidArgumentError("parameters 'strengths' and 'k_values' must not be empty");
+    }
+    for (int64_t k : sizes) {
+      if (k < 1 || k > static_cast<int64_t>(files_.size())) {
+        return InvalidArgumentError("coalition size " + std::to_string(k) + " needs 1.." +
+                                    std::to_string(files_.size()) + " models");
+      }
+    }
+    const int64_t null_k =
+        std::clamp<int64_t>(codebook_.resilience(), 1, static_cast<int64_t>(files_.size()) - 1);
+    const bool calibrate = ctx.Get(kCalibrate);
+    const int64_t per_strength = (calibrate ? ctx.Get(kNullModels) : 0) +
+                                 ctx.Get(kTrials) * static_cast<int64_t>(sizes.size());
+    const double total = static_cast<double>(per_strength * strengths.size());
+    int64_t done = 0;
+    json rows = json::array();
+    std::ostringstream csv;
+    csv << "label,attack,strength,aligned,calibrated,k,trials,detection,detection_low,"
+           "detection_high,false_alarm,false_alarm_low,false_alarm_high,exact,test_accuracy,"
+           "extraction_accuracy\n";
+    std::mt19937_64 rng(static_cast<uint64_t>(ctx.Get(kSeed)));
+    for (double strength : strengths) {
+      std::optional<detector::Calibration> calibration;
+      if (calibrate) {
+        std::vector<double> null_scores;
+        for (int64_t m = 0; m < ctx.Get(kNullModels); ++m) {
+          if (ctx.Cancelled()) return CancelledError("evaluation cancelled");
+          SM_ASSIGN_OR_RETURN(Trial t, RunTrial(ctx, Coalition(null_k, rng), strength, rng()));
+          ctx.Progress(static_cast<double>(++done), total, "attacked models");
+          if (t.y.empty()) continue;
+          SM_ASSIGN_OR_RETURN(std::vector<double> evidence, codes::Evidence(codebook_, t.y));
+          for (int64_t u = 0; u < codebook_.users(); ++u)
+            if (!t.coalition.count(u)) null_scores.push_back(evidence[u]);
+        }
+        // No null extraction at all: nothing to calibrate on, so nobody can be accused.
+        if (!null_scores.empty()) {
+          SM_ASSIGN_OR_RETURN(codes::NullCalibration null,
+                              codes::FitNull(std::move(null_scores), ctx.Get(kNullModels)));
+          calibration = detector::MakeCalibration(std::move(null), ctx.Get(kFalseAccusation),
+                                                  codebook_.users());
+        }
+      }
+      for (int64_t k : sizes) {
+        int64_t caught = 0, colluders = 0, false_accused = 0, innocents = 0, exact = 0,
+                accused_total = 0, accuracy_count = 0, failures = 0;
+        double accuracy_sum = 0, extraction_sum = 0;
+        for (int64_t trial = 0; trial < ctx.Get(kTrials); ++trial) {
+          if (ctx.Cancelled()) return CancelledError("evaluation cancelled");
+          SM_ASSIGN_OR_RETURN(Trial t, RunTrial(ctx, Coalition(k, rng), strength, rng()));
+          std::set<int64_t> accused;
+          if (!t.y.empty() && (calibration || !calibrate)) {
+            SM_ASSIGN_OR_RETURN(accused, Accuse(ctx, t.y, calibration));
+          }
+          colluders += k;
+          innocents += codebook_.users() - k;
+          accused_total += static_cast<int64_t>(accused.size());
+          for (int64_t u : accused) (t.coalition.count(u) ? caught : false_accused) += 1;
+          exact += accused == t.coalition;
+          if (t.y.empty()) ++failures;  // counts as extraction accuracy 0
+          if (!t.y.empty()) extraction_sum += ExtractionAccuracy(t);
+          if (t.test_accuracy >= 0) accuracy_sum += t.test_accuracy, ++accuracy_count;
+          ctx.Progress(static_cast<double>(++done), total, "attacked models");
+        }
+        const int64_t trials = ctx.Get(kTrials);
+        const codes::Rate detection = codes::WilsonRate(caught, colluders);
+        const codes::Rate false_alarm = codes::WilsonRate(false_accused, innocents);
+        const double accuracy = accuracy_count ? accuracy_sum / accuracy_count : -1;
+        const double extraction = extraction_sum / trials;
+        json row = {{"strength", strength},
+                    {"k", k},
+                    {"trials", trials},
+                    {"detection", evaluate::RateJson(detection)},
+                    {"false_alarm", evaluate::RateJson(false_alarm)},
+                    {"exact", evaluate::RateJson(codes::WilsonRate(exact, trials))},
+                    {"mean_accused", static_cast<double>(accused_total) / trials},
+                    {"test_accuracy", accuracy},
+                    {"extraction_accuracy", extraction}};
+        if (calibration) row["evidence_threshold"] = calibration->threshold;
+        row["extraction_failures"] = failures;
+        rows.push_back(row);
+        csv << '"' << Label(ctx) << "\"," << ctx.Get(kAttack) << ',' << strength << ',' << aligned_
+            << ',' << calibrate << ',' << k << ',' << trials << ',' << detection.value << ','
+            << detection.low << ',' << detection.high << ',' << false_alarm.value << ','
+            << false_alarm.low << ',' << false_alarm.high << ','
+            << static_cast<double>(exact) / trials << ',' << accuracy << ',' << extraction << '\n';
+        ctx.Info(ctx.Get(kAttack) + " " + std::to_string(strength) + ", K=" + std::to_string(k) +
+                 ": detection " + std::to_string(detection.value) + ", false alarm " +
+                 std::to_string(false_alarm.value) + ", test accuracy " + std::to_string(accuracy) +
+                 ", extraction accuracy " + std::to_string(extraction));
+      }
+    }
+    const json report = {{"label", Label(ctx)},
+                         {"attack", ctx.Get(kAttack)},
+                         {"aligned", aligned_},
+                         {"calibrated", calibrate},
+                         {"false_accusation", ctx.Get(kFalseAccusation)},
+                         {"null_coalition_size", null_k},
+                         {"detector", ctx.Get(kDetector)},
+                         {"pool", ctx.Get(kPool)},
+                         {"codebook", codebook_.name()},
+                         {"users", codebook_.users()},
+                         {"length", codebook_.length()},
+                         {"resilience", codebook_.resilience()},
+                         {"copies", files_.size()},
+                         {"rows", rows}};
+    SM_RETURN_IF_ERROR(ctx.Set(kReport, JsonDocument(report.dump())));
+    return ctx.Set(kTable, Blob(csv.str()));
+  }
+
+ private:
+  std::string Label(Context& ctx) const {
+    return ctx.Get(kLabel).empty() ? ctx.Get(kAttack) : ctx.Get(kLabel);
+  }
+
+  Status Load(Context& ctx) {
+    models::UseThreads(ctx.Get(kThreads));
+    SM_ASSIGN_OR_RETURN(files_, ctx.GetAll(kModels));
+    if (files_.size() < 2) return InvalidArgumentError("input 'models' needs at least two copies");
+    SM_ASSIGN_OR_RETURN(codebook_, ctx.Get(detector::kCodebook));
+    if (ctx.Has(detector::kBasis)) {
+      SM_ASSIGN_OR_RETURN(TensorMap b, ctx.Get(detector::kBasis));
+      basis_ = std::move(b);
+    }
+    SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKey));
+    SM_ASSIGN_OR_RETURN(key_, models::KeyFromMap(key_map));
+    layer_ = key_map.Attr("layer");
+    if (layer_.empty()) return InvalidArgumentError("input 'key' records no layer");
+    customers_ = ctx.Get(kCustomers);
+    if (customers_.empty()) {
+      for (size_t i = 0; i < files_.size(); ++i) customers_.push_back(static_cast<int64_t>(i));
+    }
+    if (customers_.size() != files_.size()) {
+      return InvalidArgumentError("parameter 'customers' has " + std::to_string(customers_.size()) +
+                                  " entries for " + std::to_string(files_.size()) + " models");
+    }
+    for (int64_t c : customers_) {
+      if (c < 0 || c >= codebook_.users()) {
+        return InvalidArgumentError("customer " + std::to_string(c) + " is not among the " +
+                                    std::to_string(codebook_.users()) + " users of the codebook");
+      }
+    }
+    aligned_ = ctx.Get(kAlign) && ctx.Has(kReference);
+    if (aligned_) {
+      SM_ASSIGN_OR_RETURN(reference_, models::GetModel(ctx, kReference));
+    }
+    const std::string attack = ctx.Get(kAttack);
+    if (attack == "finetune" || (attack == "prune" && ctx.Get(kEpochs) > 0)) {
+      if (!ctx.Has(kData))
+        return InvalidArgumentError("attack '" + attack + "' needs input 'data'");
+      SM_ASSIGN_OR_RETURN(Dataset d, ctx.Get(kData));
+      data_ = std::move(d);
+    }
+    if (ctx.Has(kTest)) {
+      SM_ASSIGN_OR_RETURN(Dataset test, ctx.Get(kTest));
+      test_x_ = models::ImagesToTensor(test.images());
+      test_y_ = models::LabelsToTensor(test.labels());
+    }
+    return OkStatus();
+  }
+
+  // K distinct copies, as indices into files_.
+  std::vector<int64_t> Coalition(int64_t k, std::mt19937_64& rng) const {
+    std::vector<int64_t> all(files_.size());
+    std::iota(all.begin(), all.end(), 0);
+    std::shuffle(all.begin(), all.end(), rng);
+    all.resize(k);
+    return all;
+  }
+
+  StatusOr<Trial> RunTrial(Context& ctx, const std::vector<int64_t>& members, double strength,
+                           uint64_t seed) {
+    Trial t;
+    std::vector<torch::jit::Module> copies;
+    for (int64_t m : members) {
+      StatusOr<torch::jit::Module> copy = models::LoadModel(files_[m].bytes());
+      if (!copy.ok()) return copy.status().WithContext("input 'models'[" + std::to_string(m) + "]");
+      copies.push_back(std::move(*copy));
+      t.coalition.insert(customers_[m]);
+    }
+    SM_RETURN_IF_ERROR(attacks::Pool(copies, ctx.Get(kPool), seed));
+    torch::jit::Module& model = copies[0];
+    SM_RETURN_IF_ERROR(Attack(ctx, model, strength, seed));
+    if (test_x_.defined()) t.test_accuracy = models::Accuracy(model, test_x_, test_y_);
+    if (aligned_) {
+      StatusOr<models::AlignmentReport> a = models::AlignToReference(model, *reference_);
+      if (!a.ok()) return a.status().WithContext("aligning an attacked model to 'reference'");
+    }
+    StatusOr<torch::Tensor> f = models::ExtractFingerprint(model, key_, layer_);
+    if (!f.ok()) {
+      // Without alignment a re-parameterised layer may not even have the key's shape:
+      // the vendor finds nothing, which is the attack succeeding.
+      if (aligned_) return f.status().WithContext("extracting from an attacked model");
+      return t;
+    }
+    TensorMap extracted;
+    extracted.Put("fingerprint", codes::ToTensor(models::ToEigen(*f)));
+    SM_ASSIGN_OR_RETURN(t.y,
+                        detector::CorrelationsOf(extracted, basis_ ? &*basis_ : nullptr,
+                                                 ctx.Get(detector::kCommunityBits), codebook_));
+    return t;
+  }
+
+  Status Attack(Context& ctx, torch::jit::Module& model, double strength, uint64_t seed) {
+    const std::string attack = ctx.Get(kAttack);
+    attacks::FineTuneOptions o;
+    o.fraction = ctx.Get(kFraction);
+    o.epochs = ctx.Get(kEpochs);
+    o.learning_rate = ctx.Get(kLr);
+    o.seed = seed;
+    o.threads = ctx.Get(kThreads);
+    if (attack == "finetune") return attacks::FineTune(model, *data_, o).status();
+    if (attack == "prune") {
+      SM_ASSIGN_OR_RETURN(attacks::Pruning p,
+                          attacks::PruneByMagnitude(model, strength, ctx.Get(kScope) == "global"));
+      if (o.epochs == 0) return OkStatus();
+      return attacks::FineTune(model, *data_, o, [&] { p.Reapply(model); }).status();
+    }
+    if (attack == "reparam") {
+      models::ReparamOptions r;
+      r.min_scale = 1.0 / ctx.Get(kMaxScale);
+      r.max_scale = ctx.Get(kMaxScale);
+      r.dummy_pairs = ctx.Get(kDummyPairs);
+      r.seed = seed;
+      return models::Reparameterise(model, r);
+    }
+    if (attack == "weight_shift") {
+      const std::string layer = ctx.Get(kShiftLayer).empty() ? layer_ : ctx.Get(kShiftLayer);
+      return models::ShiftWeights(model, layer, strength);
+    }
+    return OkStatus();
+  }
+
+  StatusOr<std::set<int64_t>> Accuse(Context& ctx, const std::vector<double>& y,
+                                     const std::optional<detector::Calibration>& calibration) {
+    SM_ASSIGN_OR_RETURN(codes::Detection d,
+                        codes::Detect(codebook_, y, ctx.Get(kDetector), ctx.Get(detector::kTau)));
+    std::set<int64_t> accused;
+    std::vector<double> evidence;
+    if (calibration) {
+      SM_ASSIGN_OR_RETURN(evidence, codes::Evidence(codebook_, y));
+    }
+    for (const auto& a : d.accused) {
+      if (calibration && codes::PValueOf(calibration->null, evidence[a.user]).gaussian >
+                             calibration->per_user_level) {
+        continue;
+      }
+      accused.insert(a.user);
+    }
+    return accused;
+  }
+
+  // Share of code positions where the extraction has the sign of the coalition's average
+  // code word (positions where that average is zero carry no bit and are skipped).
+  double ExtractionAccuracy(const Trial& t) const {
+    const int64_t n = codebook_.length();
+    std::vector<double> mean(n, 0.0), b(n);
+    for (int64_t u : t.coalition) {
+      codebook_.Coefficients(u, b.data());
+      for (int64_t i = 0; i < n; ++i) mean[i] += b[i] / static_cast<double>(t.coalition.size());
+    }
+    const bool on_off = codebook_.modulation() == codes::Modulation::kOnOff;
+    const double level = codes::SignalLevel(codebook_, t.y);
+    int64_t right = 0, counted = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!on_off && std::fabs(mean[i]) < 1e-12) continue;
+      const bool expected = mean[i] > (on_off ? 0.0 : 1e-12);
+      const bool found = on_off ? t.y[i] > 0.5 * level : t.y[i] > 0;
+      right += expected == found;
+      ++counted;
+    }
+    return counted ? static_cast<double>(right) / counted : 0.0;
+  }
+
+  std::vector<models::ModelFile> files_;
+  std::vector<int64_t> customers_;
+  codes::Codebook codebook_;
+  std::optional<TensorMap> basis_;
+  models::ProjectionKey key_;
+  std::string layer_;
+  bool aligned_ = false;
+  std::optional<torch::jit::Module> reference_;
+  std::optional<Dataset> data_;
+  torch::Tensor test_x_, test_y_;
+};
+
+}  // namespace
+}  // namespace securemark
+
+SECUREMARK_PLUGIN(securemark::RobustnessEvaluation, evaluate, robustness)
