@@ -2,7 +2,8 @@
 // extracted vector in; the accused customers with scores out. Detectors differ only in
 // the method they call. With a calibration (calibration.null_models), a named customer
 // stays accused only if their evidence would be this strong for an innocent with
-// probability at most false_accusation / users, and every accused gets a p-value.
+// probability at most false_accusation / users (fitted tail) and beyond every innocent in
+// the null set, and every accused gets a p-value.
 #pragma once
 
 #include <optional>
@@ -83,7 +84,7 @@ template <const char* kMethod, const char* kDoc>
 class DetectorNode : public Node {
  public:
   static Contract GetContract() {
-    return Contract::Build("1.0.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
+    return Contract::Build("1.1.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
                            kCommunityBits, kTau, kMaxColluders);
   }
   Status Process(Context& ctx) override {
@@ -106,7 +107,7 @@ class DetectorNode : public Node {
                                 {"evidence", evidence[a.user]},
                                 {"p_value", p.gaussian},
                                 {"empirical_p_value", p.empirical}};
-        const bool kept = p.gaussian <= calibration.per_user_level;
+        const bool kept = calibration.Accuses(evidence[a.user]);
         out[kept ? "accused" : "dismissed"].push_back(entry);
       }
       out["calibration"] = {{"false_accusation", calibration.false_accusation},

@@ -74,6 +74,11 @@ constexpr Param<std::string> kShiftLayer{"shift_layer", "",
 constexpr Param<int64_t> kSeed{"seed", 0, "Seed of coalitions and attacks.", Range{0, 9.2e18}};
 constexpr Param<int64_t> kThreads{"threads", 0, "LibTorch threads (0: automatic).", Range{0, 1024}};
 constexpr Param<std::string> kLabel{"label", "", "Name of this evaluation in reports."};
+constexpr Param<double> kMinSignal{
+    "min_signal", 0.1,
+    "Accuse nobody when the extraction's signal level (code units: an intact fingerprint reads "
+    "1 after alignment) is below this; the fingerprint is gone and what is left is noise.",
+    Range{0, 1e6}};
 
 // One attacked model: who made it, what the vendor found.
 struct Trial {
@@ -86,11 +91,11 @@ class RobustnessEvaluation : public Node {
  public:
   static Contract GetContract() {
     return Contract::Build(
-        "1.0.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
+        "1.2.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
         kReference, kKey, detector::kCodebook, detector::kBasis, kData, kTest, kReport, kTable,
         kAttack, kStrengths, kKValues, kTrials, kNullModels, kAlign, kCalibrate, kFalseAccusation,
         kDetector, detector::kTau, kCustomers, kPool, kFraction, kEpochs, kLr, kScope, kDummyPairs,
-        kMaxScale, kShiftLayer, detector::kCommunityBits, kSeed, kThreads, kLabel);
+        kMaxScale, kShiftLayer, detector::kCommunityBits, kSeed, kThreads, kLabel, kMinSignal);
   }
 
   Status Process(Context& ctx) override {
@@ -143,12 +148,14 @@ class RobustnessEvaluation : public Node {
       for (int64_t k : sizes) {
         int64_t caught = 0, colluders = 0, false_accused = 0, innocents = 0, exact = 0,
                 accused_total = 0, accuracy_count = 0, failures = 0;
-        double accuracy_sum = 0, extraction_sum = 0;
+        double accuracy_sum = 0, extraction_sum = 0, level_sum = 0;
         for (int64_t trial = 0; trial < ctx.Get(kTrials); ++trial) {
           if (ctx.Cancelled()) return CancelledError("evaluation cancelled");
           SM_ASSIGN_OR_RETURN(Trial t, RunTrial(ctx, Coalition(k, rng), strength, rng()));
           std::set<int64_t> accused;
-          if (!t.y.empty() && (calibration || !calibrate)) {
+          const double level = t.y.empty() ? 0.0 : codes::SignalLevel(codebook_, t.y);
+          level_sum += level;
+          if (!t.y.empty() && (calibration || !calibrate) && level >= ctx.Get(kMinSignal)) {
             SM_ASSIGN_OR_RETURN(accused, Accuse(ctx, t.y, calibration));
           }
           colluders += k;
@@ -174,7 +181,8 @@ class RobustnessEvaluation : public Node {
                     {"exact", evaluate::RateJson(codes::WilsonRate(exact, trials))},
                     {"mean_accused", static_cast<double>(accused_total) / trials},
                     {"test_accuracy", accuracy},
-                    {"extraction_accuracy", extraction}};
+                    {"extraction_accuracy", extraction},
+                    {"mean_signal_level", level_sum / trials}};
         if (calibration) row["evidence_threshold"] = calibration->threshold;
         row["extraction_failures"] = failures;
         rows.push_back(row);
@@ -340,10 +348,7 @@ class RobustnessEvaluation : public Node {
       SM_ASSIGN_OR_RETURN(evidence, codes::Evidence(codebook_, y));
     }
     for (const auto& a : d.accused) {
-      if (calibration && codes::PValueOf(calibration->null, evidence[a.user]).gaussian >
-                             calibration->per_user_level) {
-        continue;
-      }
+      if (calibration && !calibration->Accuses(evidence[a.user])) continue;
       accused.insert(a.user);
     }
     return accused;

@@ -27,8 +27,8 @@ class CollusionTable : public Node {
     SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> reports, ctx.GetAll(kReports));
     nlohmann::json rows = nlohmann::json::array();
     std::ostringstream csv;
-    csv << "label,users,length,detector,attack,strength,k,detection,false_alarm,false_alarm_high,"
-           "innocents_accused,exact,test_accuracy,extraction_accuracy\n";
+    csv << "label,users,length,detector,k,detection,false_alarm,false_alarm_high,"
+           "innocents_accused,exact,attack,strength,test_accuracy,extraction_accuracy\n";
     for (const JsonDocument& doc : reports) {
       nlohmann::json r = nlohmann::json::parse(doc.text(), nullptr, false);
       if (!r.is_object() || !r.contains("rows"))
@@ -50,11 +50,11 @@ class CollusionTable : public Node {
                         {"extraction_accuracy", row.value("extraction_accuracy", -1.0)}});
         const auto& last = rows.back();
         csv << '"' << last["label"].get<std::string>() << "\"," << last["users"] << ','
-            << last["length"] << ',' << last["detector"].get<std::string>() << ','
-            << last["attack"].get<std::string>() << ',' << last["strength"] << ',' << last["k"]
+            << last["length"] << ',' << last["detector"].get<std::string>() << ',' << last["k"]
             << ',' << last["detection"] << ',' << last["false_alarm"] << ','
             << last["false_alarm_high"] << ',' << last["innocents_accused"] << ',' << last["exact"]
-            << ',' << last["test_accuracy"] << ',' << last["extraction_accuracy"] << '\n';
+            << ',' << last["attack"].get<std::string>() << ',' << last["strength"] << ','
+            << last["test_accuracy"] << ',' << last["extraction_accuracy"] << '\n';
       }
     }
     ctx.Info("\n" + csv.str());
