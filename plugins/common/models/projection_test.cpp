@@ -26,6 +26,19 @@ Dataset Load(const std::string& split, int64_t limit) {
                                kFmnist + "/" + split + "-labels-idx1-ubyte.gz", limit);
 }
 
+// 64 synthetic 8x8 images (pixel i is (i * stride) mod 256) with labels 0..9 in turn.
+Dataset TinyPatterns(int64_t stride) {
+  Dataset tiny;
+  Tensor images(DType::kUInt8, {64, 8, 8});
+  for (int64_t i = 0; i < images.numel(); ++i)
+    images.mutable_data<uint8_t>()[i] = static_cast<uint8_t>((i * stride) % 256);
+  Tensor labels(DType::kInt64, {64});
+  for (int64_t i = 0; i < 64; ++i) labels.mutable_data<int64_t>()[i] = i % 10;
+  tiny.Put("images", images);
+  tiny.Put("labels", labels);
+  return tiny;
+}
+
 torch::Tensor FingerprintOf(const codes::Codebook& c, const Eigen::MatrixXd& u, int64_t user) {
   Eigen::VectorXd f = codes::FingerprintVector(c, u, user);
   return torch::from_blob(f.data(), {f.size()}, torch::kFloat64).clone().to(torch::kFloat32);
@@ -103,13 +116,7 @@ TEST(ProjectionTest, AFingerprintLongerThanTheLayerIsRefused) {
 
 TEST(ProjectionTest, TheExactCorrectionHitsTheFingerprintAndDivergenceIsReported) {
   torch::jit::Module m = *BuildModel("fc900", 1, 8, 8, 10, 0);
-  Dataset tiny;
-  Tensor images(DType::kUInt8, {64, 8, 8});
-  for (int64_t i = 0; i < images.numel(); ++i) images.mutable_data<uint8_t>()[i] = (i * 37) % 256;
-  Tensor labels(DType::kInt64, {64});
-  for (int64_t i = 0; i < 64; ++i) labels.mutable_data<int64_t>()[i] = i % 10;
-  tiny.Put("images", images);
-  tiny.Put("labels", labels);
+  const Dataset tiny = TinyPatterns(37);
   const torch::Tensor key = MakeProjectionKey(31, 900, 3);
   const torch::Tensor target = torch::randn({31});
   EmbedOptions eo;
@@ -137,13 +144,7 @@ TEST(ProjectionTest, TheExactCorrectionHitsTheFingerprintAndDivergenceIsReported
 // the units, as DeepMarks does, loses the whole fingerprint to it.
 TEST(ProjectionTest, SecretUnitWeightsSurviveWeightShift) {
   torch::jit::Module m = *BuildModel("fc900", 1, 8, 8, 10, 0);
-  Dataset tiny;
-  Tensor images(DType::kUInt8, {64, 8, 8});
-  for (int64_t i = 0; i < images.numel(); ++i) images.mutable_data<uint8_t>()[i] = (i * 11) % 256;
-  Tensor labels(DType::kInt64, {64});
-  for (int64_t i = 0; i < 64; ++i) labels.mutable_data<int64_t>()[i] = i % 10;
-  tiny.Put("images", images);
-  tiny.Put("labels", labels);
+  const Dataset tiny = TinyPatterns(11);
   const torch::Tensor s = MakeUnitWeights(900, 4);
   EXPECT_NEAR(s.sum().item<double>(), 0.0, 1e-6);
   EXPECT_NEAR(s.abs().sum().item<double>(), 1.0, 1e-5);
