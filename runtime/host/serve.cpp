@@ -109,13 +109,16 @@ class Worker {
         task = std::move(*next_);
         next_.reset();
       }
-      Run(task);
+      Message result = Run(task);
+      // Idle before the result can reach the orchestrator: it may send the next task as
+      // soon as it has this one's result.
       busy_ = false;
+      outbox_.Push(std::move(result));
     }
     CloseAll();
   }
 
-  void Run(const Task& task) {
+  Message Run(const Task& task) {
     ExecutionHooks hooks;
     hooks.cancelled = &cancelled_;
     hooks.progress = [&](double done, double total, std::string_view what) {
@@ -144,7 +147,7 @@ class Worker {
       result.header["outputs"] = json::array();
       result.payloads.clear();
     }
-    outbox_.Push(std::move(result));
+    return result;
   }
 
   Status Execute(const Task& task, ExecutionHooks hooks, Message& result) {
