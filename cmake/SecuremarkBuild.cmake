@@ -40,9 +40,10 @@ function(securemark_use_torch target)
 endfunction()
 
 # A unit-test executable registered with ctest, one ctest entry per test case.
-#   securemark_add_test(NAME name SOURCES a_test.cpp ... LIBS lib ... [TORCH])
+#   securemark_add_test(NAME name SOURCES a_test.cpp ... LIBS lib ... [TORCH] [LOCK resource])
+# LOCK: the test's cases share a resource (a store they build once) and never run at once.
 function(securemark_add_test)
-  cmake_parse_arguments(ARG "TORCH" "NAME" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "TORCH" "NAME;LOCK" "SOURCES;LIBS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   if(ARG_TORCH)
@@ -55,11 +56,16 @@ function(securemark_add_test)
     SECUREMARK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   # Scratch files go under the build tree, so two checkouts can run their tests at once.
   file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/test-tmp")
+  set(lock)
+  if(ARG_LOCK)
+    set(lock RESOURCE_LOCK ${ARG_LOCK})
+  endif()
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
     DISCOVERY_TIMEOUT 60
     PROPERTIES ENVIRONMENT "SECUREMARK_PLUGIN_PATH="
-               ENVIRONMENT_MODIFICATION "TEST_TMPDIR=set:${CMAKE_BINARY_DIR}/test-tmp")
+               ENVIRONMENT_MODIFICATION "TEST_TMPDIR=set:${CMAKE_BINARY_DIR}/test-tmp"
+               ${lock})
 endfunction()
 
 # A Google Benchmark executable in build/bench-bin; `make bench` runs them all.

@@ -19,6 +19,8 @@ packages=(
   python3-skimage
   # an optimised BLAS: Debian's LibTorch otherwise runs on the reference BLAS (~30x slower)
   libopenblas0-pthread
+  # reports: plots, lineage graphs, and the browser the report test renders them in
+  gnuplot-nox graphviz fonts-dejavu-core chromium
   # data
   dataset-fashion-mnist
 )

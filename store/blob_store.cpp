@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 
-
 #include "util/files.h"
 
 namespace securemark::store {

@@ -158,9 +158,10 @@ StatusOr<int64_t> Store::PutContext(ContextType type, const std::string& name,
 }
 
 StatusOr<ContextRecord> Store::GetContext(int64_t id) {
-  SM_ASSIGN_OR_RETURN(Statement s,
-                      db_->Prepare("SELECT c.id, c.uuid, t.name, c.name FROM contexts c "
-                                   "JOIN types t ON t.id=c.type_id WHERE c.id=?"));
+  SM_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("SELECT c.id, c.uuid, t.name, c.name, c.create_time FROM contexts c "
+                   "JOIN types t ON t.id=c.type_id WHERE c.id=?"));
   s.Bind(1, id);
   SM_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return NotFoundError("no context " + std::to_string(id));
@@ -169,6 +170,7 @@ StatusOr<ContextRecord> Store::GetContext(int64_t id) {
   c.uuid = s.Text(1);
   SM_ASSIGN_OR_RETURN(c.type, Parse<ContextType>(s.Text(2), kContextTypes));
   c.name = s.Text(3);
+  c.create_time_ms = s.Int(4);
   s.Reset();
   SM_ASSIGN_OR_RETURN(c.properties, GetProperties("context_properties", "context_id", id));
   SM_ASSIGN_OR_RETURN(Statement p, db_->Prepare("SELECT parent_context_id FROM parent_contexts "

@@ -86,6 +86,7 @@ struct ContextRecord {
   std::string name;
   Properties properties;
   std::vector<int64_t> parents;
+  int64_t create_time_ms = 0;
 };
 
 // An artifact an execution read or wrote, and the port it came through.
@@ -162,6 +163,10 @@ class Store {
   StatusOr<std::vector<Artifact>> FindArtifactsByDigestPrefix(const std::string& prefix);
   // Artifacts with this name, newest first.
   StatusOr<std::vector<Artifact>> FindArtifactsByName(const std::string& name);
+  // Artifacts carrying the string property (a plugin's output label), newest first.
+  StatusOr<std::vector<Artifact>> FindArtifactsWithLabel(const std::string& label,
+                                                         const std::string& value);
+  StatusOr<std::vector<ContextRecord>> ListContexts(ContextType type);  // newest first
   StatusOr<std::string> ReadArtifact(int64_t id);  // verified against the digest
   StatusOr<std::vector<Event>> EventsOfExecution(int64_t execution_id);
   StatusOr<std::vector<Event>> EventsOfArtifact(int64_t artifact_id);

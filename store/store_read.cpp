@@ -56,6 +56,40 @@ StatusOr<std::vector<Artifact>> Store::FindArtifactsByName(const std::string& na
   return CollectRows<Artifact>(s, ArtifactFromRow);
 }
 
+StatusOr<std::vector<Artifact>> Store::FindArtifactsWithLabel(const std::string& label,
+                                                              const std::string& value) {
+  SM_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare(std::string("SELECT ") + kArtifactColumns +
+                                   " FROM artifacts a JOIN types t ON t.id=a.type_id "
+                                   "JOIN artifact_properties p ON p.artifact_id=a.id "
+                                   "WHERE p.name=? AND p.string_value=? ORDER BY a.id DESC"));
+  s.Bind(1, label).Bind(2, value);
+  SM_ASSIGN_OR_RETURN(std::vector<Artifact> found, CollectRows<Artifact>(s, ArtifactFromRow));
+  for (Artifact& a : found) {
+    SM_ASSIGN_OR_RETURN(a.properties, GetProperties("artifact_properties", "artifact_id", a.id));
+  }
+  return found;
+}
+
+StatusOr<std::vector<ContextRecord>> Store::ListContexts(ContextType type) {
+  SM_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT c.id FROM contexts c JOIN types t ON "
+                                                "t.id=c.type_id WHERE t.kind='CONTEXT' AND "
+                                                "t.name=? ORDER BY c.id DESC"));
+  s.Bind(1, Name(type));
+  std::vector<int64_t> ids;
+  for (;;) {
+    SM_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ids.push_back(s.Int(0));
+  }
+  std::vector<ContextRecord> contexts;
+  for (int64_t id : ids) {
+    SM_ASSIGN_OR_RETURN(ContextRecord c, GetContext(id));
+    contexts.push_back(std::move(c));
+  }
+  return contexts;
+}
+
 StatusOr<std::string> Store::ReadArtifact(int64_t id) {
   SM_ASSIGN_OR_RETURN(Artifact a, GetArtifact(id));
   if (a.state != ArtifactState::kLive) {

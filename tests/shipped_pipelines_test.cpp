@@ -1,4 +1,5 @@
 // Every pipeline in pipelines/ validates, and the quick ones run (with fewer trials).
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -129,13 +130,19 @@ TEST(ShippedPipelinesTest, SecuremarkFmnistTracesEveryCustomerAndItsCommunity) {
     ASSERT_EQ(d["accused"].size(), 1u) << d.dump();
     EXPECT_EQ(d["accused"][0]["user"], customer);
     EXPECT_EQ(d["length"], 302);
-    EXPECT_EQ(d["community_code"].get<std::string>().size(), 60u);
+    EXPECT_EQ(d["community"]["code"].get<std::string>().size(), 60u);
+    // Community screening finds the customer's own community, at distance 0.
+    EXPECT_EQ(d["community"]["distance"], 0);
+    EXPECT_NE(
+        std::find(d["community"]["members"].begin(), d["community"]["members"].end(), customer),
+        d["community"]["members"].end());
+    EXPECT_EQ(d["accused"][0]["community"], d["community"]["code"]);
   }
   // Different customers (graph nodes 0 and 1) read back their own community codes.
-  EXPECT_NE(show("detect@0.accusation")["community_code"],
-            show("detect@1.accusation")["community_code"]);
-  EXPECT_EQ(show("detect@0.accusation")["community_code"],
-            show("detect_marked.accusation")["community_code"]);
+  EXPECT_NE(show("detect@0.accusation")["community"]["code"],
+            show("detect@1.accusation")["community"]["code"]);
+  EXPECT_EQ(show("detect@0.accusation")["community"]["code"],
+            show("detect_marked.accusation")["community"]["code"]);
   EXPECT_GT(show("train.report")["test_accuracy"].get<double>(), 0.3);
 }
 

@@ -18,5 +18,7 @@ void AddStoreCommands(CLI::App& app, int& exit_code);    // lineage, show, gc, s
 void AddValidateCommand(CLI::App& app, int& exit_code);  // validate
 void AddRunCommand(CLI::App& app, int& exit_code);       // run
 void AddKeysCommand(CLI::App& app, int& exit_code);      // keys new
+void AddInvestigateCommands(CLI::App& app, int& exit_code);  // trace, audit
+void AddReportCommand(CLI::App& app, int& exit_code);        // report
 
 }  // namespace securemark::cli

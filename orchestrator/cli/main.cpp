@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   cli::AddValidateCommand(app, exit_code);
   cli::AddRunCommand(app, exit_code);
   cli::AddKeysCommand(app, exit_code);
+  cli::AddInvestigateCommands(app, exit_code);
+  cli::AddReportCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

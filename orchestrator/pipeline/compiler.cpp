@@ -318,11 +318,20 @@ class Compiler {
                 text.ok() ? "an input reference must be a string" : text.status().message());
           continue;
         }
+        if (std::optional<int64_t> stored = ParseArtifactRef(text->get<std::string>())) {
+          // Checked against the store (present, LIVE, of the port's type) when the run starts.
+          SourceRef s;
+          s.artifact = *stored;
+          binding.sources.push_back(s);
+          ++values;
+          continue;
+        }
         std::optional<ParsedRef> ref = ParseRef(text->get<std::string>());
         if (!ref) {
-          Error(ref_value.at, "input reference '" + text->get<std::string>() +
-                                  "' is not of the form step.output, step[*].output, "
-                                  "step@key.output, step.output[N] or step.party/output");
+          Error(ref_value.at,
+                "input reference '" + text->get<std::string>() +
+                    "' is not of the form step.output, step[*].output, "
+                    "step@key.output, step.output[N], step.party/output or artifact:ID");
           continue;
         }
         auto source = steps_.find(ref->step);

@@ -77,6 +77,31 @@ steps:
   EXPECT_EQ(one->depends_on, (std::vector<std::string>{"join", "work@2"}));
 }
 
+// Stored artifacts are bound as they are; the runner checks them against the store.
+TEST_F(CompilerTest, ArtifactReferencesBindStoredArtifactsWithoutDependencies) {
+  CompileResult r = Compile(std::string(kHeader) + R"(steps:
+  - id: one
+    uses: testing.echo
+    inputs: {in: "artifact:42"}
+  - id: bad
+    uses: testing.echo
+    inputs: {in: "artifact:x"}
+)");
+  ExpectOnly(r, "p.yaml:9:18", "artifact:ID");
+  CompileResult ok = Compile(std::string(kHeader) + R"(steps:
+  - id: one
+    uses: testing.echo
+    inputs: {in: "artifact:42"}
+)");
+  ASSERT_TRUE(ok.ok()) << All(ok);
+  const Instance* one = ok.plan.Find("one");
+  ASSERT_NE(one, nullptr);
+  ASSERT_EQ(one->inputs.size(), 1u);
+  ASSERT_EQ(one->inputs[0].sources.size(), 1u);
+  EXPECT_EQ(one->inputs[0].sources[0].artifact, 42);
+  EXPECT_TRUE(one->depends_on.empty());
+}
+
 TEST_F(CompilerTest, SetOverridesAParameterWithItsType) {
   const std::string yaml = std::string(kHeader) +
                            "params: {n: 2}\nsteps:\n  - id: w\n    uses: testing.work\n"

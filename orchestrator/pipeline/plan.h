@@ -15,12 +15,14 @@ class LoadedPlugin;
 
 namespace securemark::pipeline {
 
-// One source of an input: an output of another instance, all of its values or one.
+// One source of an input: an output of another instance, all of its values or one, or
+// an artifact already in the store ("artifact:ID"; instance and output are then empty).
 struct SourceRef {
   std::string instance;
   std::string output;
   std::optional<size_t> index;  // for kMany outputs: one element
   bool all_values = false;      // a kMany output taken whole
+  std::optional<int64_t> artifact;
 };
 
 struct InputBinding {

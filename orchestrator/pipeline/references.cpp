@@ -29,6 +29,13 @@ std::optional<ParsedRef> ParseRef(const std::string& text) {
   return r;
 }
 
+std::optional<int64_t> ParseArtifactRef(const std::string& text) {
+  static const std::regex kArtifact(R"(^artifact:([0-9]{1,15})$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, kArtifact)) return std::nullopt;
+  return std::stoll(m[1].str());
+}
+
 std::string RefStep(const std::string& text) {
   size_t end = text.find_first_of(".@[");
   return text.substr(0, end);

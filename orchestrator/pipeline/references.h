@@ -1,5 +1,5 @@
 // The grammar of input references (step.output, step@key.output, step[*].output,
-// step.output[N], step.party/output) and the order instances run in.
+// step.output[N], step.party/output, artifact:ID) and the order instances run in.
 #pragma once
 
 #include <optional>
@@ -19,6 +19,9 @@ struct ParsedRef {
 };
 
 std::optional<ParsedRef> ParseRef(const std::string& text);
+
+// "artifact:ID" names an artifact already in the store.
+std::optional<int64_t> ParseArtifactRef(const std::string& text);
 
 // The step a reference names, read without validating the rest (for cycle detection).
 std::string RefStep(const std::string& text);

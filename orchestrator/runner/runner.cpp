@@ -52,6 +52,7 @@ class Runner {
 
   StatusOr<RunSummary> Run() {
     const auto start = Clock::now();
+    SM_RETURN_IF_ERROR(CheckStoredInputs(plan_, store_));
     SM_RETURN_IF_ERROR(CreateContexts());
     progress_.RunStarted(summary_.run, store_.dir(), plan_.instances.size());
     while (Unfinished()) {

@@ -1,5 +1,7 @@
 #include "runner/step_io.h"
 
+#include "loader/plugin_catalog.h"
+
 namespace securemark::runner {
 
 StatusOr<ResolvedInputs> ResolveInputs(
@@ -11,6 +13,10 @@ StatusOr<ResolvedInputs> ResolveInputs(
     if (port == nullptr) return InternalError("no input port '" + binding.port + "'");
     std::vector<int64_t> artifacts;
     for (const pipeline::SourceRef& source : binding.sources) {
+      if (source.artifact) {
+        artifacts.push_back(*source.artifact);
+        continue;
+      }
       const ProducedOutputs& produced = outputs_of(source.instance);
       auto it = produced.find(source.output);
       const std::vector<int64_t> values =
@@ -33,6 +39,36 @@ StatusOr<ResolvedInputs> ResolveInputs(
     }
   }
   return resolved;
+}
+
+Status CheckStoredInputs(const pipeline::Plan& plan, store::Store& store) {
+  std::vector<std::string> problems;
+  for (const pipeline::Instance& instance : plan.instances) {
+    const LoadedPlugin* plugin = instance.plugin != nullptr ? instance.plugin
+                                 : instance.parties.empty() ? nullptr
+                                                            : instance.parties.front().plugin;
+    if (plugin == nullptr) continue;
+    for (const pipeline::InputBinding& binding : instance.inputs) {
+      const PortSpec* port = plugin->contract().FindInput(binding.port);
+      for (const pipeline::SourceRef& source : binding.sources) {
+        if (!source.artifact || port == nullptr) continue;
+        const std::string where = "step '" + instance.key + "' input '" + binding.port +
+                                  "': artifact:" + std::to_string(*source.artifact);
+        StatusOr<store::Artifact> a = store.GetArtifact(*source.artifact);
+        if (!a.ok()) {
+          problems.push_back(where + " is not in the store");
+        } else if (a->state != store::ArtifactState::kLive) {
+          problems.push_back(where + " is " + std::string(store::Name(a->state)) + ", not LIVE");
+        } else if (a->type != port->type) {
+          problems.push_back(where + " is a " + a->type + " but the port takes " + port->type);
+        }
+      }
+    }
+  }
+  if (problems.empty()) return OkStatus();
+  std::string message;
+  for (const std::string& p : problems) message += (message.empty() ? "" : "; ") + p;
+  return InvalidArgumentError(message);
 }
 
 StatusOr<std::vector<ReturnedOutput>> ReadReturnedOutputs(const Contract& contract,

@@ -38,6 +38,10 @@ StatusOr<ResolvedInputs> ResolveInputs(
     const pipeline::Instance& instance, const Contract& contract,
     const std::function<const ProducedOutputs&(const std::string&)>& outputs_of);
 
+// Every "artifact:ID" input of the plan names a LIVE artifact of the port's type; all
+// problems at once, before anything runs.
+Status CheckStoredInputs(const pipeline::Plan& plan, store::Store& store);
+
 StatusOr<std::vector<ReturnedOutput>> ReadReturnedOutputs(const Contract& contract,
                                                           const transport::Message& result);
 

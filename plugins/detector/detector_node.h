@@ -84,7 +84,7 @@ template <const char* kMethod, const char* kDoc>
 class DetectorNode : public Node {
  public:
   static Contract GetContract() {
-    return Contract::Build("1.1.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
+    return Contract::Build("1.2.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
                            kCommunityBits, kTau, kMaxColluders);
   }
   Status Process(Context& ctx) override {
@@ -119,15 +119,37 @@ class DetectorNode : public Node {
       for (const auto& a : d.accused)
         out["accused"].push_back({{"user", a.user}, {"score", a.score}});
     }
-    if (codebook.is_prefixed()) {
-      // The community code of the (averaged) suspect, for screening communities first.
-      std::string community;
-      for (int64_t i = 0; i < codebook.parts()[0].length(); ++i) community += y[i] > 0 ? '1' : '0';
-      out["community_code"] = community;
-    }
+    if (codebook.is_prefixed()) out["community"] = ScreenCommunities(codebook, y, out["accused"]);
     ctx.Info(std::to_string(out["accused"].size()) + " accused by " + d.method +
              (ctx.Has(kCalibration) ? " (calibrated)" : ""));
     return ctx.Set(kAccusation, JsonDocument(out.dump()));
+  }
+
+ private:
+  // The suspect's community code and the customers whose community code is nearest to it
+  // (a coalition from one community keeps that community's code); every accused customer
+  // gets their own community code beside it.
+  static nlohmann::json ScreenCommunities(const codes::Codebook& codebook,
+                                          const std::vector<double>& y, nlohmann::json& accused) {
+    const codes::Codebook& prefix = codebook.parts()[0];
+    auto code_of = [&](int64_t user) {
+      std::string code;
+      for (int64_t i = 0; i < prefix.length(); ++i) code += prefix.Bit(i, user) ? '1' : '0';
+      return code;
+    };
+    std::string suspect;
+    for (int64_t i = 0; i < prefix.length(); ++i) suspect += y[i] > 0 ? '1' : '0';
+    int64_t nearest = prefix.length() + 1;
+    std::vector<int64_t> members;
+    for (int64_t u = 0; u < codebook.users(); ++u) {
+      const std::string code = code_of(u);
+      int64_t distance = 0;
+      for (size_t i = 0; i < code.size(); ++i) distance += code[i] != suspect[i];
+      if (distance < nearest) members.clear(), nearest = distance;
+      if (distance == nearest) members.push_back(u);
+    }
+    for (auto& entry : accused) entry["community"] = code_of(entry["user"].get<int64_t>());
+    return {{"code", suspect}, {"distance", nearest}, {"members", members}};
   }
 };
 

@@ -119,6 +119,10 @@ class ProjectionEmbedder : public Node {
     o.train_layers = ctx.Get(kTrainLayers);
     o.seed = static_cast<uint64_t>(ctx.Get(kSeed));
     o.exact = ctx.Get(kExact) && o.mu > 0;
+    o.on_step = [&ctx](int64_t done, int64_t planned) {
+      if (done % 10 == 0 || done == planned)
+        ctx.Progress(static_cast<double>(done), static_cast<double>(planned), "fine-tuning steps");
+    };
     const auto started = std::chrono::steady_clock::now();
     models::EmbedReport r;
     if (ctx.Has(kData)) {

@@ -14,7 +14,8 @@ namespace {
 class ProjectionExtractor : public Node {
  public:
   static constexpr Input<models::ModelFile> kModel{
-      "model", "The suspect model (TorchScript, ours or saved by PyTorch)."};
+      "model",
+      "The suspect model: TorchScript, or a checkpoint (state_dict) when 'reference' is given."};
   static constexpr Input<TensorMap> kKey{"key", "The projection key X used when embedding."};
   static constexpr Input<models::ModelFile> kReference{
       "reference", "The vendor's model the copies came from; aligns the suspect to it.", kOptional};
@@ -24,12 +25,12 @@ class ProjectionExtractor : public Node {
       "layer", "", "The marked layer (default: the one recorded with the key)."};
 
   static Contract GetContract() {
-    return Contract::Build("1.0.0", "Extracts the projected fingerprint from a model's layer.",
+    return Contract::Build("1.1.0", "Extracts the projected fingerprint from a model's layer.",
                            kModel, kKey, kReference, kExtracted, kLayer);
   }
 
   Status Process(Context& ctx) override {
-    SM_ASSIGN_OR_RETURN(torch::jit::Module model, models::GetModel(ctx, kModel));
+    SM_ASSIGN_OR_RETURN(torch::jit::Module model, SuspectModel(ctx));
     SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKey));
     SM_ASSIGN_OR_RETURN(models::ProjectionKey key, models::KeyFromMap(key_map));
     std::string layer = ctx.Get(kLayer);
@@ -55,6 +56,19 @@ class ProjectionExtractor : public Node {
     out.Put("fingerprint", codes::ToTensor(v));
     out.SetAttr("layer", layer);
     return ctx.Set(kExtracted, out);
+  }
+
+ private:
+  // A TorchScript model, or a checkpoint (state_dict) of the reference's architecture.
+  static StatusOr<torch::jit::Module> SuspectModel(Context& ctx) {
+    StatusOr<torch::jit::Module> model = models::GetModel(ctx, kModel);
+    if (model.ok() || !ctx.Has(kReference)) return model;
+    SM_ASSIGN_OR_RETURN(models::ModelFile file, ctx.Get(kModel));
+    SM_ASSIGN_OR_RETURN(torch::jit::Module reference, models::GetModel(ctx, kReference));
+    StatusOr<torch::jit::Module> checkpoint = models::LoadCheckpoint(file.bytes(), reference);
+    if (!checkpoint.ok()) return checkpoint.status().WithContext("input 'model'");
+    ctx.Info("read 'model' as a checkpoint of the reference architecture");
+    return checkpoint;
   }
 };
 

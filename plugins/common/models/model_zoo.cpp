@@ -1,7 +1,9 @@
 #include "models/model_zoo.h"
 
+#include <map>
 #include <sstream>
 
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include "models/script_builder.h"
@@ -206,6 +208,61 @@ std::string SaveModel(const torch::jit::Module& model) {
   std::ostringstream out;
   model.save(out);
   return out.str();
+}
+
+namespace {
+
+// The name -> tensor entries of a torch.save'd state_dict, possibly nested one level.
+StatusOr<std::map<std::string, torch::Tensor>> StateDictOf(const c10::IValue& value) {
+  if (!value.isGenericDict()) return DataLossError("the checkpoint does not hold a dictionary");
+  const c10::Dict<c10::IValue, c10::IValue> dict = value.toGenericDict();
+  for (const char* nested : {"state_dict", "model_state_dict"}) {
+    auto it = dict.find(c10::IValue(std::string(nested)));
+    if (it != dict.end()) return StateDictOf(it->value());
+  }
+  std::map<std::string, torch::Tensor> entries;
+  for (const auto& entry : dict) {
+    if (entry.key().isString() && entry.value().isTensor())
+      entries[entry.key().toStringRef()] = entry.value().toTensor();
+  }
+  if (entries.empty()) return DataLossError("the checkpoint holds no named tensors");
+  return entries;
+}
+
+}  // namespace
+
+StatusOr<torch::jit::Module> LoadCheckpoint(const std::string& bytes,
+                                            const torch::jit::Module& architecture) {
+  c10::IValue value;
+  try {
+    value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+  } catch (const c10::Error& e) {
+    return DataLossError("neither a TorchScript model nor a torch.save checkpoint: " +
+                         std::string(e.what_without_backtrace()));
+  }
+  SM_ASSIGN_OR_RETURN(auto entries, StateDictOf(value));
+  torch::jit::Module model = architecture.clone();
+  torch::NoGradGuard no_grad;
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+    auto it = entries.find(p.name);
+    if (it == entries.end()) {
+      return DataLossError("the checkpoint has no parameter '" + p.name +
+                           "' of the reference architecture");
+    }
+    if (it->second.sizes() != p.value.sizes()) {
+      return DataLossError("checkpoint parameter '" + p.name + "' has shape " +
+                           c10::str(it->second.sizes()) + ", the reference has " +
+                           c10::str(p.value.sizes()));
+    }
+    p.value.copy_(it->second.to(p.value.dtype()));
+  }
+  for (const auto& b : model.named_buffers(/*recurse=*/true)) {
+    auto it = entries.find(b.name);
+    if (it != entries.end() && it->second.sizes() == b.value.sizes())
+      b.value.copy_(it->second.to(b.value.dtype()));
+  }
+  model.eval();
+  return model;
 }
 
 }  // namespace securemark::models

@@ -44,4 +44,10 @@ Status SetInputNormalization(torch::jit::Module& model, const std::vector<double
 StatusOr<torch::jit::Module> LoadModel(const std::string& bytes);
 std::string SaveModel(const torch::jit::Module& model);
 
+// A checkpoint (torch.save of a state_dict, or of a dict holding one under "state_dict" or
+// "model_state_dict") loaded into a copy of `architecture`. Every parameter must be
+// present with the architecture's shape; buffers are taken when present.
+StatusOr<torch::jit::Module> LoadCheckpoint(const std::string& bytes,
+                                            const torch::jit::Module& architecture);
+
 }  // namespace securemark::models

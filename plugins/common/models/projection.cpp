@@ -110,6 +110,9 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   torch::Generator generator = at::detail::createCPUGenerator(o.seed);
   model.train();
   EmbedReport report;
+  const int64_t batches_per_epoch = (x.size(0) + o.batch_size - 1) / o.batch_size;
+  const int64_t planned = o.epochs * (o.max_batches > 0 ? std::min(o.max_batches, batches_per_epoch)
+                                                        : batches_per_epoch);
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     const torch::Tensor order = torch::randperm(x.size(0), generator);
     double task = 0;
@@ -122,6 +125,7 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
       task += loss.item<double>() * idx.size(0);
       seen += idx.size(0);
       ++report.steps;
+      if (o.on_step) o.on_step(report.steps, planned);
       torch::Tensor w = *LayerSignal(model, o.layer, key.unit_weights);
       loss = loss + o.mu * torch::mse_loss(torch::matmul(projection, w), target);
       if (!std::isfinite(loss.item<double>())) {

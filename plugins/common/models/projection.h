@@ -59,6 +59,8 @@ struct EmbedOptions {
   // a residual that the task gradient keeps stirring; measured on Fashion-MNIST with 40
   // steps it was MSE 0.01, enough to make the hard-threshold detector accuse innocents.
   bool exact = true;
+  // Called after every fine-tuning step with (steps done, steps planned).
+  std::function<void(int64_t, int64_t)> on_step;
 };
 
 struct EmbedReport {

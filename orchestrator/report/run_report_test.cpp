@@ -1,0 +1,146 @@
+#include "report/run_report.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "data/image_folder.h"
+#include "report/csv_table.h"
+#include "report/testing/headless_browser.h"
+#include "util/files.h"
+
+namespace securemark::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char kSecret[] = "SECRET-KEY-BYTES-7f3a91";
+
+// A run in a real store whose steps wrote what the evaluation plugins write: a training
+// report with epochs, a collusion table with pruning rows, a privacy table, a PNG and a
+// secret.
+class RunReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/run_report_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(dir_);
+    auto s = store::Store::Open(dir_ + "/store");
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(*s);
+    auto pipeline = store_->PutContext(store::ContextType::kPipeline, "eval");
+    auto run = store_->PutContext(store::ContextType::kRun, "eval-run-1",
+                                  {{"params", std::string(R"({"epochs": 3})")}}, *pipeline);
+    run_ = *run;
+    Step(
+        "train", "server_trainer.standalone", "report", "JsonDocument",
+        R"({"test_accuracy": 0.88, "epochs": [{"epoch": 1, "test_accuracy": 0.80, "train_accuracy": 0.79},
+             {"epoch": 2, "test_accuracy": 0.85, "train_accuracy": 0.86},
+             {"epoch": 3, "test_accuracy": 0.88, "train_accuracy": 0.90}]})");
+    std::string collusion =
+        "label,detector,k,detection,false_alarm,attack,strength,test_accuracy,extraction_"
+        "accuracy\n";
+    for (int k = 1; k <= 4; ++k) {
+      for (const char* attack : {"finetune", "prune"}) {
+        collusion += std::string("cnn,hard_threshold,") + std::to_string(k) + "," +
+                     (k < 4 ? "1" : "0.5") + ",0," + attack + ",0.5,0.88,0.97\n";
+      }
+    }
+    for (double rate : {0.1, 0.3, 0.6, 0.9})
+      collusion += "cnn,hard_threshold,1,1,0,prune," + std::to_string(rate) + ",0.8," +
+                   std::to_string(1 - rate / 2) + "\n";
+    Step("table", "report.collusion_table", "table", "Blob", collusion);
+    Step("privacy", "report.privacy_table", "table", "Blob",
+         "setup,test_accuracy,attack,mse,ssim,perceptual,reprint_accuracy\n"
+         "\"fc, no defender\",0.8,Attack1,0.05,0.3,0.2,0.6\n"
+         "\"fc, no defender\",0.8,Attack2,0.06,0.25,0.2,0.5\n"
+         "\"fc, mlp defender\",0.79,Attack1,0.09,0.1,0.4,0.3\n"
+         "\"fc, mlp defender\",0.79,Attack2,0.08,0.12,0.4,0.3\n");
+    data::Image image{8, 8, 1, std::string(64, '\x80')};
+    auto png = data::EncodePng(image);
+    ASSERT_TRUE(png.ok());
+    Step("invert", "attacker.inversion", "grid", "Blob", *png);
+    Step("embed", "embedder.projection", "key", "Blob", kSecret, /*secret=*/true);
+  }
+
+  void Step(const std::string& name, const std::string& plugin, const std::string& port,
+            const std::string& type, const std::string& bytes, bool secret = false) {
+    store::NewExecution e = store::NewExecution::Of(plugin, name);
+    e.contexts = {run_};
+    auto id = store_->BeginExecution(e);
+    ASSERT_TRUE(id.ok());
+    auto a = store_->StageOutput(*id, type, bytes, secret);
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE(store_->CompleteExecution(*id, {}, {{*a, port}}).ok());
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  int64_t run_ = 0;
+};
+
+TEST_F(RunReportTest, DrawsEveryFigureAndChromiumLoadsEveryImage) {
+  auto run = FindRun(*store_, "eval");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->name, "eval-run-1");
+  auto summary = WriteRunReport(*store_, *run, dir_ + "/report");
+  ASSERT_TRUE(summary.ok()) << summary.status().message();
+  // accuracy per epoch; detection and false alarm vs K; pruning; SSIM and MSE per defender
+  EXPECT_EQ(summary->plots, 6);
+  EXPECT_EQ(summary->tables, 2);
+  EXPECT_EQ(summary->images, 1);
+  EXPECT_TRUE(summary->lineage);
+  for (const char* file : {"index.html", "lineage.svg", "plots/accuracy-per-epoch.svg",
+                           "plots/pruning-cnn.svg", "plots/colluders-detection-cnn.svg",
+                           "plots/accuracy-per-epoch.gp", "data/table-table.csv"}) {
+    EXPECT_TRUE(fs::exists(dir_ + "/report/" + file)) << file;
+  }
+  // The pruning curve holds the four K = 1 pruning rates, in percent.
+  auto data = ReadFile(dir_ + "/report/plots/pruning-cnn.dat");
+  ASSERT_TRUE(data.ok());
+  EXPECT_NE(data->find("90 0.55"), std::string::npos) << *data;
+
+  // No secret reaches the report.
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/report")) {
+    if (!entry.is_regular_file()) continue;
+    auto text = ReadFile(entry.path().string());
+    ASSERT_TRUE(text.ok());
+    EXPECT_EQ(text->find(kSecret), std::string::npos) << entry.path();
+  }
+
+  testing::RenderedImages page = testing::RenderInChromium(summary->index);
+  ASSERT_TRUE(page.rendered) << page.dom.substr(0, 2000);
+  EXPECT_EQ(page.total, 8);  // 6 plots, 1 image, the lineage
+  EXPECT_EQ(page.loaded, page.total) << "broken: " << page.broken;
+}
+
+TEST_F(RunReportTest, UnknownRunAndUnwritableOutputAreClearErrors) {
+  auto missing = FindRun(*store_, "no-such-run");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no-such-run"), std::string::npos);
+  EXPECT_NE(missing.status().message().find("audit runs"), std::string::npos);
+
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/a-file", "x").ok());
+  auto run = FindRun(*store_, "");
+  ASSERT_TRUE(run.ok());
+  auto summary = WriteRunReport(*store_, *run, dir_ + "/a-file/report");
+  ASSERT_FALSE(summary.ok());
+  EXPECT_NE(summary.status().message().find("a-file/report"), std::string::npos)
+      << summary.status().message();
+}
+
+TEST(CsvTableTest, ReadsQuotedFieldsAndRejectsWhatIsNotATable) {
+  auto t = ParseCsv("a,b\n\"x, y\",2\n\"he said \"\"hi\"\"\",3\n");
+  ASSERT_TRUE(t.has_value());
+  ASSERT_EQ(t->rows.size(), 2u);
+  EXPECT_EQ(t->rows[0][0], "x, y");
+  EXPECT_EQ(t->rows[1][0], "he said \"hi\"");
+  EXPECT_EQ(t->Number(1, 1), 3.0);
+  EXPECT_FALSE(t->Number(0, 0).has_value());
+  EXPECT_FALSE(ParseCsv("a,b\n1,2,3\n").has_value());                 // ragged
+  EXPECT_FALSE(ParseCsv(std::string("a,b\n\0,1\n", 8)).has_value());  // binary
+  EXPECT_FALSE(ParseCsv("just one column\n").has_value());
+}
+
+}  // namespace
+}  // namespace securemark::report

@@ -1,0 +1,174 @@
+// A vendor's investigation end to end: DeepMarks copies are delivered, leaked files are
+// traced (an exact copy, and a PyTorch-made checkpoint averaging two customers' copies),
+// the customers and models are audited, and the runs are reported as HTML that headless
+// Chromium renders with every image.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "report/testing/headless_browser.h"
+#include "util/files.h"
+#include "util/process.h"
+
+namespace securemark {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kBuild = SECUREMARK_BUILD_DIR;
+const std::string kSource = SECUREMARK_SOURCE_DIR;
+
+int Securemark(const std::string& args, std::string* output = nullptr, bool with_stderr = true) {
+  auto r = RunProcess(
+      {"/bin/sh", "-c", kBuild + "/bin/securemark " + args + (with_stderr ? " 2>&1" : "")}, true);
+  EXPECT_TRUE(r.ok());
+  if (output) *output = r->output;
+  return r->exit_code;
+}
+
+class InvestigationTest : public ::testing::Test {
+ protected:
+  // ctest runs each case in its own process; the first builds the store, the others find
+  // every step in its cache.
+  static void SetUpTestSuite() {
+    if (!fs::exists("/usr/share/datasets/fashion-mnist")) return;
+    std::string out;
+    ran_ =
+        Securemark("run " + kSource + "/pipelines/deepmarks-fmnist.yaml --plain --store " +
+                       Store() + " --set examples=2000 --set test_examples=300 --set epochs=2" +
+                       " --set embed_batches=20 --set export_dir=" + Dir() + "/delivered" +
+                       " --set 'coalitions=[{name: a, k: 1, seed: 1}, {name: b, k: 2, seed: 2}]'",
+                   &out) == 0;
+    if (!ran_) std::cerr << out;
+  }
+  void SetUp() override {
+    if (!fs::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "no Fashion-MNIST";
+    ASSERT_TRUE(ran_);
+  }
+  static std::string Dir() { return ::testing::TempDir() + "/investigation"; }
+  static std::string Store() { return Dir() + "/store"; }
+  static std::string Delivered(int customer) {
+    return Dir() + "/delivered/customer-" + std::to_string(customer) + ".pt";
+  }
+  static json TraceJson(const std::string& file) {
+    std::string out;
+    EXPECT_EQ(Securemark("trace " + file + " --store " + Store() + " --json --nulls 8", &out,
+                         /*with_stderr=*/false),
+              0);
+    return json::parse(out, nullptr, false);
+  }
+  static std::vector<int64_t> Accused(const json& verdict) {
+    std::vector<int64_t> users;
+    for (const json& a : verdict["accused"]) users.push_back(a["user"].get<int64_t>());
+    std::sort(users.begin(), users.end());
+    return users;
+  }
+  static inline bool ran_ = false;
+};
+
+TEST_F(InvestigationTest, ALeakedCopyIsTracedToItsCustomerWithAPValue) {
+  std::string text;
+  ASSERT_EQ(Securemark("trace " + Delivered(5) + " --store " + Store() + " --plain", &text), 0)
+      << text;
+  EXPECT_NE(text.find("VERDICT: 1 customer accused"), std::string::npos) << text;
+  EXPECT_NE(text.find("  customer 5  score"), std::string::npos) << text;
+  EXPECT_NE(text.find("byte-identical to the model delivered to customer 5"), std::string::npos);
+  EXPECT_NE(text.find("EVIDENCE CHAIN"), std::string::npos);
+
+  const json verdict = TraceJson(Delivered(5));
+  ASSERT_TRUE(verdict.is_object());
+  EXPECT_EQ(Accused(verdict), std::vector<int64_t>{5}) << verdict.dump();
+  EXPECT_LT(verdict["accused"][0]["p_value"].get<double>(), 0.01 / 31);
+  EXPECT_EQ(verdict["deployment"].get<std::string>().rfind("deepmarks-fmnist-", 0), 0u);
+  for (const char* link : {"suspect", "key", "reference", "codebook", "calibration", "verdict"})
+    EXPECT_TRUE(verdict["evidence_chain"].contains(link)) << link;
+}
+
+// PyTorch (not securemark) averages two customers' models and saves a plain state_dict.
+TEST_F(InvestigationTest, APyTorchCheckpointAveragingTwoCopiesNamesBothCustomers) {
+  const std::string checkpoint = Dir() + "/colluded-3-7.pth";
+  auto py = RunProcess(
+      {"python3", "-c",
+       "import sys, torch\n"
+       "a, b = torch.jit.load(sys.argv[1]).state_dict(), torch.jit.load(sys.argv[2]).state_dict()\n"
+       "torch.save({'state_dict': {k: (a[k].double() + b[k].double()) / 2 for k in a},"
+       " 'epoch': 3}, sys.argv[3])\n",
+       Delivered(3), Delivered(7), checkpoint},
+      true);
+  ASSERT_TRUE(py.ok() && py->exit_code == 0);
+  const json verdict = TraceJson(checkpoint);
+  ASSERT_TRUE(verdict.is_object());
+  EXPECT_EQ(Accused(verdict), (std::vector<int64_t>{3, 7})) << verdict.dump();
+}
+
+TEST_F(InvestigationTest, AuditsShowDeliveriesLineageAndTheInvestigationsThatNamedThem) {
+  TraceJson(Delivered(9));
+  std::string text;
+  ASSERT_EQ(Securemark("audit customer 9 --store " + Store(), &text), 0) << text;
+  EXPECT_NE(text.find("customer 9: 1 delivered model(s)"), std::string::npos) << text;
+  EXPECT_NE(text.find("made by delivery.torchscript"), std::string::npos) << text;
+  EXPECT_NE(text.find("made by embedder.projection"), std::string::npos) << text;
+  EXPECT_NE(text.find("made by server_trainer.standalone"), std::string::npos) << text;
+  EXPECT_NE(text.find("named by "), std::string::npos) << text;
+  EXPECT_EQ(text.find("named by no investigation"), std::string::npos) << text;
+
+  std::string out;
+  ASSERT_EQ(Securemark("audit model " + Delivered(9) + " --store " + Store() + " --json", &out,
+                       /*with_stderr=*/false),
+            0);
+  const json model = json::parse(out, nullptr, false);
+  ASSERT_TRUE(model.is_object()) << out;
+  EXPECT_EQ(model["delivered"]["customer"], 9);
+  EXPECT_GE(model["history"].size(), 3u);
+  EXPECT_GE(model["traced_by"].size(), 1u);
+  EXPECT_GE(model["named_by"].size(), 1u);
+  for (const json& inv : model["named_by"]) EXPECT_LT(inv["p_value"].get<double>(), 0.01);
+
+  ASSERT_EQ(Securemark("audit runs --store " + Store(), &text), 0) << text;
+  EXPECT_NE(text.find("deepmarks-fmnist-"), std::string::npos);
+  EXPECT_NE(text.find("trace-"), std::string::npos);
+}
+
+TEST_F(InvestigationTest, TheReportOfTheRunRendersInChromiumWithEveryImage) {
+  std::string out;
+  const std::string dir = Dir() + "/report";
+  ASSERT_EQ(Securemark("report deepmarks-fmnist --store " + Store() + " --out " + dir, &out), 0)
+      << out;
+  auto html = ReadFile(dir + "/index.html");
+  ASSERT_TRUE(html.ok());
+  for (const char* section : {"Accuracy per epoch", "Detection vs colluders", "Lineage", "Tables"})
+    EXPECT_NE(html->find(section), std::string::npos) << section;
+  report::testing::RenderedImages page = report::testing::RenderInChromium(dir + "/index.html");
+  ASSERT_TRUE(page.rendered) << page.dom.substr(0, 2000);
+  EXPECT_GE(page.total, 4);
+  EXPECT_EQ(page.loaded, page.total) << "broken: " << page.broken;
+}
+
+TEST_F(InvestigationTest, BadInputsAreRefusedClearlyAndTheStoreStaysHealthy) {
+  std::string out;
+  const std::string not_a_model = Dir() + "/notes.txt";
+  ASSERT_TRUE(WriteFileAtomic(not_a_model, "not a model").ok());
+  EXPECT_EQ(Securemark("trace " + not_a_model + " --store " + Store(), &out), 1);
+  EXPECT_NE(out.find("notes.txt is not a TorchScript model or a torch.save checkpoint"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(Securemark("trace " + Dir() + "/missing.pt --store " + Store(), &out), 1);
+  EXPECT_NE(out.find("missing.pt"), std::string::npos) << out;
+  EXPECT_EQ(Securemark("trace " + Delivered(1) + " --deployment nope --store " + Store(), &out), 1);
+  EXPECT_NE(out.find("no run or pipeline named 'nope'"), std::string::npos) << out;
+  // A zip that is neither TorchScript nor a checkpoint fails in extraction, naming the input.
+  const std::string zip = Dir() + "/archive.zip";
+  ASSERT_TRUE(WriteFileAtomic(zip, std::string("PK\x03\x04", 4) + std::string(64, 'z')).ok());
+  EXPECT_EQ(Securemark("trace " + zip + " --store " + Store() + " --plain", &out), 1);
+  EXPECT_NE(out.find("input 'model'"), std::string::npos) << out;
+  EXPECT_EQ(Securemark("audit customer abc --store " + Store(), &out), 2);
+  EXPECT_NE(out.find("non-negative integer"), std::string::npos) << out;
+  EXPECT_EQ(Securemark("report no-such-run --out " + Dir() + "/r --store " + Store(), &out), 1);
+  EXPECT_NE(out.find("no run or pipeline named 'no-such-run'"), std::string::npos) << out;
+  EXPECT_EQ(Securemark("store check --store " + Store(), &out), 0) << out;
+}
+
+}  // namespace
+}  // namespace securemark
