@@ -90,7 +90,7 @@ TEST_F(InvestigationTest, ALeakedCopyIsTracedToItsCustomerWithAPValue) {
 TEST_F(InvestigationTest, APyTorchCheckpointAveragingTwoCopiesNamesBothCustomers) {
   const std::string checkpoint = Dir() + "/colluded-3-7.pth";
   auto py = RunProcess(
-      {"python3", "-c",
+      {"/usr/bin/python3", "-c",
        "import sys, torch\n"
        "a, b = torch.jit.load(sys.argv[1]).state_dict(), torch.jit.load(sys.argv[2]).state_dict()\n"
        "torch.save({'state_dict': {k: (a[k].double() + b[k].double()) / 2 for k in a},"

@@ -400,7 +400,7 @@ class Compiler {
                                     "' can be referred to only from steps after it");
           }
           for (const std::string& name : names) {
-            SourceRef s{key, name, ref->index, output->many() && !ref->index};
+            SourceRef s{key, name, ref->index, output->many() && !ref->index, std::nullopt};
             unbounded |= s.all_values;
             binding.sources.push_back(s);
             ++values;

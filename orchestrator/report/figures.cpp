@@ -68,13 +68,13 @@ std::vector<LinePlot> ColluderPlots(const std::string& table_name, const CsvTabl
       d.points.push_back({*x, t.Number(r, *detection).value_or(0)});
       f.points.push_back({*x, t.Number(r, *alarm).value_or(0)});
     }
-    LinePlot det{"colluders-detection-" + Stem(label),
+    LinePlot det{"colluders-detection-" + Stem(table_name + "-" + label),
                  "Detection vs colluders: " + label,
                  "colluders K",
                  "detection rate",
                  {},
                  std::make_pair(0.0, 1.05)};
-    LinePlot fa{"colluders-false-alarm-" + Stem(label),
+    LinePlot fa{"colluders-false-alarm-" + Stem(table_name + "-" + label),
                 "False alarm vs colluders: " + label,
                 "colluders K",
                 "false-alarm rate",
@@ -112,7 +112,7 @@ std::vector<LinePlot> PruningPlots(const std::string& table_name, const CsvTable
       }
     }
     if (extracted.points.size() < 2) continue;
-    LinePlot plot{"pruning-" + Stem(label),
+    LinePlot plot{"pruning-" + Stem(table_name + "-" + label),
                   "Extraction accuracy vs pruning rate: " + label,
                   "weights pruned (%)",
                   "accuracy",

@@ -38,6 +38,13 @@ std::string Value(const std::optional<double>& v) {
   return out.str();
 }
 
+bool AllZero(const LinePlot& plot) {
+  for (const Series& s : plot.series)
+    for (const auto& point : s.points)
+      if (point.second != 0) return false;
+  return true;
+}
+
 }  // namespace
 
 Status Gnuplot::Check() {
@@ -57,7 +64,8 @@ StatusOr<std::string> Gnuplot::Draw(const LinePlot& plot) {
   if (plot.y_range)
     gp << "set yrange [" << plot.y_range->first << ":" << plot.y_range->second << "]\n";
   else
-    gp << "set yrange [0:*]\n";  // every metric plotted is non-negative
+    gp << (AllZero(plot) ? "set yrange [0:1]\n"    // gnuplot cannot scale a flat zero line
+                         : "set yrange [0:*]\n");  // every metric plotted is non-negative
   gp << "set offsets graph 0.02, graph 0.02, 0, 0\n";
   std::string plots;
   for (size_t i = 0; i < plot.series.size(); ++i) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -82,7 +83,7 @@ StatusOr<std::vector<Output>> CollectOutputs(store::Store& store,
       if (ev.type != store::EventType::kOutput) continue;
       Output o{e, ev.path, {}, {}};
       SM_ASSIGN_OR_RETURN(o.artifact, store.GetArtifact(ev.artifact_id));
-      const bool document = o.artifact.type == "JsonDocument" || o.artifact.type == "Blob";
+      const bool document = o.artifact.type == "Json" || o.artifact.type == "Blob";
       if (!o.artifact.secret && document && o.artifact.size <= kMaxReadBytes &&
           o.artifact.state == store::ArtifactState::kLive) {
         SM_ASSIGN_OR_RETURN(o.bytes, store.ReadArtifact(o.artifact.id));
@@ -185,6 +186,26 @@ std::string ParamsText(const store::ContextRecord& run) {
   return params.is_discarded() ? "{}" : params.dump(2);
 }
 
+std::string Signature(const LinePlot& p) {
+  std::ostringstream out;
+  out << p.title;
+  for (const Series& s : p.series) {  // by data alone: summary tables may name series apart
+    out << "|";
+    for (const auto& [x, y] : s.points) out << " " << x << "," << y;
+  }
+  return out.str();
+}
+
+std::string Signature(const BarChart& c) {
+  std::ostringstream out;
+  out << c.title;
+  for (const auto& g : c.groups) out << "|" << g;
+  for (const auto& c2 : c.categories) out << "|" << c2;
+  for (const auto& row : c.values)
+    for (const auto& v : row) out << " " << (v ? std::to_string(*v) : "?");
+  return out.str();
+}
+
 void StepsSection(Page& page, const std::vector<store::Execution>& executions) {
   page.Section("steps", "Steps");
   std::vector<std::vector<std::string>> rows;
@@ -252,7 +273,7 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
   for (const Output& o : outputs) {
     if (o.bytes.empty()) continue;
     const std::string name = o.execution.name + "." + o.port;
-    if (o.artifact.type == "JsonDocument") {
+    if (o.artifact.type == "Json") {
       json doc = json::parse(o.bytes, nullptr, false);
       if (!doc.is_object()) continue;
       if (doc.contains("epochs") && doc["epochs"].is_array())
@@ -271,7 +292,10 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
     }
   }
 
+  // Summary tables repeat the rows of the tables they gather; a figure is drawn once.
+  std::set<std::string> drawn;
   auto draw = [&](const auto& figure) -> Status {
+    if (!drawn.insert(Signature(figure)).second) return OkStatus();
     SM_ASSIGN_OR_RETURN(std::string path, gnuplot.Draw(figure));
     page.Figure(path, figure.title);
     ++summary.plots;

@@ -33,7 +33,7 @@ class RunReportTest : public ::testing::Test {
                                   {{"params", std::string(R"({"epochs": 3})")}}, *pipeline);
     run_ = *run;
     Step(
-        "train", "server_trainer.standalone", "report", "JsonDocument",
+        "train", "server_trainer.standalone", "report", "Json",
         R"({"test_accuracy": 0.88, "epochs": [{"epoch": 1, "test_accuracy": 0.80, "train_accuracy": 0.79},
              {"epoch": 2, "test_accuracy": 0.85, "train_accuracy": 0.86},
              {"epoch": 3, "test_accuracy": 0.88, "train_accuracy": 0.90}]})");
@@ -90,13 +90,14 @@ TEST_F(RunReportTest, DrawsEveryFigureAndChromiumLoadsEveryImage) {
   EXPECT_EQ(summary->tables, 2);
   EXPECT_EQ(summary->images, 1);
   EXPECT_TRUE(summary->lineage);
-  for (const char* file : {"index.html", "lineage.svg", "plots/accuracy-per-epoch.svg",
-                           "plots/pruning-cnn.svg", "plots/colluders-detection-cnn.svg",
-                           "plots/accuracy-per-epoch.gp", "data/table-table.csv"}) {
+  for (const char* file :
+       {"index.html", "lineage.svg", "plots/accuracy-per-epoch.svg",
+        "plots/pruning-table-table-cnn.svg", "plots/colluders-detection-table-table-cnn.svg",
+        "plots/accuracy-per-epoch.gp", "data/table-table.csv"}) {
     EXPECT_TRUE(fs::exists(dir_ + "/report/" + file)) << file;
   }
   // The pruning curve holds the four K = 1 pruning rates, in percent.
-  auto data = ReadFile(dir_ + "/report/plots/pruning-cnn.dat");
+  auto data = ReadFile(dir_ + "/report/plots/pruning-table-table-cnn.dat");
   ASSERT_TRUE(data.ok());
   EXPECT_NE(data->find("90 0.55"), std::string::npos) << *data;
 
