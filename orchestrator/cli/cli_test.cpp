@@ -2,6 +2,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,32 @@ CliRun Securemark(const std::string& args, const std::string& env = "") {
   StatusOr<ProcessResult> r = RunProcess({"/bin/sh", "-c", cmd}, true);
   EXPECT_TRUE(r.ok()) << r.status();
   return {r->exit_code, r->output};
+}
+
+// Every command, found from the top-level help down, shows an example in its --help.
+TEST(CliTest, EveryCommandsHelpHasAnExample) {
+  std::vector<std::string> pending = {""}, seen;
+  while (!pending.empty()) {
+    const std::string command = pending.back();
+    pending.pop_back();
+    CliRun r = Securemark(command + " --help");
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_NE(r.output.find("Example: securemark"), std::string::npos) << command << r.output;
+    seen.push_back(command);
+    const size_t list = r.output.find("Subcommands:");
+    if (list == std::string::npos) continue;
+    std::istringstream lines(r.output.substr(list));
+    std::string line;
+    std::getline(lines, line);
+    while (std::getline(lines, line)) {
+      if (line.size() < 3 || line[0] != ' ' || line[2] == ' ') continue;  // wrapped text
+      std::istringstream words(line);
+      std::string name;
+      words >> name;
+      pending.push_back(command.empty() ? name : command + " " + name);
+    }
+  }
+  EXPECT_GE(seen.size(), 18u);
 }
 
 TEST(CliTest, PluginsListsBuiltInPluginsWithRoleAndVersion) {

@@ -7,7 +7,8 @@
 namespace securemark::cli {
 
 void AddKeysCommand(CLI::App& app, int& exit_code) {
-  auto* keys = app.add_subcommand("keys", "CURVE keys for orchestrators and hosts");
+  auto* keys = app.add_subcommand(
+      "keys", "CURVE keys for orchestrators and hosts\nExample: securemark keys new orchestrator");
   keys->require_subcommand(1);
   auto name = std::make_shared<std::string>();
   auto* make = keys->add_subcommand(

@@ -216,7 +216,8 @@ void AddStoreCommands(CLI::App& app, int& exit_code) {
   AddStoreOption(gc, *gc_path);
   gc->callback([&exit_code, gc_path] { exit_code = Gc(*gc_path); });
 
-  auto* store_cmd = app.add_subcommand("store", "Store maintenance");
+  auto* store_cmd = app.add_subcommand(
+      "store", "Store maintenance\nExample: securemark store check --store runs/");
   store_cmd->require_subcommand(1);
   auto check_path = std::make_shared<std::string>();
   auto* check =

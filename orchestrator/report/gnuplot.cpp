@@ -87,7 +87,7 @@ StatusOr<std::string> Gnuplot::Draw(const BarChart& chart) {
   if (chart.groups.empty() || chart.categories.empty())
     return InvalidArgumentError("chart '" + chart.name + "' has no data");
   std::ostringstream data, gp;
-  data << "category";
+  data << "# category";
   for (const std::string& g : chart.groups) data << " \"" << g << "\"";
   data << "\n";
   for (size_t c = 0; c < chart.categories.size(); ++c) {
