@@ -1,6 +1,6 @@
 # Thin wrapper: the real build is CMake (CMakePresets.json). Every target installs what
 # is missing first, so each one works on a fresh Debian 12 machine.
-.PHONY: setup configure build demo test bench clean format
+.PHONY: setup configure build sanitize demo test bench fuzz clean format
 
 setup:
 	@bash scripts/setup.sh
@@ -16,8 +16,19 @@ build: configure
 demo: build
 	@bash scripts/demo.sh
 
-test: build
+# The parts without LibTorch again, built with AddressSanitizer + UBSan (build-sanitize/).
+sanitize: setup
+	@cmake --preset sanitize >/dev/null
+	@cmake --build --preset sanitize
+
+test: build sanitize
 	@ctest --preset default
+	@echo "== the same unit and end-to-end tests without LibTorch, under ASan + UBSan"
+	@ctest --preset sanitize
+
+# libFuzzer targets, each run for FUZZ_SECONDS (default 60).
+fuzz: setup
+	@bash scripts/fuzz.sh
 
 bench: build
 	@for b in build/bench-bin/*; do echo "== $$b"; "$$b" || exit 1; done
@@ -26,4 +37,4 @@ format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 clean:
-	@rm -rf build
+	@rm -rf build build-sanitize build-fuzz

@@ -12,7 +12,11 @@ if(SECUREMARK_CCACHE)
 endif()
 
 add_compile_options(-Wall -Wextra)
-if(SECUREMARK_SANITIZE)
+if(SECUREMARK_FUZZ)
+  # Coverage for libFuzzer everywhere; the fuzz targets themselves link -fsanitize=fuzzer.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+elseif(SECUREMARK_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
 endif()

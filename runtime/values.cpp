@@ -1,7 +1,9 @@
 #include "securemark/values.h"
 
+#include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -110,11 +112,20 @@ size_t DTypeSize(DType dtype) {
 }
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape) : dtype_(dtype), shape_(std::move(shape)) {
-  bytes_.assign(static_cast<size_t>(numel()) * DTypeSize(dtype_), '\0');
+  const int64_t n = numel();
+  if (n < 0 || static_cast<uint64_t>(n) > (uint64_t{1} << 48) / DTypeSize(dtype_))
+    throw std::length_error("tensor shape " + ShapeString() + " is too large or negative");
+  bytes_.assign(static_cast<size_t>(n) * DTypeSize(dtype_), '\0');
 }
 
+// -1 when the product does not fit (readers bound shapes before building tensors).
 int64_t Tensor::numel() const {
-  return std::accumulate(shape_.begin(), shape_.end(), int64_t{1}, std::multiplies<>());
+  if (std::find(shape_.begin(), shape_.end(), 0) != shape_.end()) return 0;
+  int64_t n = 1;
+  for (int64_t d : shape_) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return -1;
+  }
+  return n;
 }
 
 std::string Tensor::ShapeString() const {

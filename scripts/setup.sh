@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   cmake ninja-build ccache g++ pkg-config clang-format
+  # fuzzing (make fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # libraries
   libtorch-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev cppzmq-dev libzmq3-dev
   libsqlite3-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libssl-dev zlib1g-dev

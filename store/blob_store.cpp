@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -157,6 +158,19 @@ StatusOr<int64_t> BlobStore::RemoveAbandonedTempFiles(int64_t* bytes_freed) {
     ::close(fd);
   }
   return removed;
+}
+
+Status BlobStore::CheckPrivate(const std::string& digest) const {
+  const std::string path = PathOf(digest);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return NotFoundError("blob " + path + " is missing");
+  if (st.st_mode & 0077) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return PermissionDeniedError("secret blob " + path + " is readable by others (mode " + mode +
+                                 "); refusing to use it until `chmod 600 " + path + "`");
+  }
+  return OkStatus();
 }
 
 }  // namespace securemark::store

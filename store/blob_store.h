@@ -27,6 +27,8 @@ class BlobStore {
   Status Write(std::string_view bytes, const std::string& digest, bool secret);
   StatusOr<std::string> Get(const std::string& digest) const;  // verifies the digest
   bool Exists(const std::string& digest) const;
+  // A secret blob must be readable by its owner only; PermissionDenied names the file.
+  Status CheckPrivate(const std::string& digest) const;
   std::string PathOf(const std::string& digest) const;
   StatusOr<int64_t> SizeOf(const std::string& digest) const;
 

@@ -97,8 +97,8 @@ StatusOr<std::vector<std::string>> Store::Check() {
   SM_ASSIGN_OR_RETURN(
       Statement live,
       db_->Prepare(
-          "SELECT a.id, t.name, a.digest, a.size FROM artifacts a JOIN types t ON t.id=a.type_id "
-          "WHERE a.state='LIVE' ORDER BY a.id"));
+          "SELECT a.id, t.name, a.digest, a.size, a.secret FROM artifacts a JOIN types t ON "
+          "t.id=a.type_id WHERE a.state='LIVE' ORDER BY a.id"));
   std::map<std::string, Status> verified;  // each blob is hashed once
   for (;;) {
     SM_ASSIGN_OR_RETURN(bool row, live.Step());
@@ -110,6 +110,10 @@ StatusOr<std::vector<std::string>> Store::Check() {
     if (!it->second.ok()) {
       problems.push_back(what + ": " + it->second.message());
       continue;
+    }
+    if (live.Int(4) != 0) {
+      if (Status p = blobs_.CheckPrivate(digest); !p.ok())
+        problems.push_back(what + ": " + p.message());
     }
     StatusOr<int64_t> size = blobs_.SizeOf(digest);
     if (size.ok() && *size != live.Int(3)) {

@@ -96,6 +96,7 @@ StatusOr<std::string> Store::ReadArtifact(int64_t id) {
     return FailedPreconditionError("artifact " + std::to_string(id) + " is " +
                                    std::string(Name(a.state)) + ", not LIVE");
   }
+  if (a.secret) SM_RETURN_IF_ERROR(blobs_.CheckPrivate(a.digest));
   return blobs_.Get(a.digest);
 }
 

@@ -132,6 +132,24 @@ TEST_F(StoreTest, IdenticalContentIsStoredOnceAndSecretsAre0600) {
   EXPECT_TRUE(store_->blobs().ListTempFiles().empty());
 }
 
+TEST_F(StoreTest, ASecretBlobReadableByOthersIsRefusedAndReported) {
+  int64_t key = *store_->PutArtifact("Key", "secret key bytes", true);
+  const std::string path = store_->blobs().PathOf(store_->GetArtifact(key)->digest);
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  StatusOr<std::string> read = store_->ReadArtifact(key);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(read.status().message().find(path), std::string::npos) << read.status().message();
+  EXPECT_NE(read.status().message().find("mode 0644"), std::string::npos);
+  auto problems = store_->Check();
+  ASSERT_TRUE(problems.ok());
+  ASSERT_EQ(problems->size(), 1u);
+  EXPECT_NE((*problems)[0].find("readable by others"), std::string::npos);
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  EXPECT_EQ(*store_->ReadArtifact(key), "secret key bytes");
+  EXPECT_TRUE(store_->Check()->empty());
+}
+
 TEST_F(StoreTest, DigestPrefixLookup) {
   int64_t a = *store_->PutArtifact("Blob", "alpha", false);
   std::string digest = store_->GetArtifact(a)->digest;

@@ -2,12 +2,16 @@
 // traced (an exact copy, and a PyTorch-made checkpoint averaging two customers' copies),
 // the customers and models are audited, and the runs are reported as HTML that headless
 // Chromium renders with every image.
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "report/testing/headless_browser.h"
+#include "securemark/values.h"
+#include "store.h"
 #include "util/files.h"
 #include "util/process.h"
 
@@ -144,6 +148,49 @@ TEST_F(InvestigationTest, TheReportOfTheRunRendersInChromiumWithEveryImage) {
   ASSERT_TRUE(page.rendered) << page.dom.substr(0, 2000);
   EXPECT_GE(page.total, 4);
   EXPECT_EQ(page.loaded, page.total) << "broken: " << page.broken;
+}
+
+// No delivered file carries bytes of the secrets: the projection key, the secret unit
+// weights, the basis. Every secret artifact is stored 0600.
+TEST_F(InvestigationTest, DeliveredFilesCarryNoSecretBytesAndSecretsAre0600) {
+  auto store = store::Store::Open(Store(), /*create=*/false);
+  ASSERT_TRUE(store.ok());
+  std::vector<std::string> delivered;
+  for (const auto& entry : fs::directory_iterator(Dir() + "/delivered")) {
+    auto bytes = ReadFile(entry.path().string());
+    ASSERT_TRUE(bytes.ok());
+    delivered.push_back(*bytes);
+  }
+  ASSERT_EQ(delivered.size(), 31u);
+  int secrets = 0, windows = 0;
+  for (const char* name : {"embed@0.key", "code.basis", "code.codebook"}) {
+    auto found = (*store)->FindArtifactsByName(name);
+    ASSERT_TRUE(found.ok() && !found->empty()) << name;
+    const store::Artifact& a = found->front();
+    EXPECT_TRUE(a.secret) << name;
+    struct stat st {};
+    ASSERT_EQ(stat((*store)->blobs().PathOf(a.digest).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+    ++secrets;
+    if (a.type != "Tensors") continue;
+    auto bytes = (*store)->ReadArtifact(a.id);
+    ASSERT_TRUE(bytes.ok());
+    auto map = TensorMap::Decode(*bytes);
+    ASSERT_TRUE(map.ok());
+    for (const auto& [tensor_name, tensor] : map->tensors()) {
+      const std::string raw(tensor.raw_data(), tensor.nbytes());
+      // 32-byte windows at the start, middle and end of every secret tensor.
+      for (size_t at : {size_t{0}, raw.size() / 2, raw.size() - 32}) {
+        if (raw.size() < 32) break;
+        const std::string window = raw.substr(at, 32);
+        ++windows;
+        for (const std::string& file : delivered)
+          EXPECT_EQ(file.find(window), std::string::npos) << name << "/" << tensor_name;
+      }
+    }
+  }
+  EXPECT_EQ(secrets, 3);
+  EXPECT_GE(windows, 9);
 }
 
 TEST_F(InvestigationTest, BadInputsAreRefusedClearlyAndTheStoreStaysHealthy) {

@@ -57,6 +57,10 @@ class Compiler {
     ResolvePipelineParams();
     CollectSteps();
     CheckCycles();
+    if (!WithinSizeLimit()) {
+      result.diagnostics = std::move(diagnostics_);
+      return result;
+    }
     // Expansion does not need an acyclic graph, and it finds the remaining errors.
     for (const StepSpec& step : spec_.steps) {
       auto it = steps_.find(step.id);
@@ -106,6 +110,22 @@ class Compiler {
       return nullptr;
     }
     return *plugin;
+  }
+
+  // Expanding a pipeline of millions of instances would exhaust memory before it could run.
+  bool WithinSizeLimit() {
+    size_t total = 0;
+    const StepInfo* largest = nullptr;
+    for (const auto& [id, info] : steps_) {
+      total += info.keys.size();
+      if (largest == nullptr || info.keys.size() > largest->keys.size()) largest = &info;
+    }
+    if (total <= kMaxInstances) return true;
+    Error(largest->spec->at, "the pipeline expands to " + std::to_string(total) +
+                                 " step instances (step '" + largest->spec->id + "' alone has " +
+                                 std::to_string(largest->keys.size()) + "); at most " +
+                                 std::to_string(kMaxInstances) + " are allowed");
+    return false;
   }
 
   void CollectSteps() {
@@ -232,7 +252,8 @@ class Compiler {
         ok = false;
         continue;
       }
-      StatusOr<ParamValue> v = spec->FromJson(resolved->dump());
+      StatusOr<ParamValue> v =
+          spec->FromJson(resolved->dump(-1, ' ', false, json::error_handler_t::replace));
       if (!v.ok()) {
         Error(value.at, v.status().message() + " (" + contract.name() + ": " + spec->doc + ")");
         ok = false;
@@ -260,7 +281,7 @@ class Compiler {
   static std::string CanonicalJson(const ParamMap& params) {
     json j = json::object();
     for (const auto& [k, v] : params) j[k] = json::parse(ParamValueToJson(v));
-    return j.dump();
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
 
   // The contract of a party of a multi-party step, for references step.party/output.
@@ -478,9 +499,10 @@ class Compiler {
     StatusOr<json> count = Resolve(party.count.json, scope);
     if (!count.ok() || !count->is_number_integer() || count->get<int64_t>() < 1 ||
         count->get<int64_t>() > 4096) {
-      Error(party.count.at,
-            count.ok() ? "party count must be an integer in [1, 4096], got " + count->dump()
-                       : count.status().message());
+      Error(party.count.at, count.ok()
+                                ? "party count must be an integer in [1, 4096], got " +
+                                      count->dump(-1, ' ', false, json::error_handler_t::replace)
+                                : count.status().message());
       return;
     }
     const int64_t n = count->get<int64_t>();

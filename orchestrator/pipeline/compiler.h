@@ -14,6 +14,9 @@
 
 namespace securemark::pipeline {
 
+// Limits on what one pipeline may ask for.
+inline constexpr size_t kMaxInstances = 100000;
+
 struct CompileResult {
   Plan plan;
   std::vector<Diagnostic> diagnostics;

@@ -102,6 +102,21 @@ TEST_F(CompilerTest, ArtifactReferencesBindStoredArtifactsWithoutDependencies) {
   EXPECT_TRUE(one->depends_on.empty());
 }
 
+TEST_F(CompilerTest, OversizedPipelinesAreRefusedBeforeExpansion) {
+  CompileResult r = Compile(std::string(kHeader) + R"(steps:
+  - id: many
+    uses: testing.work
+    foreach: ${{ range(1000000) }}
+    with: {value: 1}
+)");
+  ExpectOnly(r, "p.yaml:4:5", "expands to 1000000 step instances");
+  EXPECT_TRUE(r.plan.instances.empty());
+  ParseResult big =
+      ParsePipelineText(std::string(kHeader) + "# " + std::string(5 << 20, 'x'), "big.yaml");
+  ASSERT_EQ(big.diagnostics.size(), 1u);
+  EXPECT_NE(big.diagnostics[0].message.find("at most 4194304"), std::string::npos);
+}
+
 TEST_F(CompilerTest, SetOverridesAParameterWithItsType) {
   const std::string yaml = std::string(kHeader) +
                            "params: {n: 2}\nsteps:\n  - id: w\n    uses: testing.work\n"

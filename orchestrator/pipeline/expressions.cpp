@@ -78,7 +78,8 @@ StatusOr<json> ResolveString(const std::string& s, const Scope& scope) {
     SM_ASSIGN_OR_RETURN(json value, Evaluate(s.substr(start + 3, end - start - 3), scope));
     if (start == 0 && end + 2 == s.size()) return value;  // the whole string: keep the type
     out += s.substr(pos, start - pos);
-    out += value.is_string() ? value.get<std::string>() : value.dump();
+    out += value.is_string() ? value.get<std::string>()
+                             : value.dump(-1, ' ', false, json::error_handler_t::replace);
     pos = end + 2;
     start = s.find("${{", pos);
   }
@@ -110,7 +111,8 @@ StatusOr<json> Resolve(const json& value, const Scope& scope) {
 StatusOr<std::vector<json>> ForeachItems(const json& value, const Scope& scope) {
   SM_ASSIGN_OR_RETURN(json items, Resolve(value, scope));
   if (!items.is_array()) {
-    return InvalidArgumentError("foreach must give a list, got " + items.dump());
+    return InvalidArgumentError("foreach must give a list, got " +
+                                items.dump(-1, ' ', false, json::error_handler_t::replace));
   }
   return std::vector<json>(items.begin(), items.end());
 }
@@ -120,7 +122,7 @@ std::string ItemKey(const json& item) {
   if (item.is_object() && item.contains("name") && item["name"].is_string()) {
     return item["name"].get<std::string>();
   }
-  return item.dump();
+  return item.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 bool HasExpression(const json& value) {

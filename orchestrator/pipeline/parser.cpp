@@ -1,6 +1,8 @@
 #include "pipeline/parser.h"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -156,10 +158,13 @@ class Parser {
         }
         in.refs.push_back({json(ref.Scalar()), At(ref)});
       };
-      if (it->second.IsSequence()) {
-        for (const auto& ref : it->second) add(ref);
+      // A named copy: `it->second` lives in a temporary proxy that a range-for would
+      // outlive (AddressSanitizer: stack-use-after-scope).
+      const YAML::Node refs = it->second;
+      if (refs.IsSequence()) {
+        for (const auto& ref : refs) add(ref);
       } else {
-        add(it->second);
+        add(refs);
       }
       out.push_back(std::move(in));
     }
@@ -272,7 +277,61 @@ const StepSpec* PipelineSpec::FindStep(const std::string& id) const {
   return nullptr;
 }
 
+namespace {
+
+// Offset of the first byte that is not part of well-formed UTF-8, if any.
+std::optional<size_t> InvalidUtf8(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t extra = c < 0x80           ? 0
+                   : (c >> 5) == 0x6  ? 1
+                   : (c >> 4) == 0xE  ? 2
+                   : (c >> 3) == 0x1E ? 3
+                                      : 4;
+    if (extra == 4 || (extra == 1 && c < 0xC2) || (extra > 0 && i + extra >= text.size())) return i;
+    uint32_t code = extra == 0 ? c : c & (0x3F >> extra);
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return i;
+      code = (code << 6) | (next & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF.
+    if ((extra == 2 && code < 0x800) || (extra == 3 && (code < 0x10000 || code > 0x10FFFF)) ||
+        (code >= 0xD800 && code <= 0xDFFF)) {
+      return i;
+    }
+    i += extra + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 ParseResult ParsePipelineText(const std::string& text, const std::string& file_name) {
+  if (text.size() > kMaxPipelineBytes) {
+    ParseResult r;
+    r.spec.file = file_name;
+    r.diagnostics.push_back({{file_name, 0, 0},
+                             "the pipeline file has " + std::to_string(text.size()) +
+                                 " bytes; at most " + std::to_string(kMaxPipelineBytes) +
+                                 " are read"});
+    return r;
+  }
+  if (std::optional<size_t> bad = InvalidUtf8(text)) {
+    ParseResult r;
+    r.spec.file = file_name;
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + *bad, '\n'));
+    const size_t line_start = text.rfind('\n', *bad == 0 ? 0 : *bad - 1);
+    const int column =
+        static_cast<int>(*bad -
+                         (line_start == std::string::npos || *bad == 0 ? 0 : line_start + 1)) +
+        1;
+    r.diagnostics.push_back(
+        {{file_name, line, column},
+         "the pipeline is not valid UTF-8 (byte " + std::to_string(*bad) + ")"});
+    return r;
+  }
   return Parser(file_name).Parse(text);
 }
 

@@ -28,5 +28,7 @@ nlohmann::json YamlToJson(const YAML::Node& node);
 ParseResult ParsePipelineText(const std::string& text, const std::string& file_name);
 
 inline constexpr const char* kApiVersion = "securemark/v1";
+// Larger pipeline files are refused before parsing.
+inline constexpr size_t kMaxPipelineBytes = size_t{4} << 20;
 
 }  // namespace securemark::pipeline

@@ -17,7 +17,7 @@ class BibdCodes : public Node {
                                           Range{1, 2}};
 
   static Contract GetContract() {
-    return Contract::Build("1.0.0",
+    return Contract::Build("1.1.0",
                            "AND-ACC fingerprint codes from balanced incomplete block designs.",
                            cic::kCodebook, cic::kBasis, cic::kSummary, kDesign, kQ, kCopies,
                            cic::kMakeBasis, cic::kSeed);

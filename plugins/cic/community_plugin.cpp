@@ -13,7 +13,7 @@ class CommunityPrefix : public Node {
                                                  "Community codes per graph node (crc.*)."};
 
   static Contract GetContract() {
-    return Contract::Build("1.0.0",
+    return Contract::Build("1.1.0",
                            "Community code in front of the identity code. Customer u is graph "
                            "node u mod nodes (customers beyond the graph share the codes of "
                            "earlier ones).",

@@ -10,8 +10,9 @@
 
 namespace securemark::cic {
 
-inline constexpr Output<codes::Codebook> kCodebook{"codebook",
-                                                   "Which code bits each customer gets."};
+// Which customer holds which code word is as sensitive as the key: both are stored 0600.
+inline constexpr Output<codes::Codebook> kCodebook{"codebook", "Which code bits each customer gets.",
+                                                   kSecret};
 inline constexpr Output<TensorMap> kBasis{
     "basis", "Secret orthonormal basis U (float64 [length, length]).", kSecret | kOptional};
 inline constexpr Output<JsonDocument> kSummary{"summary",

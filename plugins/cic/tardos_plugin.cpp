@@ -14,7 +14,7 @@ class TardosCodes : public Node {
   static constexpr Param<double> kEpsilon{
       "epsilon1", 1e-3, "Target probability of accusing any innocent.", Range{1e-12, 0.5}};
   static Contract GetContract() {
-    return Contract::Build("1.0.0", "Symmetric Tardos codes (arcsine biases, cutoff 1/(300c)).",
+    return Contract::Build("1.1.0", "Symmetric Tardos codes (arcsine biases, cutoff 1/(300c)).",
                            cic::kCodebook, cic::kBasis, cic::kSummary, kUsers, kColluders, kEpsilon,
                            cic::kMakeBasis, cic::kSeed);
   }

@@ -1,5 +1,7 @@
 #include "loader/plugin_catalog.h"
 
+#include <mutex>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -98,12 +100,26 @@ StatusOr<std::unique_ptr<NodeInstance>> LoadedPlugin::Create() const {
   return std::make_unique<NodeInstance>(entry_, node);
 }
 
+namespace {
+
+// Libraries are deliberately never unloaded (see header). They are kept reachable from
+// here, so leak checkers know they are held on purpose.
+boost::dll::shared_library& KeepLoaded(const std::string& path) {
+  static std::mutex mutex;
+  static auto* libraries = new std::vector<std::unique_ptr<boost::dll::shared_library>>();
+  auto library = std::make_unique<boost::dll::shared_library>(path);
+  std::lock_guard<std::mutex> lock(mutex);
+  libraries->push_back(std::move(library));
+  return *libraries->back();
+}
+
+}  // namespace
+
 StatusOr<LoadedPlugin> LoadPlugin(const DeclaredPlugin& declared) {
   const SmPluginEntry* entry = nullptr;
   try {
-    // Deliberately never unloaded (see header).
-    auto* library = new boost::dll::shared_library(declared.library);
-    entry = library->get_alias<const SmPluginEntry*()>(declared.symbol)();
+    boost::dll::shared_library& library = KeepLoaded(declared.library);
+    entry = library.get_alias<const SmPluginEntry*()>(declared.symbol)();
   } catch (const std::exception& e) {
     return UnavailableError(std::string("cannot load: ") + e.what());
   }

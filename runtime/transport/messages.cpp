@@ -88,6 +88,8 @@ StatusOr<PartyInfo> PartyFromJson(const nlohmann::json& j) {
                                 std::to_string(count) + ")");
   p.index = static_cast<int>(index);
   p.count = static_cast<int>(count);
+  if (j.contains("curve") && !j["curve"].is_boolean())
+    return InvalidArgumentError("party field 'curve' is not a boolean");
   p.curve = j.value("curve", true);
   SM_ASSIGN_OR_RETURN(p.public_key, StringField(j, "public_key"));
   SM_ASSIGN_OR_RETURN(p.secret_key, StringField(j, "secret_key"));
@@ -96,6 +98,10 @@ StatusOr<PartyInfo> PartyFromJson(const nlohmann::json& j) {
   for (const auto& [name, key] : j["peers"].items()) {
     if (!key.is_string()) return InvalidArgumentError("party peer '" + name + "' has no key");
     p.peers[name] = key.get<std::string>();
+  }
+  for (const char* optional : {"bind", "connect", "state_dir"}) {
+    if (j.contains(optional) && !j[optional].is_string())
+      return InvalidArgumentError(std::string("party field '") + optional + "' is not a string");
   }
   p.bind = j.value("bind", "");
   p.connect = j.value("connect", "");

@@ -116,6 +116,11 @@ StatusOr<Tensor> ParseIdx(std::string_view bytes, const std::string& source, int
   uint64_t item_elements = 1;
   for (size_t i = 0; i < ndim; ++i) {
     shape[i] = BigEndian32(p + 4 + 4 * i);
+    // An item with no elements would make any item count "fit" in no bytes at all.
+    if (i > 0 && shape[i] == 0) {
+      return DataLossError(source + ": IDX dimension " + std::to_string(i) + " is 0 at offset " +
+                           std::to_string(4 + 4 * i));
+    }
     if (i > 0) item_elements *= static_cast<uint64_t>(shape[i]);
     if (item_elements > (uint64_t{1} << 32)) {
       return DataLossError(source + ": implausible IDX dimension at offset " +
@@ -125,7 +130,8 @@ StatusOr<Tensor> ParseIdx(std::string_view bytes, const std::string& source, int
   const int64_t items = limit > 0 ? std::min<int64_t>(limit, shape[0]) : shape[0];
   const uint64_t item_bytes = item_elements * type->size;
   const uint64_t available = bytes.size() - header;
-  if (available < static_cast<uint64_t>(items) * item_bytes) {
+  // Compared by division: items * item_bytes can overflow for a forged header.
+  if (item_bytes != 0 && static_cast<uint64_t>(items) > available / item_bytes) {
     const uint64_t complete = item_bytes ? available / item_bytes : 0;
     return DataLossError(source + ": truncated IDX data at offset " +
                          std::to_string(header + complete * item_bytes) + ": item " +

@@ -176,7 +176,9 @@ Status ReadCommunities(const std::string& path, const std::string& format, Graph
   community.assign(graph.nodes(), -1);
   std::unordered_map<std::string, int64_t> label_ids;
   int64_t next = 0;
-  for (const auto& [number, line] : lines) {
+  for (const auto& numbered : lines) {
+    const auto number = numbered.first;  // a plain variable: lambdas cannot capture bindings
+    const std::string& line = numbered.second;
     std::vector<std::string> f = Fields(line);
     auto node = [&](const std::string& name) -> StatusOr<int64_t> {
       auto it = index.find(name);

@@ -201,6 +201,10 @@ StatusOr<torch::jit::Module> LoadModel(const std::string& bytes) {
   } catch (const c10::Error& e) {
     return DataLossError("cannot load the TorchScript model: " +
                          std::string(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    // The TorchScript parser reports malformed code as std::runtime_error.
+    return DataLossError("cannot load the TorchScript model: " +
+                         std::string(e.what()).substr(0, 500));
   }
 }
 
@@ -239,6 +243,9 @@ StatusOr<torch::jit::Module> LoadCheckpoint(const std::string& bytes,
   } catch (const c10::Error& e) {
     return DataLossError("neither a TorchScript model nor a torch.save checkpoint: " +
                          std::string(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return DataLossError("neither a TorchScript model nor a torch.save checkpoint: " +
+                         std::string(e.what()).substr(0, 500));
   }
   SM_ASSIGN_OR_RETURN(auto entries, StateDictOf(value));
   torch::jit::Module model = architecture.clone();

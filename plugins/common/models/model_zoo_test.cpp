@@ -52,6 +52,42 @@ TEST(ModelZooTest, EveryArchitectureBuildsWithNamedLayersAndTheRightOutput) {
   EXPECT_EQ(BuildModel("vgg19_bn", 3, 28, 28, 10, 0).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Found by fuzz/model_fuzzer: a TorchScript archive with garbled code made the parser
+// throw std::runtime_error, which escaped the loader. Now both readers refuse it.
+TEST(ModelZooTest, AnArchiveWithGarbledCodeIsRefused) {
+  auto bytes = ReadFile(std::string(SECUREMARK_SOURCE_DIR) +
+                        "/fuzz/regressions/model-bad-torchscript-code.pt");
+  ASSERT_TRUE(bytes.ok());
+  auto model = LoadModel(*bytes);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("cannot load the TorchScript model"), std::string::npos);
+  auto reference = BuildModel("fc900", 1, 28, 28, 10, 1);
+  ASSERT_TRUE(reference.ok());
+  EXPECT_FALSE(LoadCheckpoint(*bytes, *reference).ok());
+}
+
+// A PyTorch state_dict (nested under "state_dict", as training scripts save it) loads into
+// the reference architecture; a missing parameter is named.
+TEST(ModelZooTest, CheckpointsLoadIntoTheReferenceArchitecture) {
+  auto reference = BuildModel("fc900", 1, 28, 28, 10, 1);
+  ASSERT_TRUE(reference.ok());
+  c10::impl::GenericDict state(c10::StringType::get(), c10::AnyType::get());
+  for (const auto& p : reference->named_parameters()) state.insert(p.name, p.value.detach() + 1);
+  c10::impl::GenericDict outer(c10::StringType::get(), c10::AnyType::get());
+  outer.insert("state_dict", state);
+  const std::vector<char> saved = torch::pickle_save(outer);
+  auto loaded = LoadCheckpoint(std::string(saved.begin(), saved.end()), *reference);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  auto a = *reference->named_parameters().begin();
+  auto b = *loaded->named_parameters().begin();
+  EXPECT_TRUE(torch::allclose(b.value, a.value + 1));
+  ASSERT_EQ(state.erase(a.name), 1u);
+  const std::vector<char> partial = torch::pickle_save(outer);
+  auto missing = LoadCheckpoint(std::string(partial.begin(), partial.end()), *reference);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(a.name), std::string::npos) << missing.status();
+}
+
 TEST(ModelZooTest, UnknownNamesAreAnsweredWithTheKnownOnes) {
   auto missing = BuildModel("resnet", 1, 28, 28, 10, 0);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);

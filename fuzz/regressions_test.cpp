@@ -1,0 +1,61 @@
+// Inputs the fuzzers found crashes with (fuzz/regressions/), each now refused cleanly.
+#include <gtest/gtest.h>
+
+#include "data/idx_reader.h"
+#include "loader/plugin_catalog.h"
+#include "pipeline/compiler.h"
+#include "pipeline/parser.h"
+#include "transport/messages.h"
+#include "util/files.h"
+
+namespace securemark {
+namespace {
+
+std::string Regression(const std::string& name) {
+  auto bytes = ReadFile(std::string(SECUREMARK_SOURCE_DIR) + "/fuzz/regressions/" + name);
+  EXPECT_TRUE(bytes.ok()) << name;
+  return bytes.ok() ? *bytes : "";
+}
+
+// A foreach item holding bytes that are not UTF-8 made the compiler throw while naming the
+// instance. Such a file is now refused at the first bad byte.
+TEST(FuzzRegressionTest, APipelineThatIsNotUtf8IsADiagnostic) {
+  pipeline::ParseResult parsed =
+      pipeline::ParsePipelineText(Regression("pipeline-invalid-utf8-item.yaml"), "fuzz.yaml");
+  ASSERT_EQ(parsed.diagnostics.size(), 1u);
+  EXPECT_NE(parsed.diagnostics[0].message.find("not valid UTF-8"), std::string::npos);
+  EXPECT_GT(parsed.diagnostics[0].at.line, 1);
+  // Valid multi-byte text is still accepted.
+  pipeline::ParseResult ok = pipeline::ParsePipelineText(
+      "apiVersion: securemark/v1\nname: \"données-日本\"\nsteps: []\n", "ok.yaml");
+  for (const auto& d : ok.diagnostics)
+    EXPECT_EQ(d.message.find("UTF-8"), std::string::npos) << d.ToString();
+}
+
+// A party announcement whose "curve" was a string threw out of the decoder.
+TEST(FuzzRegressionTest, APartyWithMistypedFieldsIsAnError) {
+  const std::string input = Regression("message-curve-not-boolean");
+  std::vector<std::string> frames;
+  for (size_t start = 0;;) {
+    const size_t end = input.find("\n--\n", start);
+    frames.push_back(input.substr(start, end == std::string::npos ? end : end - start));
+    if (end == std::string::npos) break;
+    start = end + 4;
+  }
+  auto message = transport::DecodeMessage(frames);
+  ASSERT_TRUE(message.ok()) << message.status();
+  auto party = transport::PartyFromJson(message->header);
+  ASSERT_FALSE(party.ok());
+  EXPECT_NE(party.status().message().find("'curve'"), std::string::npos) << party.status();
+}
+
+// An IDX header whose dimensions multiply past 2^64 passed the size check by wrapping
+// around, then overflowed building the tensor.
+TEST(FuzzRegressionTest, AnIdxHeaderWhoseShapeOverflowsIsTruncatedData) {
+  auto tensor = data::ParseIdx(Regression("idx-shape-overflow"), "forged.idx", 0);
+  ASSERT_FALSE(tensor.ok());
+  EXPECT_NE(tensor.status().message().find("forged.idx"), std::string::npos) << tensor.status();
+}
+
+}  // namespace
+}  // namespace securemark

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan; preset `fuzz`) and runs each for
+# FUZZ_SECONDS (default 60) on the seeds in fuzz/corpus (pipelines/ for the pipeline
+# fuzzer). New inputs and any crash go to build-fuzz/runs/. Exits non-zero when a target
+# crashed, leaked, hung or ran out of memory; the reproducer's path is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SECONDS:-60}
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+runs=build-fuzz/runs
+mkdir -p "$runs"
+status=0
+printf '%-10s %12s %10s %8s  %s\n' target executions exec/s corpus result
+for target in pipeline message idx cifar snap model; do
+  bin=build-fuzz/fuzz-bin/${target}_fuzzer
+  [ -x "$bin" ] || continue
+  seeds=fuzz/corpus/$target
+  [ "$target" = pipeline ] && seeds=pipelines
+  mkdir -p "$runs/corpus/$target"
+  options=halt_on_error=1:detect_stack_use_after_return=0
+  # LibTorch keeps allocations for the life of the process by design.
+  [ "$target" = model ] && options=$options:detect_leaks=0
+  log=$runs/$target.log
+  result=ok
+  if ! ASAN_OPTIONS=$options UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      "$bin" "$runs/corpus/$target" "$seeds" -max_total_time="$seconds" -timeout=20 \
+      -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
+      -artifact_prefix="$runs/$target-" >"$log" 2>&1; then
+    result="FAILED: $(grep -o "Test unit written to .*" "$log" | head -1) (log: $log)"
+    status=1
+  fi
+  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
+  rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log" | tail -1)
+  corpus=$(find "$runs/corpus/$target" -type f | wc -l)
+  printf '%-10s %12s %10s %8s  %s\n' "$target" "${execs:-?}" "${rate:-?}" "$corpus" "$result"
+done
+exit $status
