@@ -23,6 +23,9 @@ class NphCodes : public Node {
     o.neighbours = ctx.Get(kNeighbours);
     o.iterations = ctx.Get(kIterations);
     o.seed = static_cast<uint64_t>(ctx.Get(crc::kSeed));
+    o.on_iteration = [&ctx](int64_t done, int64_t planned) {
+      ctx.Progress(static_cast<double>(done), static_cast<double>(planned), "NPH iterations");
+    };
     SM_ASSIGN_OR_RETURN(graph::NphResult r, graph::NeighborhoodPreservingHash(g, o));
     SM_RETURN_IF_ERROR(ctx.Set(crc::kCodes, crc::CodesTable(g, r)));
     return ctx.Set(kSummary, JsonDocument(nlohmann::json{{"objective", r.objective}}.dump()));

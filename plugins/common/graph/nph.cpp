@@ -214,6 +214,7 @@ StatusOr<NphResult> NeighborhoodPreservingHash(const Graph& g, const NphOptions&
                        [&](const Tall& x) { return objective.Value(ct, objective.M(x)); });
     mt = objective.M(ft);
     result.objective.push_back(value);
+    if (o.on_iteration) o.on_iteration(it + 1, o.iterations);
   }
   // Bit b of a node: is its F value above the median of row b?
   result.codes.assign(n, 0);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "graph/graph.h"
@@ -28,6 +29,8 @@ struct NphOptions {
   double sigma = 0.01;      // Armijo sufficient-decrease constant
   double beta = 0.1;        // Armijo step factor
   uint64_t seed = 0;
+  // Called after each iteration with (iterations done, iterations planned).
+  std::function<void(int64_t, int64_t)> on_iteration;
 };
 
 struct NphResult {

@@ -6,6 +6,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include "models/archive_guard.h"
 #include "models/script_builder.h"
 
 namespace securemark::models {
@@ -193,6 +194,8 @@ StatusOr<torch::jit::Module> LoadModel(const std::string& bytes) {
   if (bytes.size() < 4 || bytes.compare(0, 2, "PK") != 0) {
     return DataLossError("not a TorchScript model (expected a zip archive from torch.jit.save)");
   }
+  if (Status archive = CheckModelArchive(bytes); !archive.ok())
+    return DataLossError("cannot load the TorchScript model: " + archive.message());
   try {
     std::istringstream in(bytes);
     torch::jit::Module m = torch::jit::load(in);
@@ -237,6 +240,8 @@ StatusOr<std::map<std::string, torch::Tensor>> StateDictOf(const c10::IValue& va
 
 StatusOr<torch::jit::Module> LoadCheckpoint(const std::string& bytes,
                                             const torch::jit::Module& architecture) {
+  if (Status archive = CheckModelArchive(bytes); !archive.ok())
+    return DataLossError("cannot load the checkpoint: " + archive.message());
   c10::IValue value;
   try {
     value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));

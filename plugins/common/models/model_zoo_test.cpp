@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "models/archive_guard.h"
 #include "util/files.h"
 
 namespace securemark::models {
@@ -86,6 +87,35 @@ TEST(ModelZooTest, CheckpointsLoadIntoTheReferenceArchitecture) {
   auto missing = LoadCheckpoint(std::string(partial.begin(), partial.end()), *reference);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find(a.name), std::string::npos) << missing.status();
+}
+
+// Found by fuzz/model_fuzzer: a 1 KB checkpoint whose pickle declares a string of
+// gigabytes made LibTorch's unpickler reserve them. The archive check refuses it first.
+TEST(ModelZooTest, APickleDeclaringMoreBytesThanItHasIsRefusedBeforeLibTorchReadsIt) {
+  auto bytes = ReadFile(std::string(SECUREMARK_SOURCE_DIR) +
+                        "/fuzz/regressions/model-checkpoint-huge-string-length.pth");
+  ASSERT_TRUE(bytes.ok());
+  auto reference = BuildModel("fc900", 1, 28, 28, 10, 1);
+  ASSERT_TRUE(reference.ok());
+  auto loaded = LoadCheckpoint(*bytes, *reference);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("data.pkl"), std::string::npos) << loaded.status();
+  EXPECT_NE(loaded.status().message().find("remain"), std::string::npos) << loaded.status();
+  // Every real archive passes: ours, and PyTorch's TorchScript and checkpoints.
+  EXPECT_TRUE(CheckModelArchive(SaveModel(*reference)).ok());
+  for (const char* seed : {"torchscript.pt", "checkpoint.pth"}) {
+    auto real = ReadFile(std::string(SECUREMARK_SOURCE_DIR) + "/fuzz/corpus/model/" + seed);
+    ASSERT_TRUE(real.ok());
+    EXPECT_TRUE(CheckModelArchive(*real).ok()) << seed << ": " << CheckModelArchive(*real);
+  }
+}
+
+TEST(ModelZooTest, PickleChecksCatchLengthsMemoIndicesAndMissingStops) {
+  EXPECT_TRUE(CheckPickle(std::string("\x80\x02X\x02\x00\x00\x00hiq\x00.", 12), "p").ok());
+  EXPECT_FALSE(CheckPickle(std::string("\x80\x02X\xff\xff\xff\x7fhi.", 11), "p").ok());
+  EXPECT_FALSE(CheckPickle(std::string("\x80\x02r\xff\xff\xff\xff.", 8), "p").ok());
+  EXPECT_FALSE(CheckPickle(std::string("\x80\x02N", 3), "p").ok());
+  EXPECT_FALSE(CheckPickle(std::string("\x80\x02\xff.", 4), "p").ok());
 }
 
 TEST(ModelZooTest, UnknownNamesAreAnsweredWithTheKnownOnes) {
