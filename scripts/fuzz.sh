@@ -18,6 +18,10 @@ for target in pipeline message idx cifar snap model; do
   seeds=fuzz/corpus/$target
   [ "$target" = pipeline ] && seeds=pipelines
   mkdir -p "$runs/corpus/$target"
+  # Inputs that once crashed this target are replayed first, every time.
+  for old in fuzz/regressions/"$target"-*; do
+    [ -e "$old" ] && cp "$old" "$runs/corpus/$target/"
+  done
   options=halt_on_error=1:detect_stack_use_after_return=0
   # LibTorch keeps allocations for the life of the process by design.
   [ "$target" = model ] && options=$options:detect_leaks=0

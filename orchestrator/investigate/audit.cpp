@@ -98,12 +98,21 @@ void NamedByText(std::ostringstream& out, const json& investigations) {
   for (const json& inv : investigations) {
     out << "    " << inv["run"].get<std::string>() << " ("
         << TimeText(inv["time_ms"].get<int64_t>()) << ") suspect "
-        << inv["suspect_file"].get<std::string>() << ", p-value " << inv["p_value"].get<double>()
-        << ", verdict a" << inv["verdict"].get<int64_t>() << "\n";
+        << inv["suspect_file"].get<std::string>() << ", p-value "
+        << PValueText(inv["p_value"].get<double>()) << ", verdict a"
+        << inv["verdict"].get<int64_t>() << "\n";
   }
 }
 
 }  // namespace
+
+std::string PValueText(double p) {
+  if (p <= 0) return "< 1e-300";  // the fitted Gaussian tail underflows far past any threshold
+  std::ostringstream out;
+  out.precision(2);
+  out << p;
+  return out.str();
+}
 
 std::string TimeText(int64_t time_ms) {
   const std::time_t t = static_cast<std::time_t>(time_ms / 1000);

@@ -27,6 +27,9 @@ std::string AuditCustomerText(const nlohmann::json& audit);
 std::string AuditModelText(const nlohmann::json& audit);
 std::string AuditRunsText(const nlohmann::json& audit);
 
+// "3.1e-05", or "< 1e-300" where the fitted tail underflows.
+std::string PValueText(double p);
+
 // "2026-11-30 08:12:03 UTC"
 std::string TimeText(int64_t time_ms);
 

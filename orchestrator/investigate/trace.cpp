@@ -1,5 +1,7 @@
 #include "investigate/trace.h"
 
+#include "investigate/audit.h"
+
 #include <filesystem>
 #include <sstream>
 
@@ -113,15 +115,6 @@ StatusOr<int64_t> OutputOfStep(store::Store& store, const std::string& run, cons
 
 std::string Short(const std::string& digest) { return digest.substr(0, 12); }
 
-// The fitted Gaussian tail underflows to 0 far beyond any threshold.
-std::string PValue(double p) {
-  if (p <= 0) return "< 1e-300";
-  std::ostringstream out;
-  out.precision(2);
-  out << p;
-  return out.str();
-}
-
 std::string Number(double v) {
   std::ostringstream out;
   out.precision(3);
@@ -202,14 +195,14 @@ std::string VerdictText(const Investigation& inv) {
   for (const json& a : accused) {
     out << "  customer " << a.value("user", -1) << "  score " << Number(a.value("score", 0.0))
         << "  evidence " << Number(a.value("evidence", 0.0)) << "  p-value "
-        << PValue(a.value("p_value", 1.0)) << " (empirical "
-        << PValue(a.value("empirical_p_value", 1.0)) << ")";
+        << PValueText(a.value("p_value", 1.0)) << " (empirical "
+        << PValueText(a.value("empirical_p_value", 1.0)) << ")";
     if (a.contains("community")) out << "  community " << a["community"].get<std::string>();
     out << "\n";
   }
   for (const json& a : v.value("dismissed", json::array())) {
     out << "  dismissed: customer " << a.value("user", -1) << " (evidence "
-        << Number(a.value("evidence", 0.0)) << ", p-value " << PValue(a.value("p_value", 1.0))
+        << Number(a.value("evidence", 0.0)) << ", p-value " << PValueText(a.value("p_value", 1.0))
         << ": not beyond the calibrated threshold)\n";
   }
   out << "  signal level " << Number(v.value("signal_level", 0.0)) << "\n";
