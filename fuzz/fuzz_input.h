@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace securemark::fuzz {
 
@@ -18,6 +19,17 @@ inline const std::string& AsFile(const uint8_t* data, size_t size, const char* s
   std::ofstream(path, std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return path;
+}
+
+// Message frames written one after another, separated by "\n--\n".
+inline std::vector<std::string> SplitFrames(const std::string& input) {
+  std::vector<std::string> frames;
+  for (size_t start = 0;;) {
+    const size_t end = input.find("\n--\n", start);
+    frames.push_back(input.substr(start, end == std::string::npos ? end : end - start));
+    if (end == std::string::npos) return frames;
+    start = end + 4;
+  }
 }
 
 }  // namespace securemark::fuzz

@@ -4,20 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "transport/messages.h"
 
 using namespace securemark;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
-  std::vector<std::string> frames;
-  for (size_t start = 0;;) {
-    const size_t end = input.find("\n--\n", start);
-    frames.push_back(input.substr(start, end == std::string::npos ? end : end - start));
-    if (end == std::string::npos) break;
-    start = end + 4;
-  }
-  StatusOr<transport::Message> message = transport::DecodeMessage(frames);
+  StatusOr<transport::Message> message = transport::DecodeMessage(fuzz::SplitFrames(input));
   if (message.ok()) {
     // What decodes must encode back to frames that decode the same.
     StatusOr<transport::Message> again =

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "data/idx_reader.h"
+#include "fuzz_input.h"
 #include "loader/plugin_catalog.h"
 #include "pipeline/compiler.h"
 #include "pipeline/parser.h"
@@ -35,14 +36,7 @@ TEST(FuzzRegressionTest, APipelineThatIsNotUtf8IsADiagnostic) {
 // A party announcement whose "curve" was a string threw out of the decoder.
 TEST(FuzzRegressionTest, APartyWithMistypedFieldsIsAnError) {
   const std::string input = Regression("message-curve-not-boolean");
-  std::vector<std::string> frames;
-  for (size_t start = 0;;) {
-    const size_t end = input.find("\n--\n", start);
-    frames.push_back(input.substr(start, end == std::string::npos ? end : end - start));
-    if (end == std::string::npos) break;
-    start = end + 4;
-  }
-  auto message = transport::DecodeMessage(frames);
+  auto message = transport::DecodeMessage(fuzz::SplitFrames(input));
   ASSERT_TRUE(message.ok()) << message.status();
   auto party = transport::PartyFromJson(message->header);
   ASSERT_FALSE(party.ok());
