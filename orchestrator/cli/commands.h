@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "securemark/status.h"
+
 namespace securemark::cli {
 
 enum ExitCode { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
@@ -11,13 +13,19 @@ enum ExitCode { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
 // $SECUREMARK_STORE, else ./securemark-store.
 std::string DefaultStorePath();
 
-void AddPluginCommands(CLI::App& app, int& exit_code);   // plugins, describe
-void AddExecCommand(CLI::App& app, int& exit_code);      // exec
-void AddDoctorCommand(CLI::App& app, int& exit_code);    // doctor
-void AddStoreCommands(CLI::App& app, int& exit_code);    // lineage, show, gc, store check
-void AddValidateCommand(CLI::App& app, int& exit_code);  // validate
-void AddRunCommand(CLI::App& app, int& exit_code);       // run
-void AddKeysCommand(CLI::App& app, int& exit_code);      // keys new
+// The --store option every store-reading command takes, defaulting as above.
+void AddStoreOption(CLI::App* cmd, std::string& path);
+
+// Prints "securemark: <message>" to stderr and returns kExitFailed.
+int Fail(const Status& status);
+
+void AddPluginCommands(CLI::App& app, int& exit_code);       // plugins, describe
+void AddExecCommand(CLI::App& app, int& exit_code);          // exec
+void AddDoctorCommand(CLI::App& app, int& exit_code);        // doctor
+void AddStoreCommands(CLI::App& app, int& exit_code);        // lineage, show, gc, store check
+void AddValidateCommand(CLI::App& app, int& exit_code);      // validate
+void AddRunCommand(CLI::App& app, int& exit_code);           // run
+void AddKeysCommand(CLI::App& app, int& exit_code);          // keys new
 void AddInvestigateCommands(CLI::App& app, int& exit_code);  // trace, audit
 void AddReportCommand(CLI::App& app, int& exit_code);        // report
 

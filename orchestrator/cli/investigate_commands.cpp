@@ -13,11 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-int Fail(const Status& status) {
-  std::cerr << "securemark: " << status.message() << "\n";
-  return kExitFailed;
-}
-
 struct TraceArgs {
   investigate::TraceOptions options;
   bool json = false;
@@ -110,12 +105,6 @@ int AuditRuns(const AuditArgs& a) {
   auto store = OpenStore(a.store_path);
   if (!store.ok()) return Fail(store.status());
   return Print(investigate::AuditRuns(**store), a.json, investigate::AuditRunsText);
-}
-
-void AddStoreOption(CLI::App* cmd, std::string& path) {
-  path = DefaultStorePath();
-  cmd->add_option("--store,-s", path,
-                  "Store directory (default: $SECUREMARK_STORE or ./securemark-store)");
 }
 
 }  // namespace

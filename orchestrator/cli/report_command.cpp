@@ -14,17 +14,13 @@ struct ReportArgs {
 };
 
 int Report(const ReportArgs& a) {
-  auto fail = [](const Status& s) {
-    std::cerr << "securemark: " << s.message() << "\n";
-    return kExitFailed;
-  };
   auto store = store::Store::Open(a.store_path, /*create=*/false);
-  if (!store.ok()) return fail(store.status());
+  if (!store.ok()) return Fail(store.status());
   StatusOr<store::ContextRecord> run = report::FindRun(**store, a.run);
-  if (!run.ok()) return fail(run.status());
+  if (!run.ok()) return Fail(run.status());
   std::cerr << "writing the report of " << run->name << " to " << a.out_dir << "\n";
   StatusOr<report::ReportSummary> summary = report::WriteRunReport(**store, *run, a.out_dir);
-  if (!summary.ok()) return fail(summary.status());
+  if (!summary.ok()) return Fail(summary.status());
   std::cout << summary->index << ": " << summary->plots << " plots, " << summary->tables
             << " tables, " << summary->images << " images"
             << (summary->lineage ? ", lineage graph" : "") << "\n";
@@ -42,9 +38,7 @@ void AddReportCommand(CLI::App& app, int& exit_code) {
       "xdg-open report/index.html");
   cmd->add_option("run", a->run, "Run name, pipeline name (its newest run) or 'latest'")
       ->required();
-  a->store_path = DefaultStorePath();
-  cmd->add_option("--store,-s", a->store_path,
-                  "Store directory (default: $SECUREMARK_STORE or ./securemark-store)");
+  AddStoreOption(cmd, a->store_path);
   cmd->add_option("--out,-o", a->out_dir, "Directory to write index.html and its files into")
       ->required();
   cmd->callback([&exit_code, a] { exit_code = Report(*a); });

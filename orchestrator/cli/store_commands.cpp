@@ -9,9 +9,6 @@
 #include "store.h"
 
 namespace securemark::cli {
-namespace {
-
-using store::Store;
 
 void AddStoreOption(CLI::App* cmd, std::string& path) {
   path = DefaultStorePath();
@@ -19,13 +16,17 @@ void AddStoreOption(CLI::App* cmd, std::string& path) {
                   "Store directory (default: $SECUREMARK_STORE or ./securemark-store)");
 }
 
-StatusOr<std::unique_ptr<Store>> OpenExisting(const std::string& path) {
-  return Store::Open(path, /*create=*/false);
-}
-
 int Fail(const Status& status) {
   std::cerr << "securemark: " << status.message() << "\n";
   return kExitFailed;
+}
+
+namespace {
+
+using store::Store;
+
+StatusOr<std::unique_ptr<Store>> OpenExisting(const std::string& path) {
+  return Store::Open(path, /*create=*/false);
 }
 
 std::string PropertyText(const store::PropertyValue& v) {

@@ -6,13 +6,6 @@
 namespace securemark::report {
 namespace {
 
-// File-name-safe form of a label.
-std::string Stem(const std::string& text) {
-  std::string out;
-  for (char c : text) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
-  return out;
-}
-
 // "detector=hard_threshold attack=prune 0.5", naming only the descriptors that vary.
 std::string SeriesTitle(const CsvTable& t, size_t row, const std::vector<size_t>& varying) {
   std::string title;
@@ -53,6 +46,12 @@ std::vector<std::pair<std::string, std::vector<size_t>>> ByLabel(const CsvTable&
 
 }  // namespace
 
+std::string FileStem(const std::string& text) {
+  std::string out;
+  for (char c : text) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  return out;
+}
+
 std::vector<LinePlot> ColluderPlots(const std::string& table_name, const CsvTable& t) {
   const auto k = t.Column("k"), detection = t.Column("detection"), alarm = t.Column("false_alarm");
   if (!k || !detection || !alarm) return {};
@@ -68,13 +67,13 @@ std::vector<LinePlot> ColluderPlots(const std::string& table_name, const CsvTabl
       d.points.push_back({*x, t.Number(r, *detection).value_or(0)});
       f.points.push_back({*x, t.Number(r, *alarm).value_or(0)});
     }
-    LinePlot det{"colluders-detection-" + Stem(table_name + "-" + label),
+    LinePlot det{"colluders-detection-" + FileStem(table_name + "-" + label),
                  "Detection vs colluders: " + label,
                  "colluders K",
                  "detection rate",
                  {},
                  std::make_pair(0.0, 1.05)};
-    LinePlot fa{"colluders-false-alarm-" + Stem(table_name + "-" + label),
+    LinePlot fa{"colluders-false-alarm-" + FileStem(table_name + "-" + label),
                 "False alarm vs colluders: " + label,
                 "colluders K",
                 "false-alarm rate",
@@ -112,7 +111,7 @@ std::vector<LinePlot> PruningPlots(const std::string& table_name, const CsvTable
       }
     }
     if (extracted.points.size() < 2) continue;
-    LinePlot plot{"pruning-" + Stem(table_name + "-" + label),
+    LinePlot plot{"pruning-" + FileStem(table_name + "-" + label),
                   "Extraction accuracy vs pruning rate: " + label,
                   "weights pruned (%)",
                   "accuracy",
@@ -139,7 +138,7 @@ std::vector<BarChart> PrivacyCharts(const std::string& table_name, const CsvTabl
            {"ssim", "SSIM of reconstructions (higher = more leaked)"},
            {"mse", "MSE of reconstructions (lower = more leaked)"}}) {
     const size_t column = *t.Column(metric);
-    BarChart chart{"privacy-" + metric + "-" + Stem(table_name),
+    BarChart chart{"privacy-" + metric + "-" + FileStem(table_name),
                    title,
                    metric,
                    attacks,

@@ -14,6 +14,9 @@
 
 namespace securemark::report {
 
+// A label as a file-name-safe stem: every character but letters and digits becomes '-'.
+std::string FileStem(const std::string& text);
+
 // Tables with k, detection and false_alarm: detection and false alarm vs coalition
 // size, one pair of plots per label, one series per detector / attack / strength.
 std::vector<LinePlot> ColluderPlots(const std::string& table_name, const CsvTable& table);

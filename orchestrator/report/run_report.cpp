@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "investigate/audit.h"
 #include "lineage.h"
 #include "report/csv_table.h"
 #include "report/figures.h"
@@ -52,19 +53,6 @@ std::string Escape(const std::string& text) {
     }
   }
   return out;
-}
-
-std::string Stem(const std::string& text) {
-  std::string out;
-  for (char c : text) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
-  return out;
-}
-
-std::string TimeText(int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
-  return text;
 }
 
 bool IsPng(const std::string& bytes) { return bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0; }
@@ -261,9 +249,9 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
   Page page;
   Gnuplot gnuplot(out.string());
   page.Section("run", "Run");
-  page.Text("<p>Run <b>" + Escape(run.name) + "</b>, started " + TimeText(run.create_time_ms) +
-            ", " + std::to_string(executions.size()) + " executions.</p><pre>" +
-            Escape(ParamsText(run)) + "</pre>");
+  page.Text("<p>Run <b>" + Escape(run.name) + "</b>, started " +
+            investigate::TimeText(run.create_time_ms) + ", " + std::to_string(executions.size()) +
+            " executions.</p><pre>" + Escape(ParamsText(run)) + "</pre>");
   StepsSection(page, executions);
 
   std::vector<std::pair<std::string, json>> epoch_reports;
@@ -283,11 +271,12 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
             {name, o.execution.plugin, std::to_string(doc["test_accuracy"].get<double>())});
       }
     } else if (IsPng(o.bytes)) {
-      const std::string path = "images/" + Stem(name) + ".png";
+      const std::string path = "images/" + FileStem(name) + ".png";
       SM_RETURN_IF_ERROR(WriteFileAtomic((out / path).string(), o.bytes));
       images.push_back({&o, path});
     } else if (std::optional<CsvTable> t = ParseCsv(o.bytes)) {
-      SM_RETURN_IF_ERROR(WriteFileAtomic((out / "data" / (Stem(name) + ".csv")).string(), o.bytes));
+      SM_RETURN_IF_ERROR(
+          WriteFileAtomic((out / "data" / (FileStem(name) + ".csv")).string(), o.bytes));
       tables.push_back({name, std::move(*t)});
     }
   }
@@ -336,7 +325,7 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
   if (!tables.empty()) {
     page.Section("tables", "Tables");
     for (const auto& [name, t] : tables) {
-      page.Text("<h3>" + Escape(name) + "</h3><p class=\"note\"><a href=\"data/" + Stem(name) +
+      page.Text("<h3>" + Escape(name) + "</h3><p class=\"note\"><a href=\"data/" + FileStem(name) +
                 ".csv\">CSV</a></p>");
       page.Table(t.columns, t.rows);
       ++summary.tables;
