@@ -12,7 +12,7 @@ runs=build-fuzz/runs
 mkdir -p "$runs"
 status=0
 printf '%-10s %12s %10s %8s  %s\n' target executions exec/s corpus result
-for target in pipeline message idx cifar snap model; do
+for target in pipeline message idx cifar snap checkpoint model; do
   bin=build-fuzz/fuzz-bin/${target}_fuzzer
   [ -x "$bin" ] || continue
   seeds=fuzz/corpus/$target

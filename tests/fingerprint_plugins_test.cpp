@@ -78,6 +78,26 @@ class FingerprintPluginsTest : public testing::Test {
     return RunNode(Plugin("embedder.projection"), std::move(params), std::move(in));
   }
 
+  // Whom the uncalibrated detector names in `model` (aligned to the base model or not);
+  // {-1} when the fingerprint cannot even be read.
+  static std::vector<int64_t> Accused(const std::string& model, const std::string& key,
+                                      bool align) {
+    InputValues ex;
+    ex["model"].push_back({"Model", model, false});
+    ex["key"].push_back({"Tensors", key, true});
+    if (align) ex["reference"].push_back({"Model", base_, false});
+    auto extracted = RunNode(Plugin("extractor.projection"), {}, std::move(ex));
+    if (!extracted.ok()) return {-1};
+    InputValues det;
+    det["codebook"].push_back({"Codebook", codebook_, false});
+    det["basis"].push_back({"Tensors", basis_, true});
+    det["extracted"].push_back({"Tensors", Output(*extracted, "extracted"), false});
+    json a = json::parse(Run("detector.hard_threshold", {}, std::move(det), "accusation"));
+    std::vector<int64_t> users;
+    for (const auto& u : a["accused"]) users.push_back(u["user"].get<int64_t>());
+    return users;
+  }
+
   static PluginCatalog* catalog_;
   static std::string train_, test_, base_, codebook_, basis_;
 };
@@ -168,22 +188,7 @@ TEST_F(FingerprintPluginsTest, ReparameterisedCopiesAreTracedAfterAlignmentOnly)
   ASSERT_TRUE(embedded.ok()) << embedded.status();
   const std::string key = Output(*embedded, "key");
   const std::string copy = Output(*embedded, "model");
-  auto accused = [&](const std::string& model, bool align) -> std::vector<int64_t> {
-    InputValues ex;
-    ex["model"].push_back({"Model", model, false});
-    ex["key"].push_back({"Tensors", key, true});
-    if (align) ex["reference"].push_back({"Model", base_, false});
-    auto extracted = RunNode(Plugin("extractor.projection"), {}, std::move(ex));
-    if (!extracted.ok()) return {-1};  // the fingerprint cannot even be read
-    InputValues det;
-    det["codebook"].push_back({"Codebook", codebook_, false});
-    det["basis"].push_back({"Tensors", basis_, true});
-    det["extracted"].push_back({"Tensors", Output(*extracted, "extracted"), false});
-    json a = json::parse(Run("detector.hard_threshold", {}, std::move(det), "accusation"));
-    std::vector<int64_t> users;
-    for (const auto& u : a["accused"]) users.push_back(u["user"].get<int64_t>());
-    return users;
-  };
+  auto accused = [&](const std::string& model, bool align) { return Accused(model, key, align); };
   ASSERT_EQ(accused(copy, false), (std::vector<int64_t>{7}));
   for (int64_t dummies : {0, 4}) {
     InputValues in;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -215,6 +216,139 @@ TEST_F(InvestigationTest, BadInputsAreRefusedClearlyAndTheStoreStaysHealthy) {
   EXPECT_EQ(Securemark("report no-such-run --out " + Dir() + "/r --store " + Store(), &out), 1);
   EXPECT_NE(out.find("no run or pipeline named 'no-such-run'"), std::string::npos) << out;
   EXPECT_EQ(Securemark("store check --store " + Store(), &out), 0) << out;
+}
+
+// ---- verdicts on models made with plain PyTorch (tests/make_suspects.py)
+
+int Python(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/python3", kSource + "/tests/make_suspects.py"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = RunProcess(argv, true);
+  EXPECT_TRUE(r.ok());
+  if (r.ok() && r->exit_code != 0) std::cerr << r->output;
+  return r.ok() ? r->exit_code : -1;
+}
+
+// Every common checkpoint form is traced to the customer whose copy it holds.
+TEST_F(InvestigationTest, EveryCheckpointFormIsTracedToTheRightCustomer) {
+  const std::string dir = Dir() + "/forms";
+  fs::create_directories(dir);
+  const std::vector<std::string> forms = {
+      "ordered",       "one-key", "model-wrapper", "model-state-dict", "net",
+      "data-parallel", "float16", "bfloat16",      "float64",          "module-names"};
+  std::map<std::string, int64_t> customer_of;
+  for (size_t i = 0; i < forms.size(); ++i) {
+    const int64_t customer = 11 + static_cast<int64_t>(i);
+    ASSERT_EQ(
+        Python({"forms", Delivered(static_cast<int>(customer)), std::to_string(customer), dir}), 0);
+    customer_of[forms[i]] = customer;
+  }
+  for (const auto& [form, customer] : customer_of) {
+    const std::string file = dir + "/" + form + "-" + std::to_string(customer) + ".pt";
+    const json verdict = TraceJson(file);
+    ASSERT_TRUE(verdict.is_object()) << form;
+    EXPECT_EQ(Accused(verdict), std::vector<int64_t>{customer}) << form << ": " << verdict.dump();
+    EXPECT_EQ(verdict["decided_by"], "identification") << form;
+  }
+}
+
+std::string ReferenceFile(const std::string& store_dir, const std::string& out) {
+  auto store = store::Store::Open(store_dir, /*create=*/false);
+  EXPECT_TRUE(store.ok());
+  auto found = (*store)->FindArtifactsByName("train.model");
+  EXPECT_TRUE(found.ok() && !found->empty());
+  auto bytes = (*store)->ReadArtifact(found->front().id);
+  EXPECT_TRUE(bytes.ok());
+  EXPECT_TRUE(WriteFileAtomic(out, *bytes).ok());
+  return out;
+}
+
+// Models that never came from this deployment: a random initialisation, the same
+// architecture trained from scratch by someone else, and the vendor's reference model
+// fine-tuned without the fingerprint. Before the provenance test, such models got
+// customers accused with p-values below 1e-6.
+TEST_F(InvestigationTest, InnocentModelsAccuseNobody) {
+  const std::string dir = Dir() + "/innocents";
+  fs::create_directories(dir);
+  const std::string fmnist = "/usr/share/datasets/fashion-mnist";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> made = {
+      {"random-1.pt", {"random", Delivered(0), "1", dir + "/random-1.pt"}},
+      {"random-2.pt", {"random", Delivered(0), "2", dir + "/random-2.pt"}},
+      {"scratch-1.pt", {"trained", Delivered(0), "3", fmnist, "10000", dir + "/scratch-1.pt"}},
+      {"scratch-2.pt", {"trained", Delivered(0), "4", fmnist, "20000", dir + "/scratch-2.pt"}},
+      {"mu0.pt",
+       {"finetune", ReferenceFile(Store(), dir + "/reference.pt"), "5", fmnist, dir + "/mu0.pt"}}};
+  for (const auto& [file, args] : made) {
+    ASSERT_EQ(Python(args), 0) << file;
+    std::string text;
+    ASSERT_EQ(Securemark("trace " + dir + "/" + file + " --store " + Store() + " --plain --nulls 8",
+                         &text),
+              0)
+        << text;
+    EXPECT_NE(text.find("VERDICT: no customer is accused: the model is not shown to derive from "
+                        "this deployment"),
+              std::string::npos)
+        << file << "\n"
+        << text;
+    const json verdict = TraceJson(dir + "/" + file);
+    ASSERT_TRUE(verdict.is_object());
+    EXPECT_TRUE(verdict["accused"].empty()) << file << ": " << verdict.dump();
+    EXPECT_EQ(verdict["decided_by"], "provenance") << file;
+    EXPECT_GT(verdict["provenance"]["p_value"].get<double>(), 0.01) << file;
+  }
+}
+
+// NaN weights are an error, not "nobody accused", and no verdict is recorded.
+TEST_F(InvestigationTest, NonFiniteWeightsAreAnErrorAndRecordNoVerdict) {
+  const std::string file = Dir() + "/nan.pt";
+  ASSERT_EQ(Python({"nan", Delivered(2), file}), 0);
+  std::string out;
+  EXPECT_EQ(Securemark("trace " + file + " --store " + Store() + " --json --nulls 8", &out), 1);
+  EXPECT_NE(out.find("NaN or infinite"), std::string::npos) << out;
+  EXPECT_EQ(Securemark("audit model " + file + " --store " + Store(), &out), 0) << out;
+  EXPECT_EQ(out.find("accused nobody"), std::string::npos) << out;
+  EXPECT_EQ(Securemark("store check --store " + Store(), &out), 0) << out;
+}
+
+// Without the least-norm correction (exact: false), fine-tuning alone has to carry the
+// fingerprint. At the pipeline's default settings a calibrated trace still names exactly
+// the customer of a single copy and both customers of a pair average (the uncalibrated
+// hard-threshold detector alone names extra innocents, which calibration dismisses).
+TEST(UncorrectedEmbeddingTest, FineTuningAloneStillTracesACopyAndAPair) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "no Fashion-MNIST";
+  const std::string dir = ::testing::TempDir() + "/uncorrected";
+  fs::remove_all(dir);
+  std::string out;
+  ASSERT_EQ(Securemark("run " + kSource + "/pipelines/deepmarks-fmnist.yaml --plain --store " +
+                           dir + "/store --set examples=2000 --set test_examples=300" +
+                           " --set epochs=2 --set exact=false --set export_dir=" + dir +
+                           "/delivered --set 'coalitions=[{name: a, k: 1, seed: 1}]'",
+                       &out),
+            0)
+      << out;
+  EXPECT_EQ(out.find("fingerprint MSE 0.000"), std::string::npos) << "the correction ran";
+  auto copy = [&](int c) { return dir + "/delivered/customer-" + std::to_string(c) + ".pt"; };
+  const std::string pair = dir + "/pair-3-8.pt";
+  auto py = RunProcess(
+      {"/usr/bin/python3", "-c",
+       "import sys, torch\n"
+       "a, b = torch.jit.load(sys.argv[1]).state_dict(), torch.jit.load(sys.argv[2]).state_dict()\n"
+       "torch.save({k: (a[k] + b[k]) / 2 for k in a}, sys.argv[3])\n",
+       copy(3), copy(8), pair},
+      true);
+  ASSERT_TRUE(py.ok() && py->exit_code == 0);
+  for (const auto& [file, expected] :
+       std::vector<std::pair<std::string, std::vector<int64_t>>>{{copy(5), {5}}, {pair, {3, 8}}}) {
+    ASSERT_EQ(Securemark("trace " + file + " --store " + dir + "/store --json", &out,
+                         /*with_stderr=*/false),
+              0);
+    const json verdict = json::parse(out, nullptr, false);
+    ASSERT_TRUE(verdict.is_object()) << out;
+    std::vector<int64_t> users;
+    for (const json& a : verdict["accused"]) users.push_back(a["user"].get<int64_t>());
+    std::sort(users.begin(), users.end());
+    EXPECT_EQ(users, expected) << verdict.dump();
+  }
 }
 
 }  // namespace

@@ -60,9 +60,9 @@ TEST(ShippedPipelinesTest, CodeEvaluationRuns) {
             0)
       << out;
   // Within the resilience every detector is exact.
-  EXPECT_NE(out.find("\"hard_threshold\",31,31,hard_threshold,5,1.0,0.0"), std::string::npos)
+  EXPECT_NE(out.find("\"hard_threshold\",31,31,hard_threshold,5,300,1.0,0.0"), std::string::npos)
       << out;
-  EXPECT_NE(out.find("\"sequential\",31,31,sequential,5,1.0,0.0"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"sequential\",31,31,sequential,5,300,1.0,0.0"), std::string::npos) << out;
 }
 
 // DeepMarks end to end on a small slice of Fashion-MNIST: 31 fingerprinted copies,

@@ -195,7 +195,7 @@ StatusOr<json> AuditRuns(store::Store& store) {
                   {"failed", failed},
                   {"deliveries", delivered}};
     for (const json& inv : investigations) {
-      if (inv["run"] != run.name) continue;
+      if (inv["run"] != run.name || !inv.value("finished", false)) continue;
       entry["accused"] = json::array();
       for (const json& a : inv["accused"]) entry["accused"].push_back(a["user"]);
     }
@@ -238,9 +238,18 @@ std::string AuditModelText(const json& audit) {
   HistoryText(out, audit["history"]);
   out << "  traced as a suspect by " << audit["traced_by"].size() << " investigation(s)\n";
   for (const json& inv : audit["traced_by"]) {
-    out << "    " << inv["run"].get<std::string>() << ": accused";
+    out << "    " << inv["run"].get<std::string>() << ": ";
+    if (!inv.value("finished", false)) {
+      out << "did not finish (no verdict)\n";
+      continue;
+    }
+    out << "accused";
     if (inv["accused"].empty()) out << " nobody";
     for (const json& a : inv["accused"]) out << " " << a["user"].get<int64_t>();
+    if (inv.value("decided_by", std::string()) == "provenance") {
+      out << " (not shown to derive from the deployment, p "
+          << PValueText(inv.value("provenance_p_value", 1.0)) << ")";
+    }
     out << "\n";
   }
   if (!d.is_null()) NamedByText(out, audit["named_by"]);

@@ -57,6 +57,10 @@ StatusOr<std::vector<json>> Investigations(store::Store& store) {
                   {"accused", json::array()}};
     if (!verdict.is_null()) {
       entry["verdict"] = verdict["artifact"];
+      entry["decided_by"] = verdict.value("decided_by", std::string("identification"));
+      const json provenance = verdict.value("provenance", json::object());
+      if (provenance.value("tested", false))
+        entry["provenance_p_value"] = provenance.value("p_value", 1.0);
       for (const json& a : verdict.value("accused", json::array())) entry["accused"].push_back(a);
     }
     out.push_back(std::move(entry));

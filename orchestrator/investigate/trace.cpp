@@ -135,6 +135,13 @@ StatusOr<Investigation> Trace(const TraceOptions& o, const PluginCatalog& catalo
                                 std::to_string(size) + " bytes; at most 4 GiB are accepted");
   }
   SM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(o.suspect_file));
+  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x80) {
+    return InvalidArgumentError(
+        o.suspect_file +
+        " is a checkpoint in PyTorch's legacy format (_use_new_zipfile_serialization=False, or "
+        "PyTorch before 1.6); save it again with torch.save(state_dict, f) from PyTorch 1.6 or "
+        "later");
+  }
   if (bytes.size() < 4 || bytes.compare(0, 2, "PK") != 0) {
     return InvalidArgumentError(o.suspect_file +
                                 " is not a TorchScript model or a torch.save checkpoint "
@@ -184,14 +191,36 @@ std::string VerdictText(const Investigation& inv) {
   const Deployment& d = inv.deployment;
   std::ostringstream out;
   const json accused = v.value("accused", json::array());
+  const json provenance = v.value("provenance", json::object());
+  const bool tested = provenance.value("tested", false);
   out << "VERDICT: ";
-  if (accused.empty()) {
-    out << "no customer is accused";
+  if (v.value("decided_by", std::string()) == "provenance") {
+    out << "no customer is accused: the model is not shown to derive from this deployment\n"
+        << "  stage 1, provenance: p-value " << PValueText(provenance.value("p_value", 1.0))
+        << ", not below the level " << Number(provenance.value("level", 0.0)) << " (mean-code z "
+        << Number(provenance.value("mean_z", 0.0)) << ", energy "
+        << Number(provenance.value("energy", 0.0)) << " on "
+        << provenance.value("energy_degrees", 0) << " degrees of freedom)\n";
   } else {
-    out << accused.size() << (accused.size() == 1 ? " customer" : " customers") << " accused";
+    if (accused.empty()) {
+      out << "no customer is accused";
+    } else {
+      out << accused.size() << (accused.size() == 1 ? " customer" : " customers") << " accused";
+    }
+    out << " (" << v.value("method", std::string("?")) << ", false-accusation level "
+        << Number(v.value("calibration", json::object()).value("false_accusation", 0.0)) << ")\n";
+    if (tested) {
+      out << "  stage 1, provenance: derived from this deployment, p-value "
+          << PValueText(provenance.value("p_value", 1.0)) << " (mean-code z "
+          << Number(provenance.value("mean_z", 0.0)) << ", energy "
+          << Number(provenance.value("energy", 0.0)) << " on "
+          << provenance.value("energy_degrees", 0) << " degrees of freedom)\n";
+    } else {
+      out << "  stage 1, provenance: not tested ("
+          << provenance.value("reason", std::string("no layer norm in the extraction")) << ")\n";
+    }
+    out << "  stage 2, identification:\n";
   }
-  out << " (" << v.value("method", std::string("?")) << ", false-accusation level "
-      << Number(v.value("calibration", json::object()).value("false_accusation", 0.0)) << ")\n";
   for (const json& a : accused) {
     out << "  customer " << a.value("user", -1) << "  score " << Number(a.value("score", 0.0))
         << "  evidence " << Number(a.value("evidence", 0.0)) << "  p-value "
@@ -205,7 +234,8 @@ std::string VerdictText(const Investigation& inv) {
         << Number(a.value("evidence", 0.0)) << ", p-value " << PValueText(a.value("p_value", 1.0))
         << ": not beyond the calibrated threshold)\n";
   }
-  out << "  signal level " << Number(v.value("signal_level", 0.0)) << "\n";
+  if (v.contains("signal_level"))
+    out << "  signal level " << Number(v.value("signal_level", 0.0)) << "\n";
   if (v.contains("community")) {
     const json& c = v["community"];
     out << "  community screening: the suspect's community code " << c.value("code", std::string())

@@ -13,27 +13,8 @@
 
 namespace securemark::detector {
 
-struct Calibration {
-  codes::NullCalibration null;
-  double false_accusation = 0.01;  // per investigation: P(any innocent accused)
-  double per_user_level = 0;       // Bonferroni: false_accusation / users
-  double threshold = 0;            // evidence above which a p-value is below per_user_level
-
-  // Whether evidence this strong accuses: beyond the fitted tail's threshold and beyond
-  // every innocent in the null set. The second rule matters when the fitted tail is too
-  // light (e.g. a model pruned to noise, whose evidence is a ratio of noisy estimates):
-  // nobody is accused on evidence an innocent was seen to reach.
-  bool Accuses(double evidence) const {
-    return evidence > threshold && (null.scores.empty() || evidence > null.scores.back());
-  }
-};
-
-inline Calibration MakeCalibration(codes::NullCalibration null, double false_accusation,
-                                   int64_t users) {
-  Calibration c{std::move(null), false_accusation, false_accusation / users, 0};
-  c.threshold = codes::ThresholdFor(c.null, c.per_user_level);
-  return c;
-}
+using codes::Calibration;
+using codes::MakeCalibration;
 
 inline nlohmann::json CalibrationToJson(const Calibration& c, const codes::Codebook& codebook) {
   return {{"statistic", "block margin over noise"},

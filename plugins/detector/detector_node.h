@@ -12,6 +12,7 @@
 
 #include "codes/collusion.h"
 #include "codes/keys.h"
+#include "codes/verdict.h"
 #include "detector/calibration_json.h"
 #include "securemark/node.h"
 
@@ -80,48 +81,118 @@ inline StatusOr<std::vector<double>> Correlations(Context& ctx, const codes::Cod
   return CorrelationsOf(extracted, basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook);
 }
 
+// The whole extraction the decision rule needs: correlations, the community entries and,
+// when the extractor recorded it, the norm of the marked layer (for stage 1).
+inline StatusOr<codes::Extraction> ExtractionOf(Context& ctx, const codes::Codebook& codebook) {
+  SM_ASSIGN_OR_RETURN(TensorMap extracted, ctx.Get(kExtracted));
+  std::optional<TensorMap> basis;
+  if (ctx.Has(kBasis)) {
+    SM_ASSIGN_OR_RETURN(TensorMap b, ctx.Get(kBasis));
+    basis = std::move(b);
+  }
+  const int64_t skip = ctx.Get(kCommunityBits);
+  codes::Extraction out;
+  SM_ASSIGN_OR_RETURN(out.identity,
+                      CorrelationsOf(extracted, basis ? &*basis : nullptr, skip, codebook));
+  if (basis && skip > 0) {
+    SM_ASSIGN_OR_RETURN(const Tensor* f, extracted.Get("fingerprint"));
+    SM_ASSIGN_OR_RETURN(Eigen::MatrixXd full, codes::MatrixFromTensor(*f));
+    out.community.assign(full.data(), full.data() + skip);
+  }
+  // Correlations without a basis are not N(0, ‖w‖²) under the null unless the basis was
+  // orthonormal; only a fingerprint read through a basis is tested.
+  if (basis && extracted.Has("signal_norm")) {
+    SM_ASSIGN_OR_RETURN(const Tensor* n, extracted.Get("signal_norm"));
+    SM_ASSIGN_OR_RETURN(Eigen::MatrixXd norm, codes::MatrixFromTensor(*n));
+    if (norm.size() != 1)
+      return InvalidArgumentError("input 'extracted': 'signal_norm' is not one value");
+    out.signal_norm = norm(0);
+  }
+  return out;
+}
+
+inline nlohmann::json ProvenanceJson(const codes::Verdict& v) {
+  if (!v.provenance) {
+    return {{"tested", false},
+            {"reason",
+             "the extraction records no layer norm (extractor.projection 1.2 or later "
+             "does), so derivation from the deployment was not tested"}};
+  }
+  const codes::Provenance& p = *v.provenance;
+  return {{"tested", true},
+          {"derived", p.derived},
+          {"p_value", p.p_value},
+          {"level", p.level},
+          {"signal_norm", p.signal_norm},
+          {"mean_z", p.mean_z},
+          {"mean_p", p.mean_p},
+          {"energy", p.energy},
+          {"energy_degrees", p.degrees},
+          {"energy_p", p.energy_p},
+          {"null", "closed form: F = X w ~ N(0, |w|^2 I) for a model made without the key"}};
+}
+
+inline nlohmann::json EntryJson(const codes::VerdictEntry& e) {
+  nlohmann::json j = {{"user", e.user}, {"score", e.score}};
+  if (e.evidence) j["evidence"] = *e.evidence;
+  if (e.p_value) j["p_value"] = *e.p_value;
+  if (e.empirical_p_value) j["empirical_p_value"] = *e.empirical_p_value;
+  return j;
+}
+
+inline constexpr Param<double> kProvenanceLevel{
+    "provenance_level", 0.01,
+    "Level of the provenance test when no calibration is given (with one: its "
+    "false_accusation).",
+    Range{1e-300, 0.5}};
+
 template <const char* kMethod, const char* kDoc>
 class DetectorNode : public Node {
  public:
   static Contract GetContract() {
-    return Contract::Build("1.2.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
-                           kCommunityBits, kTau, kMaxColluders);
+    return Contract::Build("1.3.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
+                           kCommunityBits, kTau, kMaxColluders, kProvenanceLevel);
   }
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
-    SM_ASSIGN_OR_RETURN(std::vector<double> y, Correlations(ctx, codebook));
-    SM_ASSIGN_OR_RETURN(codes::Detection d,
-                        codes::Detect(codebook, y, kMethod, ctx.Get(kTau), ctx.Get(kMaxColluders)));
-    nlohmann::json out = {{"method", d.method},          {"signal_level", d.signal_level},
-                          {"users", codebook.users()},   {"length", codebook.length()},
-                          {"codebook", codebook.name()}, {"accused", nlohmann::json::array()}};
+    SM_ASSIGN_OR_RETURN(codes::Extraction extraction, ExtractionOf(ctx, codebook));
+    std::optional<Calibration> calibration;
     if (ctx.Has(kCalibration)) {
       SM_ASSIGN_OR_RETURN(JsonDocument doc, ctx.Get(kCalibration));
-      SM_ASSIGN_OR_RETURN(Calibration calibration, CalibrationFromJson(doc, codebook));
-      SM_ASSIGN_OR_RETURN(std::vector<double> evidence, codes::Evidence(codebook, y));
-      out["dismissed"] = nlohmann::json::array();
-      for (const auto& a : d.accused) {
-        const codes::PValue p = codes::PValueOf(calibration.null, evidence[a.user]);
-        nlohmann::json entry = {{"user", a.user},
-                                {"score", a.score},
-                                {"evidence", evidence[a.user]},
-                                {"p_value", p.gaussian},
-                                {"empirical_p_value", p.empirical}};
-        const bool kept = calibration.Accuses(evidence[a.user]);
-        out[kept ? "accused" : "dismissed"].push_back(entry);
-      }
-      out["calibration"] = {{"false_accusation", calibration.false_accusation},
-                            {"per_user_level", calibration.per_user_level},
-                            {"threshold", calibration.threshold},
-                            {"null_models", calibration.null.models},
-                            {"null_scores", calibration.null.scores.size()}};
-    } else {
-      for (const auto& a : d.accused)
-        out["accused"].push_back({{"user", a.user}, {"score", a.score}});
+      SM_ASSIGN_OR_RETURN(calibration, CalibrationFromJson(doc, codebook));
     }
-    if (codebook.is_prefixed()) out["community"] = ScreenCommunities(codebook, y, out["accused"]);
-    ctx.Info(std::to_string(out["accused"].size()) + " accused by " + d.method +
-             (ctx.Has(kCalibration) ? " (calibrated)" : ""));
+    codes::DecisionRule rule;
+    rule.detector = kMethod;
+    rule.tau = ctx.Get(kTau);
+    rule.max_colluders = ctx.Get(kMaxColluders);
+    rule.provenance_level = ctx.Get(kProvenanceLevel);
+    SM_ASSIGN_OR_RETURN(codes::Verdict v, codes::Decide(codebook, extraction, rule,
+                                                        calibration ? &*calibration : nullptr));
+    nlohmann::json out = {{"method", kMethod},
+                          {"decided_by", v.decided_by},
+                          {"provenance", ProvenanceJson(v)},
+                          {"users", codebook.users()},
+                          {"length", codebook.length()},
+                          {"codebook", codebook.name()},
+                          {"accused", nlohmann::json::array()}};
+    if (v.decided_by == "identification") out["signal_level"] = v.detection.signal_level;
+    for (const auto& e : v.accused) out["accused"].push_back(EntryJson(e));
+    if (calibration) {
+      out["dismissed"] = nlohmann::json::array();
+      for (const auto& e : v.dismissed) out["dismissed"].push_back(EntryJson(e));
+      out["calibration"] = {{"false_accusation", calibration->false_accusation},
+                            {"per_user_level", calibration->per_user_level},
+                            {"threshold", calibration->threshold},
+                            {"null_models", calibration->null.models},
+                            {"null_scores", calibration->null.scores.size()}};
+    }
+    if (codebook.is_prefixed())
+      out["community"] = ScreenCommunities(codebook, extraction.identity, out["accused"]);
+    ctx.Info(v.decided_by == "provenance"
+                 ? "not shown to derive from this deployment (p " +
+                       std::to_string(v.provenance->p_value) + "): nobody accused"
+                 : std::to_string(out["accused"].size()) + " accused by " + std::string(kMethod) +
+                       (calibration ? " (calibrated)" : ""));
     return ctx.Set(kAccusation, JsonDocument(out.dump()));
   }
 

@@ -1,7 +1,8 @@
 // evaluate.robustness: tracing under attack, measured on real models. For every strength
 // of an attack and every coalition size K, `trials` random coalitions of the delivered
 // copies pool their models, attack the pooled model, and the vendor extracts (after
-// aligning the suspect to the reference model, with `align`) and accuses (with
+// aligning the suspect to the reference model, with `align`) and decides with the rule
+// every trace uses (codes/verdict.h: provenance first, then identification, with
 // `calibrate`: calibrated on `null_models` coalitions of k-1 other customers put through
 // the same attack). The attacker plugins do the same one model per step; here hundreds
 // of attacked models stay inside one step.
@@ -74,16 +75,12 @@ constexpr Param<std::string> kShiftLayer{"shift_layer", "",
 constexpr Param<int64_t> kSeed{"seed", 0, "Seed of coalitions and attacks.", Range{0, 9.2e18}};
 constexpr Param<int64_t> kThreads{"threads", 0, "LibTorch threads (0: automatic).", Range{0, 1024}};
 constexpr Param<std::string> kLabel{"label", "", "Name of this evaluation in reports."};
-constexpr Param<double> kMinSignal{
-    "min_signal", 0.1,
-    "Accuse nobody when the extraction's signal level (code units: an intact fingerprint reads "
-    "1 after alignment) is below this; the fingerprint is gone and what is left is noise.",
-    Range{0, 1e6}};
 
 // One attacked model: who made it, what the vendor found.
 struct Trial {
-  std::set<int64_t> coalition;  // customers
-  std::vector<double> y;        // correlations; empty when nothing could be extracted
+  std::set<int64_t> coalition;   // customers
+  codes::Extraction extraction;  // identity empty when nothing could be extracted
+  const std::vector<double>& y() const { return extraction.identity; }
   double test_accuracy = -1;
 };
 
@@ -91,11 +88,11 @@ class RobustnessEvaluation : public Node {
  public:
   static Contract GetContract() {
     return Contract::Build(
-        "1.2.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
+        "1.3.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
         kReference, kKey, detector::kCodebook, detector::kBasis, kData, kTest, kReport, kTable,
         kAttack, kStrengths, kKValues, kTrials, kNullModels, kAlign, kCalibrate, kFalseAccusation,
         kDetector, detector::kTau, kCustomers, kPool, kFraction, kEpochs, kLr, kScope, kDummyPairs,
-        kMaxScale, kShiftLayer, detector::kCommunityBits, kSeed, kThreads, kLabel, kMinSignal);
+        kMaxScale, kShiftLayer, detector::kCommunityBits, kSeed, kThreads, kLabel);
   }
 
   Status Process(Context& ctx) override {
@@ -132,8 +129,8 @@ class RobustnessEvaluation : public Node {
           if (ctx.Cancelled()) return CancelledError("evaluation cancelled");
           SM_ASSIGN_OR_RETURN(Trial t, RunTrial(ctx, Coalition(null_k, rng), strength, rng()));
           ctx.Progress(static_cast<double>(++done), total, "attacked models");
-          if (t.y.empty()) continue;
-          SM_ASSIGN_OR_RETURN(std::vector<double> evidence, codes::Evidence(codebook_, t.y));
+          if (t.y().empty()) continue;
+          SM_ASSIGN_OR_RETURN(std::vector<double> evidence, codes::Evidence(codebook_, t.y()));
           for (int64_t u = 0; u < codebook_.users(); ++u)
             if (!t.coalition.count(u)) null_scores.push_back(evidence[u]);
         }
@@ -147,24 +144,26 @@ class RobustnessEvaluation : public Node {
       }
       for (int64_t k : sizes) {
         int64_t caught = 0, colluders = 0, false_accused = 0, innocents = 0, exact = 0,
-                accused_total = 0, accuracy_count = 0, failures = 0;
+                accused_total = 0, accuracy_count = 0, failures = 0, derived = 0;
         double accuracy_sum = 0, extraction_sum = 0, level_sum = 0;
         for (int64_t trial = 0; trial < ctx.Get(kTrials); ++trial) {
           if (ctx.Cancelled()) return CancelledError("evaluation cancelled");
           SM_ASSIGN_OR_RETURN(Trial t, RunTrial(ctx, Coalition(k, rng), strength, rng()));
           std::set<int64_t> accused;
-          const double level = t.y.empty() ? 0.0 : codes::SignalLevel(codebook_, t.y);
-          level_sum += level;
-          if (!t.y.empty() && (calibration || !calibrate) && level >= ctx.Get(kMinSignal)) {
-            SM_ASSIGN_OR_RETURN(accused, Accuse(ctx, t.y, calibration));
+          level_sum += t.y().empty() ? 0.0 : codes::SignalLevel(codebook_, t.y());
+          // Without a calibration where one was asked for, nobody can be accused.
+          if (!t.y().empty() && (calibration || !calibrate)) {
+            SM_ASSIGN_OR_RETURN(codes::Verdict v, Decide(ctx, t, calibration));
+            accused = v.Users();
+            derived += v.decided_by == "identification";
           }
           colluders += k;
           innocents += codebook_.users() - k;
           accused_total += static_cast<int64_t>(accused.size());
           for (int64_t u : accused) (t.coalition.count(u) ? caught : false_accused) += 1;
           exact += accused == t.coalition;
-          if (t.y.empty()) ++failures;  // counts as extraction accuracy 0
-          if (!t.y.empty()) extraction_sum += ExtractionAccuracy(t);
+          if (t.y().empty()) ++failures;  // counts as extraction accuracy 0
+          if (!t.y().empty()) extraction_sum += ExtractionAccuracy(t);
           if (t.test_accuracy >= 0) accuracy_sum += t.test_accuracy, ++accuracy_count;
           ctx.Progress(static_cast<double>(++done), total, "attacked models");
         }
@@ -182,7 +181,8 @@ class RobustnessEvaluation : public Node {
                     {"mean_accused", static_cast<double>(accused_total) / trials},
                     {"test_accuracy", accuracy},
                     {"extraction_accuracy", extraction},
-                    {"mean_signal_level", level_sum / trials}};
+                    {"mean_signal_level", level_sum / trials},
+                    {"provenance_shown", evaluate::RateJson(codes::WilsonRate(derived, trials))}};
         if (calibration) row["evidence_threshold"] = calibration->threshold;
         row["extraction_failures"] = failures;
         rows.push_back(row);
@@ -301,10 +301,17 @@ class RobustnessEvaluation : public Node {
       return t;
     }
     TensorMap extracted;
-    extracted.Put("fingerprint", codes::ToTensor(models::ToEigen(*f)));
-    SM_ASSIGN_OR_RETURN(t.y,
-                        detector::CorrelationsOf(extracted, basis_ ? &*basis_ : nullptr,
-                                                 ctx.Get(detector::kCommunityBits), codebook_));
+    const Eigen::VectorXd full = models::ToEigen(*f);
+    extracted.Put("fingerprint", codes::ToTensor(full));
+    const int64_t skip = ctx.Get(detector::kCommunityBits);
+    SM_ASSIGN_OR_RETURN(
+        t.extraction.identity,
+        detector::CorrelationsOf(extracted, basis_ ? &*basis_ : nullptr, skip, codebook_));
+    if (basis_) {
+      t.extraction.community.assign(full.data(),
+                                    full.data() + std::min<int64_t>(skip, full.size()));
+      SM_ASSIGN_OR_RETURN(t.extraction.signal_norm, models::SignalNorm(model, key_, layer_));
+    }
     return t;
   }
 
@@ -338,20 +345,14 @@ class RobustnessEvaluation : public Node {
     return OkStatus();
   }
 
-  StatusOr<std::set<int64_t>> Accuse(Context& ctx, const std::vector<double>& y,
-                                     const std::optional<detector::Calibration>& calibration) {
-    SM_ASSIGN_OR_RETURN(codes::Detection d,
-                        codes::Detect(codebook_, y, ctx.Get(kDetector), ctx.Get(detector::kTau)));
-    std::set<int64_t> accused;
-    std::vector<double> evidence;
-    if (calibration) {
-      SM_ASSIGN_OR_RETURN(evidence, codes::Evidence(codebook_, y));
-    }
-    for (const auto& a : d.accused) {
-      if (calibration && !calibration->Accuses(evidence[a.user])) continue;
-      accused.insert(a.user);
-    }
-    return accused;
+  // The same rule as every detector and trace (codes/verdict.h).
+  StatusOr<codes::Verdict> Decide(Context& ctx, const Trial& t,
+                                  const std::optional<detector::Calibration>& calibration) {
+    codes::DecisionRule rule;
+    rule.detector = ctx.Get(kDetector);
+    rule.tau = ctx.Get(detector::kTau);
+    rule.provenance_level = ctx.Get(kFalseAccusation);
+    return codes::Decide(codebook_, t.extraction, rule, calibration ? &*calibration : nullptr);
   }
 
   // Share of code positions where the extraction has the sign of the coalition's average
@@ -364,12 +365,12 @@ class RobustnessEvaluation : public Node {
       for (int64_t i = 0; i < n; ++i) mean[i] += b[i] / static_cast<double>(t.coalition.size());
     }
     const bool on_off = codebook_.modulation() == codes::Modulation::kOnOff;
-    const double level = codes::SignalLevel(codebook_, t.y);
+    const double level = codes::SignalLevel(codebook_, t.y());
     int64_t right = 0, counted = 0;
     for (int64_t i = 0; i < n; ++i) {
       if (!on_off && std::fabs(mean[i]) < 1e-12) continue;
       const bool expected = mean[i] > (on_off ? 0.0 : 1e-12);
-      const bool found = on_off ? t.y[i] > 0.5 * level : t.y[i] > 0;
+      const bool found = on_off ? t.y()[i] > 0.5 * level : t.y()[i] > 0;
       right += expected == found;
       ++counted;
     }

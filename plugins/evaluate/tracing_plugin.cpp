@@ -1,7 +1,9 @@
 // evaluate.tracing: how well real investigations named the colluders. Pairs each
 // detector accusation with the coalition that produced the suspect model and reports
 // detection, false alarm and exact-set rates per coalition size, in the same rows as
-// evaluate.collusion so report.collusion_table can set them side by side.
+// evaluate.collusion so report.collusion_table can set them side by side. Without
+// coalitions every suspect is an innocent model (not derived from any customer's copy):
+// one row with K = 0, where any accusation is a false one.
 #include <map>
 #include <set>
 #include <sstream>
@@ -18,7 +20,9 @@ class TracingEvaluation : public Node {
  public:
   static constexpr Input<JsonDocument> kAccusations{"accusations", "Detector outputs.", kMany};
   static constexpr Input<JsonDocument> kCoalitions{
-      "coalitions", "attacker.collude coalitions, in the same order.", kMany};
+      "coalitions",
+      "attacker.collude coalitions, in the same order (absent: the suspects are innocent models).",
+      kMany | kOptional};
   static constexpr Output<JsonDocument> kReport{"report", "Rates per coalition size."};
   static constexpr Output<Blob> kTable{"table", "The same as CSV."};
   static constexpr Param<std::vector<int64_t>> kCustomers{
@@ -26,13 +30,19 @@ class TracingEvaluation : public Node {
   static constexpr Param<std::string> kLabel{"label", "models", "Name of this evaluation."};
 
   static Contract GetContract() {
-    return Contract::Build("1.0.0", "Scores accusations against the true coalitions.", kAccusations,
+    return Contract::Build("1.1.0", "Scores accusations against the true coalitions.", kAccusations,
                            kCoalitions, kReport, kTable, kCustomers, kLabel);
   }
 
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> accusations, ctx.GetAll(kAccusations));
-    SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> coalitions, ctx.GetAll(kCoalitions));
+    std::vector<JsonDocument> coalitions;
+    const bool innocent = !ctx.Has(kCoalitions);
+    if (innocent) {
+      coalitions.assign(accusations.size(), JsonDocument(R"({"members": []})"));
+    } else {
+      SM_ASSIGN_OR_RETURN(coalitions, ctx.GetAll(kCoalitions));
+    }
     if (accusations.size() != coalitions.size()) {
       return InvalidArgumentError(std::to_string(accusations.size()) + " accusations but " +
                                   std::to_string(coalitions.size()) + " coalitions");
@@ -40,7 +50,7 @@ class TracingEvaluation : public Node {
     const std::vector<int64_t> customers = ctx.Get(kCustomers);
     struct Tally {
       int64_t trials = 0, caught = 0, colluders = 0, false_accused = 0, innocents = 0, exact = 0,
-              accused = 0;
+              accused = 0, accusing = 0, provenance_shown = 0;
     };
     std::map<int64_t, Tally> by_k;
     std::string codebook, detector;
@@ -76,31 +86,45 @@ class TracingEvaluation : public Node {
       tally.accused += static_cast<int64_t>(accused.size());
       for (int64_t u : accused) (truth.count(u) ? tally.caught : tally.false_accused) += 1;
       tally.exact += accused == truth;
+      tally.accusing += !accused.empty();
+      tally.provenance_shown += a.value("decided_by", std::string()) == "identification";
     }
     nlohmann::json rows = nlohmann::json::array();
     std::ostringstream csv;
-    csv << "label,codebook,k,trials,detection,false_alarm,exact,mean_accused\n";
+    csv << "label,codebook,k,trials,detection,false_alarm,exact,mean_accused,accusing,"
+           "accusing_high,provenance_shown\n";
     for (const auto& [k, s] : by_k) {
       const codes::Rate detection = codes::WilsonRate(s.caught, s.colluders);
       const codes::Rate false_alarm = codes::WilsonRate(s.false_accused, s.innocents);
       const codes::Rate exact = codes::WilsonRate(s.exact, s.trials);
       const double mean_accused = static_cast<double>(s.accused) / s.trials;
+      // For innocent models: how many investigations named anyone at all.
+      const codes::Rate accusing = codes::WilsonRate(s.accusing, s.trials);
+      const codes::Rate provenance = codes::WilsonRate(s.provenance_shown, s.trials);
       rows.push_back({{"k", k},
                       {"trials", s.trials},
                       {"detection", evaluate::RateJson(detection)},
                       {"false_alarm", evaluate::RateJson(false_alarm)},
                       {"exact", evaluate::RateJson(exact)},
+                      {"accusing", evaluate::RateJson(accusing)},
+                      {"provenance_shown", evaluate::RateJson(provenance)},
                       {"mean_accused", mean_accused}});
       csv << '"' << ctx.Get(kLabel) << "\",\"" << codebook << "\"," << k << ',' << s.trials << ','
           << detection.value << ',' << false_alarm.value << ',' << exact.value << ','
-          << mean_accused << '\n';
+          << mean_accused << ',' << accusing.value << ',' << accusing.high << ','
+          << provenance.value << '\n';
       ctx.Info("K=" + std::to_string(k) + ": detection " + std::to_string(detection.value) +
                ", false alarm " + std::to_string(false_alarm.value) + " over " +
                std::to_string(s.trials) + " models");
     }
-    nlohmann::json report = {
-        {"label", ctx.Get(kLabel)}, {"codebook", codebook}, {"users", users}, {"length", length},
-        {"detector", detector},     {"source", "models"},   {"rows", rows}};
+    nlohmann::json report = {{"label", ctx.Get(kLabel)},
+                             {"codebook", codebook},
+                             {"users", users},
+                             {"length", length},
+                             {"detector", detector},
+                             {"source", "models"},
+                             {"rows", rows},
+                             {"suspects", innocent ? "innocent" : "coalitions"}};
     SM_RETURN_IF_ERROR(ctx.Set(kReport, JsonDocument(report.dump())));
     return ctx.Set(kTable, Blob(csv.str()));
   }

@@ -20,17 +20,21 @@ class ProjectionExtractor : public Node {
   static constexpr Input<models::ModelFile> kReference{
       "reference", "The vendor's model the copies came from; aligns the suspect to it.", kOptional};
   static constexpr Output<TensorMap> kExtracted{
-      "extracted", "float64 'fingerprint' F = X w, as the detectors expect."};
+      "extracted",
+      "float64 'fingerprint' F = X w and 'signal_norm' ‖w‖ (for the provenance test), as the "
+      "detectors expect."};
   static constexpr Param<std::string> kLayer{
       "layer", "", "The marked layer (default: the one recorded with the key)."};
 
   static Contract GetContract() {
-    return Contract::Build("1.1.0", "Extracts the projected fingerprint from a model's layer.",
+    return Contract::Build("1.2.0", "Extracts the projected fingerprint from a model's layer.",
                            kModel, kKey, kReference, kExtracted, kLayer);
   }
 
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(torch::jit::Module model, SuspectModel(ctx));
+    // NaN weights would read as no fingerprint at all and clear everyone by accident.
+    SM_RETURN_IF_ERROR(models::CheckFinite(model).WithContext("input 'model'"));
     SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKey));
     SM_ASSIGN_OR_RETURN(models::ProjectionKey key, models::KeyFromMap(key_map));
     std::string layer = ctx.Get(kLayer);
@@ -53,7 +57,9 @@ class ProjectionExtractor : public Node {
     StatusOr<torch::Tensor> f = models::ExtractFingerprint(model, key, layer);
     if (!f.ok()) return f.status().WithContext("input 'model'");
     const Eigen::VectorXd v = models::ToEigen(*f);
+    SM_ASSIGN_OR_RETURN(double norm, models::SignalNorm(model, key, layer));
     out.Put("fingerprint", codes::ToTensor(v));
+    out.Put("signal_norm", codes::ToTensor(Eigen::VectorXd::Constant(1, norm)));
     out.SetAttr("layer", layer);
     return ctx.Set(kExtracted, out);
   }

@@ -11,6 +11,12 @@
 namespace securemark {
 namespace {
 
+// A rate's field, or -1 for reports that do not have that rate.
+double Value(const nlohmann::json& row, const char* rate, const char* field) {
+  if (!row.contains(rate) || !row[rate].is_object()) return -1;
+  return row[rate].value(field, -1.0);
+}
+
 class CollusionTable : public Node {
  public:
   static constexpr Input<JsonDocument> kReports{
@@ -19,7 +25,7 @@ class CollusionTable : public Node {
   static constexpr Output<Blob> kTable{"table", "The same as CSV."};
 
   static Contract GetContract() {
-    return Contract::Build("1.0.0", "Collects collusion evaluations into one comparison table.",
+    return Contract::Build("1.1.0", "Collects collusion evaluations into one comparison table.",
                            kReports, kSummary, kTable);
   }
 
@@ -27,8 +33,9 @@ class CollusionTable : public Node {
     SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> reports, ctx.GetAll(kReports));
     nlohmann::json rows = nlohmann::json::array();
     std::ostringstream csv;
-    csv << "label,users,length,detector,k,detection,false_alarm,false_alarm_high,"
-           "innocents_accused,exact,attack,strength,test_accuracy,extraction_accuracy\n";
+    csv << "label,users,length,detector,k,trials,detection,false_alarm,false_alarm_high,"
+           "innocents_accused,exact,accusing,accusing_high,provenance_shown,attack,strength,"
+           "test_accuracy,extraction_accuracy\n";
     for (const JsonDocument& doc : reports) {
       nlohmann::json r = nlohmann::json::parse(doc.text(), nullptr, false);
       if (!r.is_object() || !r.contains("rows"))
@@ -39,11 +46,15 @@ class CollusionTable : public Node {
                         {"length", r.value("length", 0)},
                         {"detector", r.value("detector", "")},
                         {"k", row["k"]},
+                        {"trials", row.value("trials", 0)},
                         {"detection", row["detection"]["value"]},
                         {"false_alarm", row["false_alarm"]["value"]},
                         {"false_alarm_high", row["false_alarm"]["high"]},
                         {"innocents_accused", row["false_alarm"]["count"]},
                         {"exact", row["exact"]["value"]},
+                        {"accusing", Value(row, "accusing", "value")},
+                        {"accusing_high", Value(row, "accusing", "high")},
+                        {"provenance_shown", Value(row, "provenance_shown", "value")},
                         {"attack", r.value("attack", "")},
                         {"strength", row.value("strength", 0.0)},
                         {"test_accuracy", row.value("test_accuracy", -1.0)},
@@ -51,10 +62,12 @@ class CollusionTable : public Node {
         const auto& last = rows.back();
         csv << '"' << last["label"].get<std::string>() << "\"," << last["users"] << ','
             << last["length"] << ',' << last["detector"].get<std::string>() << ',' << last["k"]
-            << ',' << last["detection"] << ',' << last["false_alarm"] << ','
-            << last["false_alarm_high"] << ',' << last["innocents_accused"] << ',' << last["exact"]
-            << ',' << last["attack"].get<std::string>() << ',' << last["strength"] << ','
-            << last["test_accuracy"] << ',' << last["extraction_accuracy"] << '\n';
+            << ',' << last["trials"] << ',' << last["detection"] << ',' << last["false_alarm"]
+            << ',' << last["false_alarm_high"] << ',' << last["innocents_accused"] << ','
+            << last["exact"] << ',' << last["accusing"] << ',' << last["accusing_high"] << ','
+            << last["provenance_shown"] << ',' << last["attack"].get<std::string>() << ','
+            << last["strength"] << ',' << last["test_accuracy"] << ','
+            << last["extraction_accuracy"] << '\n';
       }
     }
     ctx.Info("\n" + csv.str());

@@ -30,7 +30,8 @@ class StandaloneTrainer : public Node {
   static constexpr Param<std::string> kArchitecture{
       "model", "deepmarks_cnn", "Architecture.",
       Choices{"deepmarks_cnn|fc900|lfw_conv|vgg19_bn|wrn16_4"}};
-  static constexpr Param<int64_t> kEpochs{"epochs", 1, "Passes over the data.", Range{1, 10000}};
+  static constexpr Param<int64_t> kEpochs{
+      "epochs", 1, "Passes over the data (0: the initialised, untrained model).", Range{0, 10000}};
   static constexpr Param<int64_t> kBatch{"batch_size", 64, "Examples per step.", Range{1, 65536}};
   static constexpr Param<double> kRate{"lr", 0.05, "Learning rate.", Range{1e-8, 10}};
   static constexpr Param<double> kMomentum{"momentum", 0.9, "SGD momentum.", Range{0, 0.999}};

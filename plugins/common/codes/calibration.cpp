@@ -108,6 +108,12 @@ PValue PValueOf(const NullCalibration& null, double score) {
   return p;
 }
 
+Calibration MakeCalibration(NullCalibration null, double false_accusation, int64_t users) {
+  Calibration c{std::move(null), false_accusation, false_accusation / users, 0};
+  c.threshold = ThresholdFor(c.null, c.per_user_level);
+  return c;
+}
+
 double ThresholdFor(const NullCalibration& null, double p) {
   return null.mean + null.sd * NormalUpperQuantile(p);
 }

@@ -47,6 +47,23 @@ PValue PValueOf(const NullCalibration& null, double score);
 // The evidence an innocent exceeds with probability `p` under the fitted Gaussian.
 double ThresholdFor(const NullCalibration& null, double p);
 
+// A stated false-accusation probability applied to a null distribution.
+struct Calibration {
+  NullCalibration null;
+  double false_accusation = 0.01;  // per investigation: P(any innocent accused)
+  double per_user_level = 0;       // Bonferroni: false_accusation / users
+  double threshold = 0;            // evidence above which a p-value is below per_user_level
+
+  // Whether evidence this strong accuses: beyond the fitted tail's threshold and beyond
+  // every innocent in the null set. The second rule matters when the fitted tail is too
+  // light (e.g. a model pruned to noise, whose evidence is a ratio of noisy estimates):
+  // nobody is accused on evidence an innocent was seen to reach.
+  bool Accuses(double evidence) const {
+    return evidence > threshold && (null.scores.empty() || evidence > null.scores.back());
+  }
+};
+Calibration MakeCalibration(NullCalibration null, double false_accusation, int64_t users);
+
 // Upper-tail probability of the standard normal and its inverse.
 double NormalUpperTail(double z);
 double NormalUpperQuantile(double p);

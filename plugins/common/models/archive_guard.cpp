@@ -234,7 +234,7 @@ StatusOr<uint64_t> CentralDirectory(std::string_view b) {
 
 }  // namespace
 
-Status CheckModelArchive(std::string_view b) {
+Status ForEachArchiveEntry(std::string_view b, const ArchiveVisitor& visit) {
   SM_ASSIGN_OR_RETURN(uint64_t at, CentralDirectory(b));
   int entries = 0;
   while (at + 46 <= b.size() && Little(b, at, 4) == 0x02014b50) {
@@ -265,28 +265,46 @@ Status CheckModelArchive(std::string_view b) {
     const uint64_t data = local + 30 + Little(b, local + 26, 2) + Little(b, local + 28, 2);
     if (data > b.size() || csize > b.size() - data)
       return Bad(name, local, "entry runs past the end of the file");
-    const std::string_view stored = b.substr(data, csize);
-    const bool pickle = (name.size() >= 4 && name.substr(name.size() - 4) == ".pkl") ||
-                        (name.size() >= 10 && name.substr(name.size() - 10) == ".debug_pkl");
-    if (pickle) {
-      if (usize > kMaxPickleBytes) return Bad(name, local, "pickle larger than 256 MiB");
-      if (method == 0) {
-        if (usize != csize) return Bad(name, local, "stored entry with two different sizes");
-        SM_RETURN_IF_ERROR(CheckPickle(stored, name));
-      } else if (method == 8) {
-        std::string inflated;
-        SM_RETURN_IF_ERROR(Inflate(stored, usize, inflated, name));
-        SM_RETURN_IF_ERROR(CheckPickle(inflated, name));
-      } else {
-        return Bad(name, local,
-                   "compression method " + std::to_string(method) + " is not accepted");
-      }
-    }
+    SM_RETURN_IF_ERROR(visit({name, b.substr(data, csize), method, usize, local}));
     ++entries;
     at = next;
   }
   if (entries == 0) return DataLossError("not a model archive: its zip directory is empty");
   return OkStatus();
+}
+
+StatusOr<std::string> EntryContents(const ArchiveEntry& e, size_t limit) {
+  if (e.size > limit)
+    return Bad(e.name, e.offset, "larger than " + std::to_string(limit >> 20) + " MiB");
+  if (e.method == 0) {
+    if (e.size != e.stored.size())
+      return Bad(e.name, e.offset, "stored entry with two different sizes");
+    return std::string(e.stored);
+  }
+  if (e.method != 8) {
+    return Bad(e.name, e.offset,
+               "compression method " + std::to_string(e.method) + " is not accepted");
+  }
+  std::string inflated;
+  SM_RETURN_IF_ERROR(Inflate(e.stored, e.size, inflated, e.name));
+  return inflated;
+}
+
+namespace {
+
+bool IsPickleEntry(std::string_view name) {
+  return (name.size() >= 4 && name.substr(name.size() - 4) == ".pkl") ||
+         (name.size() >= 10 && name.substr(name.size() - 10) == ".debug_pkl");
+}
+
+}  // namespace
+
+Status CheckModelArchive(std::string_view b) {
+  return ForEachArchiveEntry(b, [](const ArchiveEntry& e) -> Status {
+    if (!IsPickleEntry(e.name)) return OkStatus();
+    SM_ASSIGN_OR_RETURN(std::string pickle, EntryContents(e, kMaxPickleBytes));
+    return CheckPickle(pickle, e.name);
+  });
 }
 
 }  // namespace securemark::models

@@ -44,10 +44,15 @@ Status SetInputNormalization(torch::jit::Module& model, const std::vector<double
 StatusOr<torch::jit::Module> LoadModel(const std::string& bytes);
 std::string SaveModel(const torch::jit::Module& model);
 
-// A checkpoint (torch.save of a state_dict, or of a dict holding one under "state_dict" or
-// "model_state_dict") loaded into a copy of `architecture`. Every parameter must be
-// present with the architecture's shape; buffers are taken when present.
+// A torch.save checkpoint loaded into a copy of `architecture`, read without Python or
+// LibTorch's unpickler (state_dict_reader.h says which forms are accepted). Every
+// parameter must be present with the architecture's shape, under its name, with '.'
+// for '_', or behind a "module." prefix; buffers are taken when present; float16,
+// bfloat16 and float64 tensors are converted to the architecture's types.
 StatusOr<torch::jit::Module> LoadCheckpoint(const std::string& bytes,
                                             const torch::jit::Module& architecture);
+
+// InvalidArgument naming the first parameter that holds NaN or infinite values.
+Status CheckFinite(const torch::jit::Module& model);
 
 }  // namespace securemark::models
