@@ -234,6 +234,86 @@ print('answered' if s.poll(1500) else 'silent')
   EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE state='COMPLETE'"), 1);
 }
 
+// A peer holding an allowed key is still a peer: mistyped fields, unknown kinds and
+// terminal escapes are dropped with a note naming it, and the run goes on with an honest
+// host. Before field types were checked, {"protocol": "one"} aborted the orchestrator.
+TEST_F(PipelineRunTest, MalformedMessagesFromAnAllowedPeerAreDroppedNotFatal) {
+  if (RunProcess({"/bin/sh", "-c", "/usr/bin/python3 -c 'import zmq' 2>/dev/null"}, false)
+          ->exit_code != 0) {
+    GTEST_SKIP() << "python3-zmq is not installed";
+  }
+  const std::string keys = dir_ + "/keys";
+  fs::create_directories(keys);
+  for (const char* name : {"orch", "host", "rogue"}) {
+    ASSERT_EQ(
+        RunProcess({kBuild + "/bin/securemark", "keys", "new", keys + "/" + name}, true)->exit_code,
+        0);
+  }
+  const int port = 20000 + (getpid() + 7919) % 20000;
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
+  std::string file = Write(
+      "rogue", "steps:\n  - id: w\n    uses: testing.work\n    with: {value: 7, seconds: 0.2}\n");
+  const std::string out = dir_ + "/out.log";
+  int run = *StartProcess(
+      {"/bin/sh", "-c",
+       kEnv + kBuild + "/bin/securemark run " + file + " --store " + dir_ +
+           "/store --plain --no-local-hosts --listen " + endpoint + " --server-key " + keys +
+           "/orch.key --allow-key " + keys + "/host.pub --allow-key " + keys + "/rogue.pub > " +
+           out + " 2>&1"});
+  const std::string python = R"(
+import socket, sys, time, zmq
+host, port = sys.argv[1][len('tcp://'):].rsplit(':', 1)
+for _ in range(200):
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+words = open(sys.argv[3]).read().split()
+public, secret = words[1].encode(), words[3].encode()
+server_public = open(sys.argv[2]).read().split()[0].encode()
+s = zmq.Context().socket(zmq.DEALER)
+s.curve_serverkey, s.curve_publickey, s.curve_secretkey = server_public, public, secret
+s.linger = 1000
+s.connect(sys.argv[1])
+for frames in ([b'HELLO', b'{"protocol":"one"}'],
+               [b'HELLO', b'{"protocol":1,"library":5}'],
+               [b'HELLO', b'{"protocol":1,"plugins":[1,2]}'],
+               [b'\x1b[2J\x1b[31mEVIL', b'{}'],
+               [b'HELLO', b'{"protocol":1,"plugins":["nothing.here"]}'],
+               [b'LOG', b'{"task":7,"message":"gone"}'],
+               [b'RESULT', b'{"task":"1","code":"0","outputs":[]}'],
+               [b'PROGRESS', b'{"task":"1","done":"half"}']):
+    s.send_multipart(frames)
+    time.sleep(0.05)
+time.sleep(0.5)
+)";
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/rogue.py", python).ok());
+  auto rogue = RunProcess(
+      {"/usr/bin/python3", dir_ + "/rogue.py", endpoint, keys + "/orch.pub", keys + "/rogue.key"},
+      true);
+  ASSERT_TRUE(rogue.ok());
+  EXPECT_EQ(rogue->exit_code, 0) << rogue->output;
+  int host = *StartProcess({"/bin/sh", "-c",
+                            kEnv + kBuild + "/bin/securemark-host serve --connect " + endpoint +
+                                " --server-key " + keys + "/orch.pub --key " + keys +
+                                "/host.key --plugin testing.work --orchestrator-timeout-ms 3000"});
+  ProcessResult result = *WaitProcess(run);
+  (void)WaitProcess(host);
+  std::string log = *ReadFile(out);
+  EXPECT_EQ(result.exit_code, 0) << log;
+  for (const char* why : {"HELLO field 'protocol' is not an integer",
+                          "HELLO field 'library' is not a string",
+                          "HELLO field 'plugins' holds a non-string", "unknown message kind",
+                          "LOG field 'task' is not a string", "RESULT field 'code' is not an integer",
+                          "PROGRESS field 'done' is not a number"}) {
+    EXPECT_NE(log.find(why), std::string::npos) << why << "\n" << log;
+  }
+  EXPECT_NE(log.find("dropped a malformed message from"), std::string::npos) << log;
+  EXPECT_EQ(log.find('\x1b'), std::string::npos) << "a raw escape reached the terminal";
+  EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE state='COMPLETE'"), 1);
+}
+
 TEST_F(PipelineRunTest, UnreadableSecretKeyIsRefused) {
   const std::string keys = dir_ + "/keys";
   fs::create_directories(keys);

@@ -1,12 +1,12 @@
 // Runs the built `securemark` binary as a user would.
 #include <cstdlib>
 #include <filesystem>
-
 #include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark {
@@ -124,6 +124,38 @@ TEST(CliTest, ExecReportsPluginFailuresWithTheFile) {
 TEST(CliTest, BadUsageExitsWithTwo) {
   EXPECT_EQ(Securemark("plugins --no-such-flag").exit_code, 2);
   EXPECT_EQ(Securemark("").exit_code, 2);
+}
+
+// A key pair is never overwritten by accident, and a name is required.
+TEST(CliTest, KeysNewRefusesToOverwriteAndEmptyNames) {
+  const std::string dir = testing::TempDir() + "/keys";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(Securemark("keys new " + dir + "/lab").exit_code, 0);
+  auto before = ReadFile(dir + "/lab.key");
+  ASSERT_TRUE(before.ok());
+  auto again = Securemark("keys new " + dir + "/lab");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find("lab.key exists"), std::string::npos) << again.output;
+  EXPECT_EQ(*ReadFile(dir + "/lab.key"), *before);
+  EXPECT_EQ(Securemark("keys new " + dir + "/lab --force").exit_code, 0);
+  EXPECT_NE(*ReadFile(dir + "/lab.key"), *before);
+  EXPECT_EQ(Securemark("keys new ''").exit_code, 2);
+  EXPECT_EQ(Securemark("keys new " + dir + "/").exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/.key"));
+}
+
+// NaN compares false with both bounds of a range: every numeric option refuses it (and
+// infinities) as bad usage, before anything runs.
+TEST(CliTest, NumericOptionsRefuseNanAndInfinity) {
+  for (const char* value : {"nan", "NaN", "inf", "-inf", "1e999"}) {
+    auto run = Securemark(std::string("run x.yaml --heartbeat-timeout ") + value);
+    EXPECT_EQ(run.exit_code, 2) << value << ": " << run.output;
+    EXPECT_NE(run.output.find("not a finite number"), std::string::npos) << run.output;
+    auto trace = Securemark(std::string("trace x.pt --false-accusation ") + value);
+    EXPECT_EQ(trace.exit_code, 2) << value << ": " << trace.output;
+  }
+  EXPECT_EQ(Securemark("trace x.pt --false-accusation 0.7").exit_code, 2);
 }
 
 TEST(CliTest, DoctorReportsAnOptimisedBlas) {

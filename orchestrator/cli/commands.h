@@ -16,6 +16,10 @@ std::string DefaultStorePath();
 // The --store option every store-reading command takes, defaulting as above.
 void AddStoreOption(CLI::App* cmd, std::string& path);
 
+// A number in [low, high]; unlike CLI::Range it refuses NaN, which compares false with
+// both bounds, and infinities.
+CLI::Validator FiniteRange(double low, double high);
+
 // Prints "securemark: <message>" to stderr and returns kExitFailed.
 int Fail(const Status& status);
 

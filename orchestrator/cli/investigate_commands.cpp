@@ -131,7 +131,7 @@ void AddInvestigateCommands(CLI::App& app, int& exit_code) {
   trace
       ->add_option("--false-accusation", t->options.false_accusation,
                    "Probability that the investigation accuses any innocent")
-      ->check(CLI::Range(1e-12, 0.5));
+      ->check(FiniteRange(1e-12, 0.5));
   trace->add_option("--jobs,-j", t->options.jobs, "Steps running at once")
       ->check(CLI::Range(1, 64));
   trace->add_flag("--json", t->json, "Print the verdict as JSON");

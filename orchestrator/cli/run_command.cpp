@@ -92,7 +92,7 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                 "Start no local hosts; wait for hosts that join with --allow-key");
   run->add_option("--heartbeat-timeout", args->options.heartbeat_timeout_s,
                   "Seconds without a heartbeat before a host is declared dead")
-      ->check(CLI::Range(0.5, 3600.0));
+      ->check(FiniteRange(0.5, 3600.0));
   run->callback([&exit_code, args] { exit_code = Run(*args); });
 }
 

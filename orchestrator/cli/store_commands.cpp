@@ -1,4 +1,5 @@
 // `securemark lineage`, `show`, `gc` and `store check`: reading and maintaining a store.
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
@@ -173,6 +174,22 @@ int Check(const std::string& path) {
 }
 
 }  // namespace
+
+CLI::Validator FiniteRange(double low, double high) {
+  return CLI::Validator(
+      [low, high](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0' || !std::isfinite(v))
+          return "Value " + text + " is not a finite number";
+        if (v < low || v > high) {
+          return "Value " + text + " not in range [" + CLI::detail::to_string(low) + " - " +
+                 CLI::detail::to_string(high) + "]";
+        }
+        return std::string();
+      },
+      "FLOAT in [" + CLI::detail::to_string(low) + " - " + CLI::detail::to_string(high) + "]");
+}
 
 std::string DefaultStorePath() {
   const char* env = std::getenv("SECUREMARK_STORE");

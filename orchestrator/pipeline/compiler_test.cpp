@@ -117,6 +117,25 @@ TEST_F(CompilerTest, OversizedPipelinesAreRefusedBeforeExpansion) {
   EXPECT_NE(big.diagnostics[0].message.find("at most 4194304"), std::string::npos);
 }
 
+// A "billion laughs" of YAML aliases: nine anchors, each a list of nine of the previous,
+// expand to 9^9 nodes from a few hundred bytes. Refused at the node that runs out.
+TEST_F(CompilerTest, AliasBombsAreRefusedWithTheirPosition) {
+  std::string yaml = std::string(kHeader) + "params:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 8; ++i) {
+    const std::string p = "*a" + std::to_string(i - 1);
+    yaml += "  a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p;
+    for (int j = 1; j < 9; ++j) yaml += ", " + p;
+    yaml += "]\n";
+  }
+  yaml += "  x: *a8\nsteps:\n  - {id: s, uses: testing.work, with: {value: 1}}\n";
+  ParseResult parsed = ParsePipelineText(yaml, "bomb.yaml");
+  ASSERT_EQ(parsed.diagnostics.size(), 1u);
+  EXPECT_NE(parsed.diagnostics[0].message.find("more than 1000000 YAML nodes"), std::string::npos)
+      << parsed.diagnostics[0].ToString();
+  EXPECT_EQ(parsed.diagnostics[0].at.file, "bomb.yaml");
+  EXPECT_GT(parsed.diagnostics[0].at.line, 1);
+}
+
 TEST_F(CompilerTest, SetOverridesAParameterWithItsType) {
   const std::string yaml = std::string(kHeader) +
                            "params: {n: 2}\nsteps:\n  - id: w\n    uses: testing.work\n"

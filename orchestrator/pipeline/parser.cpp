@@ -44,6 +44,29 @@ namespace {
 
 using nlohmann::json;
 
+// YAML aliases share nodes: a 1 KB file can name 9^9 of them (`x: *a8`), and every walk
+// over the tree expands them. Nothing a pipeline needs comes near this many.
+constexpr int64_t kMaxExpandedNodes = 1'000'000;
+
+// Whether walking `node` with aliases expanded visits more than `budget` nodes; `where`
+// is the node at which the budget ran out.
+bool ExpandsPast(const YAML::Node& node, int64_t& budget, YAML::Mark& where) {
+  if (--budget < 0) {
+    where = node.Mark();
+    return true;
+  }
+  if (node.IsSequence()) {
+    for (const auto& e : node)
+      if (ExpandsPast(e, budget, where)) return true;
+  } else if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (ExpandsPast(it->first, budget, where) || ExpandsPast(it->second, budget, where))
+        return true;
+    }
+  }
+  return false;
+}
+
 class Parser {
  public:
   explicit Parser(std::string file) : file_(std::move(file)) {}
@@ -231,6 +254,15 @@ class Parser {
       root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       Error({file_, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+      result.diagnostics = std::move(diagnostics_);
+      return result;
+    }
+    int64_t budget = kMaxExpandedNodes;
+    YAML::Mark where;
+    if (root && ExpandsPast(root, budget, where)) {
+      Error({file_, where.line + 1, where.column + 1},
+            "the pipeline expands to more than " + std::to_string(kMaxExpandedNodes) +
+                " YAML nodes (aliases included); a pipeline this large is refused");
       result.diagnostics = std::move(diagnostics_);
       return result;
     }

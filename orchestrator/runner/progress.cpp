@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/printable.h"
+
 namespace securemark::runner {
 namespace {
 
@@ -79,7 +81,9 @@ class PlainProgress : public ProgressSink {
   }
 
  private:
-  void Line(const std::string& text) { std::cerr << Timestamp() << " " << text << std::endl; }
+  void Line(const std::string& text) {
+    std::cerr << Timestamp() << " " << Printable(text) << std::endl;
+  }
   std::map<std::string, Clock::time_point> last_;
 };
 
@@ -183,7 +187,8 @@ class TerminalProgress : public ProgressSink {
     for (int i = 0; i < drawn_; ++i) std::cerr << "\033[1A\033[2K";
     drawn_ = 0;
   }
-  void Print(const std::string& line) {
+  void Print(const std::string& text) {
+    const std::string line = Printable(text);
     Clear();
     std::cerr << line << "\n";
     Redraw();

@@ -1,5 +1,6 @@
 #include "transport/messages.h"
 
+#include <map>
 #include <set>
 
 namespace securemark::transport {
@@ -8,10 +9,121 @@ namespace {
 const std::set<std::string> kKinds = {"HELLO", "HEARTBEAT", "PROGRESS", "LOG",     "RESULT",
                                       "TASK",  "CANCEL",    "ANNOUNCE", "SHUTDOWN"};
 
+enum class Type { kString, kInt, kNumber, kBool, kObject, kArray };
+
+struct Field {
+  const char* name;
+  Type type;
+  bool required;
+};
+
+const char* TypeName(Type t) {
+  switch (t) {
+    case Type::kString: return "a string";
+    case Type::kInt: return "an integer";
+    case Type::kNumber: return "a number";
+    case Type::kBool: return "a boolean";
+    case Type::kObject: return "an object";
+    case Type::kArray: return "a list";
+  }
+  return "?";
+}
+
+bool Is(const nlohmann::json& v, Type t) {
+  switch (t) {
+    case Type::kString: return v.is_string();
+    case Type::kInt: return v.is_number_integer();
+    case Type::kNumber: return v.is_number();
+    case Type::kBool: return v.is_boolean();
+    case Type::kObject: return v.is_object();
+    case Type::kArray: return v.is_array();
+  }
+  return false;
+}
+
+// The fields every kind may carry and their types: whoever reads a header afterwards can
+// take a field's type for granted (nlohmann's value() throws on a mistyped field).
+const std::map<std::string, std::vector<Field>>& Schemas() {
+  static const std::map<std::string, std::vector<Field>> kSchemas = {
+      {"HELLO",
+       {{"protocol", Type::kInt, true},
+        {"pid", Type::kInt, false},
+        {"host", Type::kString, false},
+        {"library", Type::kString, false},
+        {"plugins", Type::kArray, false}}},
+      {"HEARTBEAT", {}},
+      {"SHUTDOWN", {}},
+      {"PROGRESS",
+       {{"task", Type::kString, true},
+        {"done", Type::kNumber, false},
+        {"total", Type::kNumber, false},
+        {"what", Type::kString, false}}},
+      {"LOG",
+       {{"task", Type::kString, true},
+        {"level", Type::kInt, false},
+        {"message", Type::kString, false}}},
+      {"RESULT",
+       {{"task", Type::kString, true},
+        {"code", Type::kInt, true},
+        {"error", Type::kString, false},
+        {"outputs", Type::kArray, true}}},
+      {"ANNOUNCE", {{"task", Type::kString, true}, {"endpoint", Type::kString, true}}},
+      {"TASK",
+       {{"task", Type::kString, true},
+        {"plugin", Type::kString, true},
+        {"params", Type::kObject, false},
+        {"inputs", Type::kArray, true},
+        {"party", Type::kObject, false}}},
+      {"CANCEL", {{"task", Type::kString, true}}},
+  };
+  return kSchemas;
+}
+
+Status CheckFields(const nlohmann::json& object, const std::vector<Field>& fields,
+                   const std::string& where) {
+  for (const Field& f : fields) {
+    if (!object.contains(f.name)) {
+      if (f.required) return InvalidArgumentError(where + " lacks field '" + f.name + "'");
+      continue;
+    }
+    if (!Is(object[f.name], f.type)) {
+      return InvalidArgumentError(where + " field '" + f.name + "' is not " + TypeName(f.type));
+    }
+  }
+  return OkStatus();
+}
+
+// The entries of the lists some kinds carry.
+Status CheckEntries(const Message& m) {
+  if (m.kind == "HELLO" && m.header.contains("plugins")) {
+    for (const auto& p : m.header["plugins"])
+      if (!p.is_string()) return InvalidArgumentError("HELLO field 'plugins' holds a non-string");
+  }
+  const char* list = m.kind == "TASK" ? "inputs" : m.kind == "RESULT" ? "outputs" : nullptr;
+  if (list == nullptr) return OkStatus();
+  static const std::vector<Field> kInput = {{"port", Type::kString, true},
+                                            {"type", Type::kString, true},
+                                            {"secret", Type::kBool, false}};
+  static const std::vector<Field> kOutput = {{"port", Type::kString, true},
+                                             {"index", Type::kInt, false},
+                                             {"type", Type::kString, true},
+                                             {"secret", Type::kBool, false},
+                                             {"labels", Type::kObject, false}};
+  for (size_t i = 0; i < m.header[list].size(); ++i) {
+    const nlohmann::json& e = m.header[list][i];
+    const std::string where = m.kind + " " + list + "[" + std::to_string(i) + "]";
+    if (!e.is_object()) return InvalidArgumentError(where + " is not an object");
+    SM_RETURN_IF_ERROR(CheckFields(e, m.kind == "TASK" ? kInput : kOutput, where));
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<Message> DecodeMessage(std::vector<std::string> frames) {
   SM_ASSIGN_OR_RETURN(Message m, DecodeFrames(std::move(frames), kKinds));
+  SM_RETURN_IF_ERROR(CheckFields(m.header, Schemas().at(m.kind), m.kind));
+  SM_RETURN_IF_ERROR(CheckEntries(m));
   // Payload counts must match what the header announces.
   const char* list = m.kind == "TASK" ? "inputs" : m.kind == "RESULT" ? "outputs" : nullptr;
   if (list != nullptr) {
