@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -254,12 +255,11 @@ TEST_F(PipelineRunTest, MalformedMessagesFromAnAllowedPeerAreDroppedNotFatal) {
   std::string file = Write(
       "rogue", "steps:\n  - id: w\n    uses: testing.work\n    with: {value: 7, seconds: 0.2}\n");
   const std::string out = dir_ + "/out.log";
-  int run = *StartProcess(
-      {"/bin/sh", "-c",
-       kEnv + kBuild + "/bin/securemark run " + file + " --store " + dir_ +
-           "/store --plain --no-local-hosts --listen " + endpoint + " --server-key " + keys +
-           "/orch.key --allow-key " + keys + "/host.pub --allow-key " + keys + "/rogue.pub > " +
-           out + " 2>&1"});
+  int run = *StartProcess({"/bin/sh", "-c",
+                           kEnv + kBuild + "/bin/securemark run " + file + " --store " + dir_ +
+                               "/store --plain --no-local-hosts --listen " + endpoint +
+                               " --server-key " + keys + "/orch.key --allow-key " + keys +
+                               "/host.pub --allow-key " + keys + "/rogue.pub > " + out + " 2>&1"});
   const std::string python = R"(
 import socket, sys, time, zmq
 host, port = sys.argv[1][len('tcp://'):].rsplit(':', 1)
@@ -302,16 +302,77 @@ time.sleep(0.5)
   (void)WaitProcess(host);
   std::string log = *ReadFile(out);
   EXPECT_EQ(result.exit_code, 0) << log;
-  for (const char* why : {"HELLO field 'protocol' is not an integer",
-                          "HELLO field 'library' is not a string",
-                          "HELLO field 'plugins' holds a non-string", "unknown message kind",
-                          "LOG field 'task' is not a string", "RESULT field 'code' is not an integer",
-                          "PROGRESS field 'done' is not a number"}) {
+  for (const char* why :
+       {"HELLO field 'protocol' is not an integer", "HELLO field 'library' is not a string",
+        "HELLO field 'plugins' holds a non-string", "unknown message kind",
+        "LOG field 'task' is not a string", "RESULT field 'code' is not an integer",
+        "PROGRESS field 'done' is not a number"}) {
     EXPECT_NE(log.find(why), std::string::npos) << why << "\n" << log;
   }
   EXPECT_NE(log.find("dropped a malformed message from"), std::string::npos) << log;
   EXPECT_EQ(log.find('\x1b'), std::string::npos) << "a raw escape reached the terminal";
   EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE state='COMPLETE'"), 1);
+}
+
+// Ctrl-C or SIGTERM stops a run gracefully: hosts are told to stop, running executions
+// are recorded CANCELED with the signal as the reason, the temporary key files go, the
+// exit status is 128 + the signal, the store checks clean and a re-run resumes. A second
+// Ctrl-C exits at once, still removing the key files.
+TEST_F(PipelineRunTest, SignalsStopTheRunGracefullyAndTheNextRunResumes) {
+  std::string file = Write("slow", R"(params: {seconds: 30}
+steps:
+  - id: quick
+    uses: testing.work
+    with: {value: 1, seconds: 0.1}
+  - id: slow
+    uses: testing.work
+    foreach: ${{ range(4) }}
+    needs: [quick]
+    with: {value: "${{ item }}", seconds: "${{ params.seconds }}"}
+)");
+  const std::string tmp = dir_ + "/tmp";
+  for (const auto& [signal, twice, code] : std::vector<std::tuple<int, bool, int>>{
+           {SIGINT, false, 130}, {SIGTERM, false, 143}, {SIGINT, true, 130}}) {
+    SCOPED_TRACE(std::to_string(signal) + (twice ? " twice" : ""));
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    const std::string log = dir_ + "/log.txt";
+    fs::remove(log);
+    int pid =
+        *StartProcess({"/bin/sh", "-c",
+                       "TMPDIR=" + tmp + " " + kEnv + "exec " + kBuild + "/bin/securemark run " +
+                           file + " --store " + dir_ + "/store --plain > " + log + " 2>&1"});
+    // Wait until the slow steps run.
+    for (int i = 0; i < 200; ++i) {
+      auto text = ReadFile(log);
+      if (text.ok() && text->find("slow@1: started") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid, signal);
+    if (twice) ::kill(pid, signal);
+    const auto started = std::chrono::steady_clock::now();
+    ProcessResult result = *WaitProcess(pid);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::string text = *ReadFile(log);
+    EXPECT_EQ(result.exit_code, code) << text;
+    EXPECT_LT(seconds, 10) << text;
+    EXPECT_TRUE(fs::is_empty(tmp)) << "temporary files left in " << tmp;
+    if (!twice) {
+      EXPECT_NE(text.find("interrupted by SIG"), std::string::npos) << text;
+      EXPECT_GE(Count("SELECT count(*) FROM executions WHERE state='CANCELED' AND error LIKE "
+                      "'%interrupted by SIG%'"),
+                1);
+    }
+    auto check = RunProcess(
+        {"/bin/sh", "-c", kBuild + "/bin/securemark store check --store " + dir_ + "/store"}, true);
+    EXPECT_EQ(check->exit_code, 0) << check->output;
+  }
+  // The next run resumes: 'quick' comes from the cache.
+  Run resumed = RunPipeline(file, "--set seconds=0.1");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.stderr_text;
+  EXPECT_EQ(resumed.states["quick"], "CACHED");
+  EXPECT_EQ(resumed.states["slow@3"], "COMPLETE");
 }
 
 TEST_F(PipelineRunTest, UnreadableSecretKeyIsRefused) {

@@ -2,6 +2,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -124,6 +126,34 @@ TEST(CliTest, ExecReportsPluginFailuresWithTheFile) {
 TEST(CliTest, BadUsageExitsWithTwo) {
   EXPECT_EQ(Securemark("plugins --no-such-flag").exit_code, 2);
   EXPECT_EQ(Securemark("").exit_code, 2);
+  auto unknown = Securemark("tarce x.pt");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("unknown command 'tarce'; the commands are"), std::string::npos)
+      << unknown.output;
+  EXPECT_NE(unknown.output.find("trace"), std::string::npos) << unknown.output;
+}
+
+// Each kind of error has its exit code and says what is wrong: the command line (2) or
+// what it points at (1).
+TEST(CliTest, EveryKindOfErrorHasItsCodeAndMessage) {
+  const std::string quickstart = std::string(SECUREMARK_SOURCE_DIR) + "/pipelines/quickstart.yaml";
+  const std::vector<std::tuple<std::string, int, std::string>> cases = {
+      {"tarce x.pt", 2, "unknown command 'tarce'"},
+      {"plugins --no-such-flag", 2, "--no-such-flag"},
+      {"run x.yaml --jobs 0", 2, "--jobs"},
+      {"trace x.pt --false-accusation nan", 2, "not a finite number"},
+      {"exec dataset.idx --with limit=abc --out /tmp/x", 2, "limit"},
+      {"validate " + quickstart + " --set owners", 2, "KEY=VALUE"},
+      {"validate " + quickstart + " --set owners=abc", 1,
+       "range() needs an integer in [0, 1000000], got params.owners = \"abc\""},
+      {"validate /nonexistent.yaml", 1, "/nonexistent.yaml"},
+      {"show a1 --store /nonexistent-store", 1, "/nonexistent-store"},
+  };
+  for (const auto& [args, code, message] : cases) {
+    auto r = Securemark(args);
+    EXPECT_EQ(r.exit_code, code) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << args << "\n" << r.output;
+  }
 }
 
 // A key pair is never overwritten by accident, and a name is required.

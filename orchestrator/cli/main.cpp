@@ -3,6 +3,16 @@
 
 #include "cli/commands.h"
 
+namespace {
+
+bool HasCommand(CLI::App& app, const std::string& name) {
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (sub->get_name() == name) return true;
+  return false;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   namespace cli = securemark::cli;
   CLI::App app{
@@ -20,6 +30,16 @@ int main(int argc, char** argv) {
   cli::AddKeysCommand(app, exit_code);
   cli::AddInvestigateCommands(app, exit_code);
   cli::AddReportCommand(app, exit_code);
+  // CLI11 answers an unknown command with "A subcommand is required": name it instead,
+  // with the commands there are.
+  if (argc > 1 && argv[1][0] != '-' && !HasCommand(app, argv[1])) {
+    std::string known;
+    for (const CLI::App* sub : app.get_subcommands({}))
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    std::cerr << "securemark: unknown command '" << argv[1] << "'; the commands are " << known
+              << "\nRun with --help for more information.\n";
+    return cli::kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,5 +1,7 @@
 // `securemark run FILE`: validates, then runs the pipeline on plugin hosts, recording
 // everything in the store. Re-running resumes: completed steps come from the cache.
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
@@ -13,9 +15,16 @@
 namespace securemark::cli {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signal{0};
 
-void OnSignal(int) { g_interrupted = true; }
+// The first Ctrl-C (or SIGTERM) stops the run gracefully; a second one exits at once,
+// removing the run's key files.
+void OnSignal(int signal) {
+  if (g_signal.exchange(signal) != 0) {
+    runner::RemoveRunFilesNow();
+    _exit(128 + signal);
+  }
+}
 
 // Local hosts share the machine: without a limit every host's BLAS and OpenMP pools would
 // claim every core, and --jobs 2 on two cores spent most of its time in the kernel
@@ -50,13 +59,14 @@ int Run(RunArgs& args) {
   }
   args.options.pipeline_file = args.file;
   ShareCoresAmongHosts(args.options.jobs);
-  args.options.interrupted = &g_interrupted;
+  args.options.interrupted = &g_signal;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   auto progress = runner::MakeProgressSink(args.json    ? runner::ProgressMode::kJson
                                            : args.plain ? runner::ProgressMode::kPlain
                                                         : runner::ProgressMode::kAuto);
   StatusOr<runner::RunSummary> summary = runner::RunPlan(compiled->plan, args.options, *progress);
+  if (g_signal != 0) return 128 + g_signal;  // 130 for Ctrl-C, 143 for SIGTERM
   if (!summary.ok()) {
     std::cerr << "securemark: " << summary.status().message() << "\n";
     return kExitFailed;

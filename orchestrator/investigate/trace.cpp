@@ -122,6 +122,13 @@ std::string Number(double v) {
   return out.str();
 }
 
+// The two statistics of the provenance test beside what an unrelated model would show.
+std::string ProvenanceNumbers(const json& p) {
+  return "mean-code z " + Number(p.value("mean_z", 0.0)) + " (unrelated models: N(0,1)), " +
+         "share of the layer in the key's row space " + Number(p.value("energy", 0.0)) +
+         " (unrelated models: " + Number(p.value("energy_null_mean", 0.0)) + ")";
+}
+
 }  // namespace
 
 StatusOr<Investigation> Trace(const TraceOptions& o, const PluginCatalog& catalog,
@@ -211,10 +218,8 @@ std::string VerdictText(const Investigation& inv) {
         << Number(v.value("calibration", json::object()).value("false_accusation", 0.0)) << ")\n";
     if (tested) {
       out << "  stage 1, provenance: derived from this deployment, p-value "
-          << PValueText(provenance.value("p_value", 1.0)) << " (mean-code z "
-          << Number(provenance.value("mean_z", 0.0)) << ", energy "
-          << Number(provenance.value("energy", 0.0)) << " on "
-          << provenance.value("energy_degrees", 0) << " degrees of freedom)\n";
+          << PValueText(provenance.value("p_value", 1.0)) << " (" << ProvenanceNumbers(provenance)
+          << ")\n";
     } else {
       out << "  stage 1, provenance: not tested ("
           << provenance.value("reason", std::string("no layer norm in the extraction")) << ")\n";

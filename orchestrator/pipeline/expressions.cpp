@@ -55,7 +55,10 @@ StatusOr<json> Evaluate(const std::string& expression, const Scope& scope) {
       n = json::parse(arg, nullptr, false);
     }
     if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<int64_t>() > 1000000) {
-      return InvalidArgumentError("range() needs an integer in [0, 1000000], got " + arg);
+      // Name the value, not only the expression: "got params.owners" says nothing.
+      const std::string value = n.is_discarded() ? arg : n.dump();
+      return InvalidArgumentError("range() needs an integer in [0, 1000000], got " +
+                                  (value == arg ? arg : arg + " = " + value.substr(0, 80)));
     }
     json out = json::array();
     for (int64_t i = 0; i < n.get<int64_t>(); ++i) out.push_back(i);

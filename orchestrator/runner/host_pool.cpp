@@ -112,14 +112,28 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
   std::vector<Incoming> incoming;
   zmq::pollitem_t items[] = {{static_cast<void*>(*router_), 0, ZMQ_POLLIN, 0},
                              {static_cast<void*>(zap_->socket()), 0, ZMQ_POLLIN, 0}};
-  zmq::poll(items, 2, timeout);
+  try {
+    zmq::poll(items, 2, timeout);
+  } catch (const zmq::error_t& e) {
+    // A signal during the wait (Ctrl-C): the caller looks at why and decides.
+    if (e.num() == EINTR) return incoming;
+    notes.push_back(std::string("polling hosts failed: ") + e.what());
+    return incoming;
+  }
   if (items[1].revents & ZMQ_POLLIN) {
     std::string refused = zap_->HandleRequest();
     if (!refused.empty()) notes.push_back("refused a host whose key is not allowed: " + refused);
   }
   for (;;) {
     std::vector<zmq::message_t> parts;
-    if (!zmq::recv_multipart(*router_, std::back_inserter(parts), zmq::recv_flags::dontwait)) break;
+    try {
+      if (!zmq::recv_multipart(*router_, std::back_inserter(parts), zmq::recv_flags::dontwait))
+        break;
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) break;
+      notes.push_back(std::string("receiving from hosts failed: ") + e.what());
+      break;
+    }
     std::string id = parts.front().to_string();
     std::string peer_address;
     if (parts.size() > 1) {

@@ -1,6 +1,9 @@
 #include "runner/runner.h"
 
 #include <unistd.h>
+
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -56,15 +59,14 @@ class Runner {
     SM_RETURN_IF_ERROR(CreateContexts());
     progress_.RunStarted(summary_.run, store_.dir(), plan_.instances.size());
     while (Unfinished()) {
-      if (options_.interrupted && options_.interrupted->load()) {
-        CancelAll("interrupted");
-        break;
-      }
+      if (Interrupted()) break;
       SM_RETURN_IF_ERROR(Dispatch());
       std::vector<std::string> notes;
       for (Incoming& in : pool_.Poll(std::chrono::milliseconds(50), notes))
         SM_RETURN_IF_ERROR(Handle(in));
       for (const std::string& n : notes) progress_.Note(n);
+      // A signal that arrived while polling: the hosts it reached are not failures.
+      if (Interrupted()) break;
       for (auto& [host, why] : pool_.ReapDead()) {
         if (!host.retiring) SM_RETURN_IF_ERROR(HostDied(host, why));
       }
@@ -469,6 +471,15 @@ class Runner {
     return OkStatus();
   }
 
+  bool Interrupted() {
+    const int signal = options_.interrupted ? options_.interrupted->load() : 0;
+    if (signal == 0) return false;
+    const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
+    progress_.Note(std::string("interrupted by ") + name + ": stopping the hosts");
+    CancelAll(std::string("cancelled: the run was interrupted by ") + name);
+    return true;
+  }
+
   void CancelAll(const std::string& why) {
     for (auto& [key, t] : tasks_) {
       if (t.state == TaskState::kRunning) {
@@ -495,6 +506,9 @@ class Runner {
   RunSummary summary_;
 };
 
+// The run's temporary directory, for RemoveRunFilesNow.
+char g_work_dir[4096];
+
 }  // namespace
 
 StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& options,
@@ -510,8 +524,10 @@ StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& optio
   pool_options.heartbeat_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(options.heartbeat_timeout_s * 1000));
   std::string work = (std::filesystem::temp_directory_path() / "securemark-run-XXXXXX").string();
-  if (mkdtemp(work.data()) == nullptr)
-    return InternalError("cannot create a run directory in /tmp");
+  if (work.size() >= sizeof g_work_dir || mkdtemp(work.data()) == nullptr)
+    return InternalError("cannot create a run directory in " +
+                         std::filesystem::temp_directory_path().string());
+  std::memcpy(g_work_dir, work.c_str(), work.size() + 1);
   pool_options.work_dir = work;
   StatusOr<RunSummary> summary = [&]() -> StatusOr<RunSummary> {
     SM_ASSIGN_OR_RETURN(std::unique_ptr<HostPool> pool, HostPool::Create(pool_options));
@@ -521,7 +537,20 @@ StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& optio
   }();
   std::error_code ec;
   std::filesystem::remove_all(work, ec);
+  g_work_dir[0] = '\0';
   return summary;
+}
+
+void RemoveRunFilesNow() {
+  if (g_work_dir[0] == '\0') return;
+  char path[sizeof g_work_dir + 32];
+  for (const char* name : {"/local-host.key", "/local-host.pub", "/orchestrator.pub"}) {
+    // strcpy/strcat are async-signal-safe in practice (glibc); snprintf is not.
+    std::strcpy(path, g_work_dir);
+    std::strcat(path, name);
+    unlink(path);
+  }
+  rmdir(g_work_dir);
 }
 
 }  // namespace securemark::runner

@@ -24,9 +24,15 @@ struct RunOptions {
   std::vector<std::string> allowed_keys;
   double heartbeat_timeout_s = 10;
   bool local_hosts = true;  // false: only hosts that join from elsewhere run steps
-  // Set from a signal handler to stop the run: running executions become CANCELED.
-  const std::atomic<bool>* interrupted = nullptr;
+  // The number of a signal that asked the run to stop (set from a signal handler; 0:
+  // none): hosts are told to shut down, running executions become CANCELED with it as
+  // the reason, and what has not started is skipped.
+  const std::atomic<int>* interrupted = nullptr;
 };
+
+// Removes the run's temporary key files at once. Async-signal-safe: for a second Ctrl-C
+// that exits without unwinding.
+void RemoveRunFilesNow();
 
 StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& options,
                              ProgressSink& progress);

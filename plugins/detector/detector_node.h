@@ -24,7 +24,9 @@ inline constexpr Input<TensorMap> kBasis{
     "basis", "Secret basis U; without it 'extracted' holds correlations.", kOptional};
 inline constexpr Input<TensorMap> kExtracted{
     "extracted",
-    "float64 'fingerprint' (F = X w, possibly with a community part first) or 'correlations'."};
+    "float64 'fingerprint' (F = X w, possibly with a community part first; with "
+    "'signal_norm', 'signal_length' and 'key_gram' for the provenance test) or "
+    "'correlations'."};
 inline constexpr Input<JsonDocument> kCalibration{
     "calibration", "Null-model calibration; adds p-values and dismisses weak accusations.",
     kOptional};
@@ -81,8 +83,38 @@ inline StatusOr<std::vector<double>> Correlations(Context& ctx, const codes::Cod
   return CorrelationsOf(extracted, basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook);
 }
 
-// The whole extraction the decision rule needs: correlations, the community entries and,
-// when the extractor recorded it, the norm of the marked layer (for stage 1).
+// The whole extraction the decision rule needs: the correlations and, when the extractor
+// recorded them and a basis is given, what the provenance test reads (F, ‖w‖, β, X Xᵀ).
+inline StatusOr<codes::Extraction> ExtractionFrom(const TensorMap& extracted,
+                                                  const TensorMap* basis_map, int64_t skip,
+                                                  const codes::Codebook& codebook) {
+  codes::Extraction out;
+  out.skip = skip;
+  SM_ASSIGN_OR_RETURN(out.identity, CorrelationsOf(extracted, basis_map, skip, codebook));
+  const bool keyed =
+      extracted.Has("signal_norm") && extracted.Has("signal_length") && extracted.Has("key_gram");
+  if (basis_map == nullptr || !keyed) return out;
+  auto matrix = [&](const char* name) -> StatusOr<Eigen::MatrixXd> {
+    SM_ASSIGN_OR_RETURN(const Tensor* t, extracted.Get(name));
+    return codes::MatrixFromTensor(*t);
+  };
+  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map->Get("basis"));
+  SM_ASSIGN_OR_RETURN(out.basis, codes::MatrixFromTensor(*basis_tensor));
+  codes::KeyedReading r;
+  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd f, matrix("fingerprint"));
+  r.fingerprint = Eigen::Map<Eigen::VectorXd>(f.data(), f.size());
+  SM_ASSIGN_OR_RETURN(r.gram, matrix("key_gram"));
+  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd norm, matrix("signal_norm"));
+  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd length, matrix("signal_length"));
+  if (norm.size() != 1 || length.size() != 1)
+    return InvalidArgumentError(
+        "input 'extracted': 'signal_norm' or 'signal_length' is not one value");
+  r.signal_norm = norm(0);
+  r.signal_length = static_cast<int64_t>(length(0));
+  out.reading = std::move(r);
+  return out;
+}
+
 inline StatusOr<codes::Extraction> ExtractionOf(Context& ctx, const codes::Codebook& codebook) {
   SM_ASSIGN_OR_RETURN(TensorMap extracted, ctx.Get(kExtracted));
   std::optional<TensorMap> basis;
@@ -90,25 +122,7 @@ inline StatusOr<codes::Extraction> ExtractionOf(Context& ctx, const codes::Codeb
     SM_ASSIGN_OR_RETURN(TensorMap b, ctx.Get(kBasis));
     basis = std::move(b);
   }
-  const int64_t skip = ctx.Get(kCommunityBits);
-  codes::Extraction out;
-  SM_ASSIGN_OR_RETURN(out.identity,
-                      CorrelationsOf(extracted, basis ? &*basis : nullptr, skip, codebook));
-  if (basis && skip > 0) {
-    SM_ASSIGN_OR_RETURN(const Tensor* f, extracted.Get("fingerprint"));
-    SM_ASSIGN_OR_RETURN(Eigen::MatrixXd full, codes::MatrixFromTensor(*f));
-    out.community.assign(full.data(), full.data() + skip);
-  }
-  // Correlations without a basis are not N(0, ‖w‖²) under the null unless the basis was
-  // orthonormal; only a fingerprint read through a basis is tested.
-  if (basis && extracted.Has("signal_norm")) {
-    SM_ASSIGN_OR_RETURN(const Tensor* n, extracted.Get("signal_norm"));
-    SM_ASSIGN_OR_RETURN(Eigen::MatrixXd norm, codes::MatrixFromTensor(*n));
-    if (norm.size() != 1)
-      return InvalidArgumentError("input 'extracted': 'signal_norm' is not one value");
-    out.signal_norm = norm(0);
-  }
-  return out;
+  return ExtractionFrom(extracted, basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook);
 }
 
 inline nlohmann::json ProvenanceJson(const codes::Verdict& v) {
@@ -127,9 +141,11 @@ inline nlohmann::json ProvenanceJson(const codes::Verdict& v) {
           {"mean_z", p.mean_z},
           {"mean_p", p.mean_p},
           {"energy", p.energy},
-          {"energy_degrees", p.degrees},
+          {"energy_null_mean", p.energy_null_mean},
           {"energy_p", p.energy_p},
-          {"null", "closed form: F = X w ~ N(0, |w|^2 I) for a model made without the key"}};
+          {"null",
+           "closed form: for a model made without the key, (X X^T)^(-1/2) X w / |w| is a "
+           "uniformly random direction's first v coordinates"}};
 }
 
 inline nlohmann::json EntryJson(const codes::VerdictEntry& e) {

@@ -293,25 +293,16 @@ class RobustnessEvaluation : public Node {
       StatusOr<models::AlignmentReport> a = models::AlignToReference(model, *reference_);
       if (!a.ok()) return a.status().WithContext("aligning an attacked model to 'reference'");
     }
-    StatusOr<torch::Tensor> f = models::ExtractFingerprint(model, key_, layer_);
-    if (!f.ok()) {
+    StatusOr<TensorMap> read = models::ReadFingerprint(model, key_, layer_);
+    if (!read.ok()) {
       // Without alignment a re-parameterised layer may not even have the key's shape:
       // the vendor finds nothing, which is the attack succeeding.
-      if (aligned_) return f.status().WithContext("extracting from an attacked model");
+      if (aligned_) return read.status().WithContext("extracting from an attacked model");
       return t;
     }
-    TensorMap extracted;
-    const Eigen::VectorXd full = models::ToEigen(*f);
-    extracted.Put("fingerprint", codes::ToTensor(full));
-    const int64_t skip = ctx.Get(detector::kCommunityBits);
-    SM_ASSIGN_OR_RETURN(
-        t.extraction.identity,
-        detector::CorrelationsOf(extracted, basis_ ? &*basis_ : nullptr, skip, codebook_));
-    if (basis_) {
-      t.extraction.community.assign(full.data(),
-                                    full.data() + std::min<int64_t>(skip, full.size()));
-      SM_ASSIGN_OR_RETURN(t.extraction.signal_norm, models::SignalNorm(model, key_, layer_));
-    }
+    SM_ASSIGN_OR_RETURN(t.extraction,
+                        detector::ExtractionFrom(*read, basis_ ? &*basis_ : nullptr,
+                                                 ctx.Get(detector::kCommunityBits), codebook_));
     return t;
   }
 

@@ -21,8 +21,8 @@ class ProjectionExtractor : public Node {
       "reference", "The vendor's model the copies came from; aligns the suspect to it.", kOptional};
   static constexpr Output<TensorMap> kExtracted{
       "extracted",
-      "float64 'fingerprint' F = X w and 'signal_norm' ‖w‖ (for the provenance test), as the "
-      "detectors expect."};
+      "float64 'fingerprint' F = X w, and 'signal_norm' ‖w‖, 'signal_length' β and 'key_gram' "
+      "X Xᵀ for the provenance test, as the detectors expect."};
   static constexpr Param<std::string> kLayer{
       "layer", "", "The marked layer (default: the one recorded with the key)."};
 
@@ -54,12 +54,9 @@ class ProjectionExtractor : public Node {
                " units moved back, " + std::to_string(aligned->dummies_dropped) +
                " dummies dropped, mean similarity " + std::to_string(aligned->mean_similarity));
     }
-    StatusOr<torch::Tensor> f = models::ExtractFingerprint(model, key, layer);
-    if (!f.ok()) return f.status().WithContext("input 'model'");
-    const Eigen::VectorXd v = models::ToEigen(*f);
-    SM_ASSIGN_OR_RETURN(double norm, models::SignalNorm(model, key, layer));
-    out.Put("fingerprint", codes::ToTensor(v));
-    out.Put("signal_norm", codes::ToTensor(Eigen::VectorXd::Constant(1, norm)));
+    StatusOr<TensorMap> read = models::ReadFingerprint(model, key, layer);
+    if (!read.ok()) return read.status().WithContext("input 'model'");
+    for (const auto& [name, tensor] : read->tensors()) out.Put(name, tensor);
     out.SetAttr("layer", layer);
     return ctx.Set(kExtracted, out);
   }

@@ -255,6 +255,8 @@ Status Serve(const ServeOptions& o) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
       return UnavailableError("the orchestrator exited before this host started");
+    // Ctrl-C reaches the whole process group; the orchestrator decides what stops.
+    std::signal(SIGINT, SIG_IGN);
   }
   if (o.library.empty() == o.plugin.empty()) {
     return InvalidArgumentError("give exactly one of --library and --plugin");

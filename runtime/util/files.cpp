@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -11,18 +12,36 @@ namespace securemark {
 namespace fs = std::filesystem;
 
 StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO nobody writes to would otherwise wait forever.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     std::string msg = path + ": cannot open: " + std::strerror(err);
     return err == ENOENT ? NotFoundError(msg) : PermissionDeniedError(msg);
   }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    // Devices such as /dev/zero never end; only regular files have a size to trust.
+    return InvalidArgumentError(path + ": is " + std::string(kind) + "; expected a regular file");
+  }
+  // Reads what the file holds now: at most its size at open, so a file that keeps growing
+  // cannot make the reader allocate without bound.
+  const size_t size = static_cast<size_t>(st.st_size);
   std::string content;
+  content.reserve(size);
   char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
+  while (content.size() < size) {
+    const size_t want = std::min(sizeof buffer, size - content.size());
+    ssize_t n = ::read(fd, buffer, want);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       std::string msg = path + ": read failed: " + std::strerror(errno);
       ::close(fd);
       return DataLossError(msg);

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -29,6 +31,21 @@ TEST(FilesTest, MissingFileIsNamed) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_NE(r.status().message().find("/nonexistent/securemark/file"), std::string::npos);
+}
+
+// Devices never end and a FIFO without a writer never opens: only regular files are read.
+TEST(FilesTest, OnlyRegularFilesAreRead) {
+  const std::string dir = testing::TempDir() + "/files_special";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string fifo = dir + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const auto& [path, kind] : std::vector<std::pair<std::string, std::string>>{
+           {"/dev/zero", "a character device"}, {fifo, "a FIFO"}, {dir, "a directory"}}) {
+    StatusOr<std::string> r = ReadFile(path);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_NE(r.status().message().find(path + ": is " + kind), std::string::npos) << r.status();
+  }
 }
 
 }  // namespace

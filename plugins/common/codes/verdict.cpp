@@ -13,11 +13,10 @@ std::set<int64_t> Verdict::Users() const {
 StatusOr<Verdict> Decide(const Codebook& codebook, const Extraction& extraction,
                          const DecisionRule& rule, const Calibration* calibration) {
   Verdict v;
-  if (extraction.signal_norm) {
+  if (extraction.reading) {
     const double level = calibration ? calibration->false_accusation : rule.provenance_level;
-    SM_ASSIGN_OR_RETURN(v.provenance,
-                        TestProvenance(codebook, extraction.identity, extraction.community,
-                                       *extraction.signal_norm, level));
+    SM_ASSIGN_OR_RETURN(v.provenance, TestProvenance(codebook, extraction.basis, extraction.skip,
+                                                     *extraction.reading, level));
     if (!v.provenance->derived) {
       v.decided_by = "provenance";
       v.detection.method = rule.detector;

@@ -19,11 +19,13 @@ namespace securemark::codes {
 
 // What the vendor read out of a suspect.
 struct Extraction {
-  std::vector<double> identity;   // correlations y = Uᵀ F_identity
-  std::vector<double> community;  // leading community entries of F (SecureMark-DL), or empty
-  // ‖w‖ of the marked layer; absent for extractions that do not carry it, which then skip
-  // the provenance test (and say so).
-  std::optional<double> signal_norm;
+  std::vector<double> identity;  // correlations y = Uᵀ F_identity
+  // F, X Xᵀ, ‖w‖ and β, with the basis U and the number of community entries of F in
+  // front of it; absent for extractions that do not carry them, which then skip the
+  // provenance test (and say so).
+  std::optional<KeyedReading> reading;
+  Eigen::MatrixXd basis;
+  int64_t skip = 0;
 };
 
 struct DecisionRule {

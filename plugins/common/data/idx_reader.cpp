@@ -160,6 +160,12 @@ StatusOr<Tensor> ReadIdxFile(const std::string& path, int64_t limit) {
 StatusOr<Dataset> ReadIdxDataset(const std::string& images_path, const std::string& labels_path,
                                  int64_t limit) {
   SM_ASSIGN_OR_RETURN(Tensor images, ReadIdxFile(images_path, limit));
+  // A labels file given as the images would read as N one-pixel "images".
+  if (images.shape().size() < 3) {
+    return InvalidArgumentError(images_path + ": images must be an IDX array of rank 3 or more " +
+                                "([N, H, W] or [N, C, H, W]), got " + images.ShapeString() +
+                                " (a labels file?)");
+  }
   SM_ASSIGN_OR_RETURN(Tensor raw_labels, ReadIdxFile(labels_path, limit));
   if (raw_labels.shape().size() != 1 || raw_labels.dtype() != DType::kUInt8) {
     return InvalidArgumentError(labels_path + ": labels must be a 1-D uint8 IDX array, got " +

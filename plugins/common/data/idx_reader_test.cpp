@@ -112,6 +112,22 @@ TEST_F(IdxReaderTest, CorruptAndTruncatedGzipAreReported) {
   EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
 }
 
+// A labels file passed as the images, /dev/zero and a FIFO are refused with the reason.
+TEST_F(IdxReaderTest, ImagesMustBeImagesInARegularFile) {
+  Tensor labels(DType::kUInt8, {5});
+  ASSERT_TRUE(WriteIdxFile(Path("labels.idx"), labels, false).ok());
+  ASSERT_TRUE(WriteIdxFile(Path("images.idx"), images_, false).ok());
+  StatusOr<Dataset> swapped = ReadIdxDataset(Path("labels.idx"), Path("labels.idx"), 0);
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_NE(swapped.status().message().find("rank 3 or more"), std::string::npos)
+      << swapped.status();
+  StatusOr<Dataset> zero = ReadIdxDataset("/dev/zero", Path("labels.idx"), 0);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("/dev/zero: is a character device"), std::string::npos)
+      << zero.status();
+  EXPECT_TRUE(ReadIdxDataset(Path("images.idx"), Path("labels.idx"), 0).ok());
+}
+
 TEST_F(IdxReaderTest, MissingFileIsNotFound) {
   EXPECT_EQ(ReadIdxFile(Path("missing.idx")).status().code(), StatusCode::kNotFound);
 }

@@ -51,6 +51,32 @@ inline StatusOr<ProjectionKey> KeyFromMap(const TensorMap& map) {
   return out;
 }
 
+// What an extractor hands the detectors: F = X w ('fingerprint'), and for the provenance
+// test ‖w‖ ('signal_norm'), β ('signal_length') and X Xᵀ ('key_gram'), all float64.
+inline StatusOr<TensorMap> ReadFingerprint(torch::jit::Module& model, const ProjectionKey& key,
+                                           const std::string& layer) {
+  torch::NoGradGuard no_grad;
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer, key.unit_weights));
+  if (key.x.dim() != 2 || key.x.size(1) != signal.numel()) {
+    return InvalidArgumentError("the key expects a layer carrying " +
+                                std::to_string(key.x.size(1)) + " values but '" + layer +
+                                "' carries " + std::to_string(signal.numel()));
+  }
+  const torch::Tensor x = key.x.to(torch::kFloat64), w = signal.to(torch::kFloat64).flatten();
+  TensorMap out;
+  out.Put("fingerprint", codes::ToTensor(ToEigen(torch::matmul(x, w))));
+  out.Put("signal_norm", codes::ToTensor(Eigen::VectorXd::Constant(1, w.norm().item<double>())));
+  out.Put("signal_length",
+          codes::ToTensor(Eigen::VectorXd::Constant(1, static_cast<double>(w.numel()))));
+  const torch::Tensor gram = torch::matmul(x, x.t()).contiguous();
+  out.Put(
+      "key_gram",
+      codes::ToTensor(
+          Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+              gram.data_ptr<double>(), gram.size(0), gram.size(1))));
+  return out;
+}
+
 // The key from the `key_in` input, or else a new Gaussian one drawn from `seed` and
 // emitted on `key_out` (a secret output), for a fingerprint of `rows` entries read from
 // a layer carrying `cols` weights; with `secret_units` > 0, the new key also weighs that

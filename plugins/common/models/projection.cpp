@@ -165,11 +165,4 @@ StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const Proj
   return torch::matmul(key.x.to(torch::kFloat32), signal);
 }
 
-StatusOr<double> SignalNorm(torch::jit::Module& model, const ProjectionKey& key,
-                            const std::string& layer) {
-  torch::NoGradGuard no_grad;
-  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer, key.unit_weights));
-  return signal.to(torch::kFloat64).norm().item<double>();
-}
-
 }  // namespace securemark::models

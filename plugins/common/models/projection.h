@@ -94,9 +94,4 @@ StatusOr<double> CorrectExactly(torch::jit::Module& model, const ProjectionKey& 
 StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const ProjectionKey& key,
                                            const std::string& layer);
 
-// ‖w‖, the norm of the layer signal the key reads: for a model made without the key,
-// X w ~ N(0, ‖w‖² I) (codes/provenance.h).
-StatusOr<double> SignalNorm(torch::jit::Module& model, const ProjectionKey& key,
-                            const std::string& layer);
-
 }  // namespace securemark::models
