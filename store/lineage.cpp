@@ -38,6 +38,8 @@ bool IsHex(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
+constexpr size_t kMinBareDigest = 6;
+
 bool IsNumber(const std::string& s) {
   return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos;
 }
@@ -63,9 +65,16 @@ StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text) {
       return numbered(kind, text.substr(prefix.size()));
     }
   }
-  if (IsNumber(text)) return numbered(NodeRef::kArtifact, text);
-  std::string digest = text.rfind("sha256:", 0) == 0 ? text.substr(7) : text;
-  if (IsHex(digest) && digest.size() >= 4) {
+  // A bare number could be an id or the start of a digest ("044658"): short ones must say
+  // which, longer ones are digests.
+  if (IsNumber(text) && text.size() < kMinBareDigest) {
+    return InvalidArgumentError("'" + text + "' is ambiguous: write a" + text +
+                                " for an artifact, e" + text + " for an execution, or at least " +
+                                std::to_string(kMinBareDigest) + " hex digits of a digest");
+  }
+  const bool tagged = text.rfind("sha256:", 0) == 0;
+  std::string digest = tagged ? text.substr(7) : text;
+  if (IsHex(digest) && digest.size() >= (tagged ? 4 : kMinBareDigest)) {
     SM_ASSIGN_OR_RETURN(std::vector<Artifact> matches, store.FindArtifactsByDigestPrefix(digest));
     if (matches.empty()) return NotFoundError("no artifact with digest prefix " + digest);
     if (matches.size() > 1 && matches.front().digest != matches.back().digest) {
@@ -81,8 +90,8 @@ StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text) {
   SM_ASSIGN_OR_RETURN(std::vector<Artifact> named, store.FindArtifactsByName(text));
   if (!named.empty()) return NodeRef{NodeRef::kArtifact, named.front().id};
   return InvalidArgumentError("'" + text +
-                              "' is not an artifact or execution id (a12, e7, 12), "
-                              "a digest prefix of at least 4 hex digits, or an artifact name");
+                              "' is not an artifact or execution id (a12, e7), a digest prefix "
+                              "of at least 6 hex digits (or sha256:PREFIX), or an artifact name");
 }
 
 StatusOr<LineageGraph> QueryLineage(Store& store, NodeRef root, Direction direction, int max_hops) {

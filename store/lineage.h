@@ -21,9 +21,10 @@ struct NodeRef {
   bool operator<(const NodeRef& o) const { return kind != o.kind ? kind < o.kind : id < o.id; }
 };
 
-// "a12", "artifact:12", "12" (artifact), "e7", "execution:7", a digest prefix of at least
-// 4 hex digits (optionally "sha256:..."; an ambiguous prefix lists the matches), or an
-// artifact name such as "embed@3.model" (the newest artifact of that name).
+// "a12", "artifact:12", "e7", "execution:7", a digest prefix of at least 6 hex digits
+// (or "sha256:" and at least 4; an ambiguous prefix lists the matches), or an artifact
+// name such as "embed@3.model" (the newest artifact of that name). A bare number shorter
+// than 6 digits is refused as ambiguous; "044658" is a digest prefix.
 StatusOr<NodeRef> ResolveNode(Store& store, const std::string& text);
 
 struct LineageGraph {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "util/digest.h"
+
 namespace securemark::store {
 namespace {
 
@@ -127,7 +129,10 @@ TEST_F(LineageTest, OpenLineageRunEventsCarryParentErrorAndVersions) {
 
 TEST_F(LineageTest, ResolvesIdsAndDigestPrefixes) {
   EXPECT_EQ(ResolveNode(*store_, "a" + std::to_string(key_))->id, key_);
-  EXPECT_EQ(ResolveNode(*store_, std::to_string(key_))->kind, NodeRef::kArtifact);
+  // A short bare number is ambiguous (id or digest?); say which.
+  auto bare = ResolveNode(*store_, std::to_string(key_));
+  ASSERT_FALSE(bare.ok());
+  EXPECT_NE(bare.status().message().find("write a" + std::to_string(key_)), std::string::npos);
   EXPECT_EQ(ResolveNode(*store_, "e" + std::to_string(embed_))->kind, NodeRef::kExecution);
   EXPECT_EQ(ResolveNode(*store_, "execution:" + std::to_string(embed_))->id, embed_);
   std::string digest = store_->GetArtifact(model_)->digest;
@@ -135,6 +140,20 @@ TEST_F(LineageTest, ResolvesIdsAndDigestPrefixes) {
   EXPECT_EQ(ResolveNode(*store_, "sha256:" + digest.substr(0, 10))->id, model_);
   EXPECT_EQ(ResolveNode(*store_, "fashion-mnist")->id, raw_);
   EXPECT_EQ(ResolveNode(*store_, "a99999").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ResolveNode(*store_, digest.substr(0, 5)).status().code(),
+            StatusCode::kInvalidArgument);  // bare prefixes need 6 digits
+  // A digest that starts with six decimal digits is found by them, not read as an id.
+  for (int i = 0;; ++i) {
+    const std::string content = "digits " + std::to_string(i);
+    const std::string d = Sha256Hex(content);
+    if (d.find_first_not_of("0123456789") < 6) continue;
+    auto a = store_->PutArtifact("Blob", content, false, {}, "digits");
+    ASSERT_TRUE(a.ok());
+    auto found = ResolveNode(*store_, d.substr(0, 6));
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(found->id, *a);
+    break;
+  }
   EXPECT_EQ(ResolveNode(*store_, "zz").status().code(), StatusCode::kInvalidArgument);
 }
 

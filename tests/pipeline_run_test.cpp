@@ -375,6 +375,36 @@ steps:
   EXPECT_EQ(resumed.states["slow@3"], "COMPLETE");
 }
 
+// A run killed outright (SIGKILL: no chance to clean up) leaves RUNNING executions; the
+// next command that reads the store records them FAILED, so `audit runs` tells the truth.
+TEST_F(PipelineRunTest, AKilledRunIsShownFailedByTheNextReader) {
+  std::string file = Write("killed", R"(steps:
+  - id: slow
+    uses: testing.work
+    with: {value: 1, seconds: 30}
+)");
+  const std::string log = dir_ + "/log.txt";
+  int pid = *StartProcess({"/bin/sh", "-c",
+                           kEnv + "exec " + kBuild + "/bin/securemark run " + file + " --store " +
+                               dir_ + "/store --plain > " + log + " 2>&1"});
+  for (int i = 0; i < 200; ++i) {
+    auto text = ReadFile(log);
+    if (text.ok() && text->find("slow: started") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGKILL);
+  (void)WaitProcess(pid);
+  EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE state='RUNNING'"), 1);
+  auto audit = RunProcess({"/bin/sh", "-c",
+                           kBuild + "/bin/securemark audit runs --json --store " + dir_ + "/store"},
+                          true);
+  ASSERT_EQ(audit->exit_code, 0) << audit->output;
+  const json runs = json::parse(audit->output, nullptr, false);
+  ASSERT_TRUE(runs.is_array() && runs.size() == 1) << audit->output;
+  EXPECT_EQ(runs[0]["failed"], 1) << audit->output;
+  EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE state='RUNNING'"), 0);
+}
+
 TEST_F(PipelineRunTest, UnreadableSecretKeyIsRefused) {
   const std::string keys = dir_ + "/keys";
   fs::create_directories(keys);

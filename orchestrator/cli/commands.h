@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "securemark/status.h"
+#include "store.h"
 
 namespace securemark::cli {
 
@@ -19,6 +20,11 @@ void AddStoreOption(CLI::App* cmd, std::string& path);
 // A number in [low, high]; unlike CLI::Range it refuses NaN, which compares false with
 // both bounds, and infinities.
 CLI::Validator FiniteRange(double low, double high);
+
+// Opens an existing store for a command that reads it. Executions left RUNNING by a
+// process that is gone (a killed run) are recorded FAILED first, so what is shown is
+// true; a store that cannot be written is read as it is.
+StatusOr<std::unique_ptr<store::Store>> OpenStoreToRead(const std::string& path);
 
 // Prints "securemark: <message>" to stderr and returns kExitFailed.
 int Fail(const Status& status);

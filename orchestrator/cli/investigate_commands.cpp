@@ -50,7 +50,7 @@ struct AuditArgs {
 };
 
 StatusOr<std::unique_ptr<store::Store>> OpenStore(const std::string& path) {
-  return store::Store::Open(path, /*create=*/false);
+  return OpenStoreToRead(path);
 }
 
 int Print(const StatusOr<json>& audit, bool as_json, std::string (*text)(const json&)) {

@@ -14,7 +14,7 @@ struct ReportArgs {
 };
 
 int Report(const ReportArgs& a) {
-  auto store = store::Store::Open(a.store_path, /*create=*/false);
+  auto store = OpenStoreToRead(a.store_path);
   if (!store.ok()) return Fail(store.status());
   StatusOr<store::ContextRecord> run = report::FindRun(**store, a.run);
   if (!run.ok()) return Fail(run.status());

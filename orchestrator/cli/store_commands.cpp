@@ -22,12 +22,19 @@ int Fail(const Status& status) {
   return kExitFailed;
 }
 
+StatusOr<std::unique_ptr<store::Store>> OpenStoreToRead(const std::string& path) {
+  SM_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                      store::Store::Open(path, /*create=*/false));
+  (void)store->RecoverInterrupted();
+  return store;
+}
+
 namespace {
 
 using store::Store;
 
 StatusOr<std::unique_ptr<Store>> OpenExisting(const std::string& path) {
-  return Store::Open(path, /*create=*/false);
+  return OpenStoreToRead(path);
 }
 
 std::string PropertyText(const store::PropertyValue& v) {
@@ -203,7 +210,8 @@ void AddStoreCommands(CLI::App& app, int& exit_code) {
       "Show where an artifact or execution came from and what came of it\n"
       "Example: securemark lineage a12 --upstream --format dot --store runs/ | dot -Tsvg");
   AddStoreOption(lineage, lineage_options->store_path);
-  lineage->add_option("id", lineage_options->id, "a12, e7, 12 or a digest prefix")->required();
+  lineage->add_option("id", lineage_options->id, "a12, e7 or a digest prefix (6+ hex digits)")
+      ->required();
   auto* up = lineage->add_flag("--upstream", lineage_options->upstream, "Only what it came from");
   auto* down =
       lineage->add_flag("--downstream", lineage_options->downstream, "Only what came of it");
@@ -221,7 +229,8 @@ void AddStoreCommands(CLI::App& app, int& exit_code) {
                                   "train.report --content --store runs/");
   AddStoreOption(show, *show_path);
   auto show_content = std::make_shared<bool>(false);
-  show->add_option("id", *show_id, "a12, e7, 12, a digest prefix or an artifact name")->required();
+  show->add_option("id", *show_id, "a12, e7, a digest prefix (6+ hex digits) or an artifact name")
+      ->required();
   show->add_flag("--content", *show_content, "print a JSON artifact's document");
   show->callback([&exit_code, show_path, show_id, show_content] {
     exit_code = Show(*show_path, *show_id, *show_content);

@@ -66,13 +66,13 @@ TEST_F(StoreCommandsTest, LineageInEachFormat) {
 }
 
 TEST_F(StoreCommandsTest, ShowArtifactAndExecution) {
-  Result a = Cli("show " + std::to_string(shard_) + Store());
+  Result a = Cli("show a" + std::to_string(shard_) + Store());
   ASSERT_EQ(a.exit_code, 0) << a.output;
   EXPECT_NE(a.output.find("produced by e" + std::to_string(exec_)), std::string::npos) << a.output;
   Result e = Cli("show e" + std::to_string(exec_) + Store());
   ASSERT_EQ(e.exit_code, 0) << e.output;
   EXPECT_NE(e.output.find("input  data = a" + std::to_string(raw_)), std::string::npos) << e.output;
-  Result binary = Cli("show " + std::to_string(shard_) + " --content" + Store());
+  Result binary = Cli("show a" + std::to_string(shard_) + " --content" + Store());
   EXPECT_EQ(binary.exit_code, 1);
   EXPECT_NE(binary.output.find("--content prints Json artifacts only"), std::string::npos)
       << binary.output;
