@@ -395,9 +395,9 @@ TEST_F(PipelineRunTest, AKilledRunIsShownFailedByTheNextReader) {
   ::kill(pid, SIGKILL);
   (void)WaitProcess(pid);
   EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE state='RUNNING'"), 1);
-  auto audit = RunProcess({"/bin/sh", "-c",
-                           kBuild + "/bin/securemark audit runs --json --store " + dir_ + "/store"},
-                          true);
+  auto audit = RunProcess(
+      {"/bin/sh", "-c", kBuild + "/bin/securemark audit runs --json --store " + dir_ + "/store"},
+      true);
   ASSERT_EQ(audit->exit_code, 0) << audit->output;
   const json runs = json::parse(audit->output, nullptr, false);
   ASSERT_TRUE(runs.is_array() && runs.size() == 1) << audit->output;

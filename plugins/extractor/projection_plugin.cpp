@@ -27,7 +27,7 @@ class ProjectionExtractor : public Node {
       "layer", "", "The marked layer (default: the one recorded with the key)."};
 
   static Contract GetContract() {
-    return Contract::Build("1.2.0", "Extracts the projected fingerprint from a model's layer.",
+    return Contract::Build("1.3.0", "Extracts the projected fingerprint from a model's layer.",
                            kModel, kKey, kReference, kExtracted, kLayer);
   }
 

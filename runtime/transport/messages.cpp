@@ -19,24 +19,36 @@ struct Field {
 
 const char* TypeName(Type t) {
   switch (t) {
-    case Type::kString: return "a string";
-    case Type::kInt: return "an integer";
-    case Type::kNumber: return "a number";
-    case Type::kBool: return "a boolean";
-    case Type::kObject: return "an object";
-    case Type::kArray: return "a list";
+    case Type::kString:
+      return "a string";
+    case Type::kInt:
+      return "an integer";
+    case Type::kNumber:
+      return "a number";
+    case Type::kBool:
+      return "a boolean";
+    case Type::kObject:
+      return "an object";
+    case Type::kArray:
+      return "a list";
   }
   return "?";
 }
 
 bool Is(const nlohmann::json& v, Type t) {
   switch (t) {
-    case Type::kString: return v.is_string();
-    case Type::kInt: return v.is_number_integer();
-    case Type::kNumber: return v.is_number();
-    case Type::kBool: return v.is_boolean();
-    case Type::kObject: return v.is_object();
-    case Type::kArray: return v.is_array();
+    case Type::kString:
+      return v.is_string();
+    case Type::kInt:
+      return v.is_number_integer();
+    case Type::kNumber:
+      return v.is_number();
+    case Type::kBool:
+      return v.is_boolean();
+    case Type::kObject:
+      return v.is_object();
+    case Type::kArray:
+      return v.is_array();
   }
   return false;
 }
@@ -101,9 +113,8 @@ Status CheckEntries(const Message& m) {
   }
   const char* list = m.kind == "TASK" ? "inputs" : m.kind == "RESULT" ? "outputs" : nullptr;
   if (list == nullptr) return OkStatus();
-  static const std::vector<Field> kInput = {{"port", Type::kString, true},
-                                            {"type", Type::kString, true},
-                                            {"secret", Type::kBool, false}};
+  static const std::vector<Field> kInput = {
+      {"port", Type::kString, true}, {"type", Type::kString, true}, {"secret", Type::kBool, false}};
   static const std::vector<Field> kOutput = {{"port", Type::kString, true},
                                              {"index", Type::kInt, false},
                                              {"type", Type::kString, true},

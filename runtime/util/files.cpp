@@ -32,8 +32,9 @@ StatusOr<std::string> ReadFile(const std::string& path) {
     return InvalidArgumentError(path + ": is " + std::string(kind) + "; expected a regular file");
   }
   // Reads what the file holds now: at most its size at open, so a file that keeps growing
-  // cannot make the reader allocate without bound.
-  const size_t size = static_cast<size_t>(st.st_size);
+  // cannot make the reader allocate without bound. Files that report no size (/proc)
+  // are read to their end, up to 16 MiB.
+  const size_t size = st.st_size > 0 ? static_cast<size_t>(st.st_size) : size_t{16} << 20;
   std::string content;
   content.reserve(size);
   char buffer[1 << 16];

@@ -48,5 +48,12 @@ TEST(FilesTest, OnlyRegularFilesAreRead) {
   }
 }
 
+// /proc files report a size of 0 and are still read to their end.
+TEST(FilesTest, FilesThatReportNoSizeAreReadToTheirEnd) {
+  StatusOr<std::string> cmdline = ReadFile("/proc/self/cmdline");
+  ASSERT_TRUE(cmdline.ok()) << cmdline.status();
+  EXPECT_NE(cmdline->find("runtime_test"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace securemark

@@ -8,7 +8,11 @@ namespace {
 // Length of the valid UTF-8 sequence starting at text[i], or 0.
 size_t Utf8Length(std::string_view text, size_t i) {
   const auto c = static_cast<unsigned char>(text[i]);
-  const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  const size_t n = c < 0x80           ? 1
+                   : (c >> 5) == 0x6  ? 2
+                   : (c >> 4) == 0xE  ? 3
+                   : (c >> 3) == 0x1E ? 4
+                                      : 0;
   if (n == 0 || (n == 2 && c < 0xC2) || i + n > text.size()) return 0;
   for (size_t k = 1; k < n; ++k)
     if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
