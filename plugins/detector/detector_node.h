@@ -72,17 +72,6 @@ inline StatusOr<std::vector<double>> CorrelationsOf(const TensorMap& extracted,
   return std::vector<double>(b.data(), b.data() + b.size());
 }
 
-// The correlations of the step's 'extracted' input.
-inline StatusOr<std::vector<double>> Correlations(Context& ctx, const codes::Codebook& codebook) {
-  SM_ASSIGN_OR_RETURN(TensorMap extracted, ctx.Get(kExtracted));
-  std::optional<TensorMap> basis;
-  if (ctx.Has(kBasis)) {
-    SM_ASSIGN_OR_RETURN(TensorMap b, ctx.Get(kBasis));
-    basis = std::move(b);
-  }
-  return CorrelationsOf(extracted, basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook);
-}
-
 // The whole extraction the decision rule needs: the correlations and, when the extractor
 // recorded them and a basis is given, what the provenance test reads (F, ‖w‖, β, X Xᵀ).
 inline StatusOr<codes::Extraction> ExtractionFrom(const TensorMap& extracted,
