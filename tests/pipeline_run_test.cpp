@@ -25,6 +25,14 @@ using nlohmann::json;
 
 using PipelineRunTest = RunFixture;
 
+// A securemark-host on "another machine": it joins `endpoint` with keys/host.key.
+int StartRemoteHost(const std::string& endpoint, const std::string& keys) {
+  return *StartProcess({"/bin/sh", "-c",
+                        kEnv + kBuild + "/bin/securemark-host serve --connect " + endpoint +
+                            " --server-key " + keys + "/orch.pub --key " + keys +
+                            "/host.key --plugin testing.work --orchestrator-timeout-ms 3000"});
+}
+
 TEST_F(PipelineRunTest, RunsOnHostsRecordsEverythingAndReusesTheCache) {
   std::string file = Write("fan", R"(params: {n: 4}
 steps:
@@ -221,10 +229,7 @@ print('answered' if s.poll(1500) else 'silent')
   lines >> foreign_key >> answer;
   EXPECT_EQ(answer, "silent");
 
-  int host = *StartProcess({"/bin/sh", "-c",
-                            kEnv + kBuild + "/bin/securemark-host serve --connect " + endpoint +
-                                " --server-key " + keys + "/orch.pub --key " + keys +
-                                "/host.key --plugin testing.work --orchestrator-timeout-ms 3000"});
+  int host = StartRemoteHost(endpoint, keys);
   ProcessResult result = *WaitProcess(run);
   (void)WaitProcess(host);
   std::string log = *ReadFile(out);
@@ -294,10 +299,7 @@ time.sleep(0.5)
       true);
   ASSERT_TRUE(rogue.ok());
   EXPECT_EQ(rogue->exit_code, 0) << rogue->output;
-  int host = *StartProcess({"/bin/sh", "-c",
-                            kEnv + kBuild + "/bin/securemark-host serve --connect " + endpoint +
-                                " --server-key " + keys + "/orch.pub --key " + keys +
-                                "/host.key --plugin testing.work --orchestrator-timeout-ms 3000"});
+  int host = StartRemoteHost(endpoint, keys);
   ProcessResult result = *WaitProcess(run);
   (void)WaitProcess(host);
   std::string log = *ReadFile(out);

@@ -56,12 +56,7 @@ inline StatusOr<ProjectionKey> KeyFromMap(const TensorMap& map) {
 inline StatusOr<TensorMap> ReadFingerprint(torch::jit::Module& model, const ProjectionKey& key,
                                            const std::string& layer) {
   torch::NoGradGuard no_grad;
-  SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer, key.unit_weights));
-  if (key.x.dim() != 2 || key.x.size(1) != signal.numel()) {
-    return InvalidArgumentError("the key expects a layer carrying " +
-                                std::to_string(key.x.size(1)) + " values but '" + layer +
-                                "' carries " + std::to_string(signal.numel()));
-  }
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, KeyedSignal(model, key, layer));
   const torch::Tensor x = key.x.to(torch::kFloat64), w = signal.to(torch::kFloat64).flatten();
   TensorMap out;
   out.Put("fingerprint", codes::ToTensor(ToEigen(torch::matmul(x, w))));

@@ -153,15 +153,21 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   return report;
 }
 
-StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const ProjectionKey& key,
-                                           const std::string& layer) {
-  torch::NoGradGuard no_grad;
+StatusOr<torch::Tensor> KeyedSignal(torch::jit::Module& model, const ProjectionKey& key,
+                                    const std::string& layer) {
   SM_ASSIGN_OR_RETURN(torch::Tensor signal, LayerSignal(model, layer, key.unit_weights));
   if (key.x.dim() != 2 || key.x.size(1) != signal.numel()) {
     return InvalidArgumentError("the key expects a layer carrying " +
                                 std::to_string(key.x.size(1)) + " values but '" + layer +
                                 "' carries " + std::to_string(signal.numel()));
   }
+  return signal;
+}
+
+StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const ProjectionKey& key,
+                                           const std::string& layer) {
+  torch::NoGradGuard no_grad;
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, KeyedSignal(model, key, layer));
   return torch::matmul(key.x.to(torch::kFloat32), signal);
 }
 

@@ -94,4 +94,8 @@ StatusOr<double> CorrectExactly(torch::jit::Module& model, const ProjectionKey& 
 StatusOr<torch::Tensor> ExtractFingerprint(torch::jit::Module& model, const ProjectionKey& key,
                                            const std::string& layer);
 
+// The layer signal w the key reads; InvalidArgument when the key does not fit the layer.
+StatusOr<torch::Tensor> KeyedSignal(torch::jit::Module& model, const ProjectionKey& key,
+                                    const std::string& layer);
+
 }  // namespace securemark::models
