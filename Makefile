@@ -25,6 +25,8 @@ test: build sanitize
 	@ctest --preset default
 	@echo "== the same unit and end-to-end tests without LibTorch, under ASan + UBSan"
 	@ctest --preset sanitize
+	@echo "== every fuzzer without LibTorch for 10 s (make fuzz runs them all for longer)"
+	@FUZZ_SECONDS=10 FUZZ_PRESET=fuzz-smoke bash scripts/fuzz.sh
 
 # libFuzzer targets, each run for FUZZ_SECONDS (default 60).
 fuzz: setup
@@ -37,4 +39,4 @@ format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 clean:
-	@rm -rf build build-sanitize build-fuzz
+	@rm -rf build build-sanitize build-fuzz build-fuzz-smoke

@@ -338,6 +338,8 @@ std::string Contract::ToJson() const {
     if (p.default_value) j["default"] = ValueToJson(*p.default_value);
     if (p.range) j["range"] = {p.range->min, p.range->max};
     if (!p.choices.empty()) j["choices"] = p.choices;
+    if (p.secret) j["secret"] = true;
+    if (p.fresh_by_default) j["fresh_by_default"] = true;
     params.push_back(j);
   }
   json j = {{"name", name_},   {"role", role()},           {"version", version_},
@@ -379,6 +381,8 @@ StatusOr<Contract> Contract::FromJson(std::string_view text) {
         spec.range = Range{p.at("range").at(0).get<double>(), p.at("range").at(1).get<double>()};
       }
       if (p.contains("choices")) spec.choices = p.at("choices").get<std::vector<std::string>>();
+      spec.secret = p.value("secret", false);
+      spec.fresh_by_default = p.value("fresh_by_default", false);
       c.params_.push_back(std::move(spec));
     }
     return c;

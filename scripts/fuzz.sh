@@ -3,17 +3,21 @@
 # FUZZ_SECONDS (default 60) on the seeds in fuzz/corpus (pipelines/ for the pipeline
 # fuzzer). New inputs and any crash go to build-fuzz/runs/. Exits non-zero when a target
 # crashed, leaked, hung or ran out of memory; the reproducer's path is printed.
+# FUZZ_PRESET=fuzz-smoke builds the targets without LibTorch (build-fuzz-smoke/); `make
+# test` runs those for 10 s each, so that CI fails on anything a short run finds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz
-runs=build-fuzz/runs
+preset=${FUZZ_PRESET:-fuzz}
+build=build-${preset}
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"
+runs=$build/runs
 mkdir -p "$runs"
 status=0
 printf '%-10s %12s %10s %8s  %s\n' target executions exec/s corpus result
 for target in pipeline message idx cifar snap checkpoint model; do
-  bin=build-fuzz/fuzz-bin/${target}_fuzzer
+  bin=$build/fuzz-bin/${target}_fuzzer
   [ -x "$bin" ] || continue
   seeds=fuzz/corpus/$target
   [ "$target" = pipeline ] && seeds=pipelines

@@ -11,7 +11,7 @@ packages=(
   # libraries
   libtorch-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev cppzmq-dev libzmq3-dev
   libsqlite3-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libssl-dev zlib1g-dev
-  libpng-dev libjpeg-dev
+  libpng-dev libjpeg-dev libsodium-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3
   # a foreign ZeroMQ peer for the authentication tests; PyTorch loads delivered models

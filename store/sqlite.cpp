@@ -1,5 +1,7 @@
 #include "sqlite.h"
 
+#include <cstdio>
+
 #include <chrono>
 #include <random>
 #include <thread>
@@ -114,6 +116,40 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, bool
       database->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   if (!pragmas.ok()) return pragmas;
   return database;
+}
+
+StatusOr<std::unique_ptr<Database>> Database::OpenReadOnly(const std::string& path) {
+  auto attempt = [&](const std::string& name, int extra) -> StatusOr<std::unique_ptr<Database>> {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(name.c_str(), &db,
+                                   SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | extra, nullptr);
+    std::unique_ptr<Database> database(new Database(db, path));
+    if (rc != SQLITE_OK) {
+      return NotFoundError(path + ": cannot open database: " + (db ? sqlite3_errmsg(db) : "?"));
+    }
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db, 1);
+    // The first read shows whether the file is a database SQLite can read from here.
+    SM_RETURN_IF_ERROR(database->Exec("SELECT count(*) FROM sqlite_master"));
+    return database;
+  };
+  StatusOr<std::unique_ptr<Database>> shared = attempt(path, 0);
+  if (shared.ok()) return shared;
+  // Without write access to the directory, SQLite cannot create the WAL index a reader
+  // needs; nobody can be writing there either, so the file can be read as immutable.
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      uri += hex;
+    } else {
+      uri += c;
+    }
+  }
+  StatusOr<std::unique_ptr<Database>> immutable = attempt(uri + "?immutable=1", SQLITE_OPEN_URI);
+  if (immutable.ok()) return immutable;
+  return shared.status();
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }

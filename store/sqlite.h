@@ -53,6 +53,9 @@ class Database {
  public:
   // Opens (creating when `create`) with WAL, foreign keys and a busy timeout.
   static StatusOr<std::unique_ptr<Database>> Open(const std::string& path, bool create);
+  // Opens for reading only, for a store on a read-only file system or owned by someone
+  // else. When SQLite cannot make the WAL index there, the file is read as immutable.
+  static StatusOr<std::unique_ptr<Database>> OpenReadOnly(const std::string& path);
   ~Database();
 
   Status Exec(std::string_view sql);

@@ -1,6 +1,8 @@
 #include "store.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
 #include <array>
 #include <chrono>
 #include <filesystem>
@@ -69,12 +71,38 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, bool create
     }
     fs::create_directories(dir, ec);
     if (ec) return PermissionDeniedError(dir + ": cannot create: " + ec.message());
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    // SQLite gives the WAL and its index the database file's mode.
+    const int fd = ::open(db_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return PermissionDeniedError(db_path.string() + ": cannot create");
+    ::close(fd);
+  }
+  if (::access(dir.c_str(), W_OK) != 0 || ::access(db_path.c_str(), W_OK) != 0) {
+    return PermissionDeniedError(dir +
+                                 " is read-only here: commands that change a store (run, "
+                                 "trace, gc) cannot use it; show, lineage, audit and report can");
   }
   SM_ASSIGN_OR_RETURN(auto db, Database::Open(db_path.string(), create));
   SM_RETURN_IF_ERROR(Migrate(*db));
   std::unique_ptr<Store> store(new Store(dir, std::move(db)));
   SM_RETURN_IF_ERROR(store->blobs_.Init());
   return store;
+}
+
+StatusOr<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& dir) {
+  std::error_code ec;
+  const fs::path db_path = fs::path(dir) / "metadata.sqlite";
+  if (!fs::is_regular_file(db_path, ec)) return NotFoundError("no securemark store at " + dir);
+  SM_ASSIGN_OR_RETURN(auto db, Database::OpenReadOnly(db_path.string()));
+  SM_ASSIGN_OR_RETURN(Statement get, db->Prepare("SELECT max(version) FROM schema_version"));
+  SM_ASSIGN_OR_RETURN(bool row, get.Step());
+  const int version = row && !get.IsNull(0) ? static_cast<int>(get.Int(0)) : 0;
+  if (version != LatestSchemaVersion()) {
+    return FailedPreconditionError(
+        dir + " has schema version " + std::to_string(version) + " and this securemark reads " +
+        std::to_string(LatestSchemaVersion()) + "; it cannot migrate a store it may not write");
+  }
+  return std::unique_ptr<Store>(new Store(dir, std::move(db)));
 }
 
 StatusOr<int64_t> Store::TypeId(std::string_view kind, const std::string& name) {

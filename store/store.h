@@ -122,7 +122,12 @@ class Store {
  public:
   // Opens the store in `dir`, creating it when `create` (and the directory is missing or
   // empty). Applies migrations; refuses a store written by a newer securemark.
+  // A new store's directory is 0700 and its database 0600: the metadata names customers,
+  // deliveries and accusations, which are the vendor's business alone.
   static StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, bool create = true);
+  // Opens an existing store for reading only (a read-only file system, someone else's
+  // files); it must be at this securemark's schema version. Writing through it fails.
+  static StatusOr<std::unique_ptr<Store>> OpenReadOnly(const std::string& dir);
   ~Store();
 
   const std::string& dir() const { return dir_; }
@@ -174,6 +179,10 @@ class Store {
   StatusOr<std::vector<ContextRecord>> ContextsOfExecution(int64_t execution_id);
   // The newest COMPLETE execution with this fingerprint, if any.
   StatusOr<std::optional<Execution>> FindCachedExecution(const std::string& fingerprint);
+
+  // HMAC-SHA256 of `text` under the store's own secret key (made on first use): a digest
+  // of a secret that the metadata can show without letting a guess be checked.
+  StatusOr<std::string> KeyedDigest(std::string_view text);
 
   // ---- maintenance
   // Fails RUNNING executions whose owning process on this host is gone and abandons their

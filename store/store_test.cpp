@@ -118,6 +118,37 @@ TEST_F(StoreTest, CachedExecutionPointsAtTheSourceOutputs) {
   EXPECT_EQ((*store_->FindCachedExecution("fp-42"))->id, (*found)->id);
 }
 
+// The metadata names customers, deliveries and accusations: a new store is private.
+TEST_F(StoreTest, ANewStoreIsPrivateToItsOwnerAndItsKeyedDigestsAreStable) {
+  ASSERT_TRUE(store_->PutArtifact("Blob", "a write, so that the WAL exists", false).ok());
+  auto mode = [](const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(dir_), 0700u);
+  EXPECT_EQ(mode(dir_ + "/metadata.sqlite"), 0600u);
+  EXPECT_EQ(mode(dir_ + "/metadata.sqlite-wal"), 0600u);
+
+  auto a = store_->KeyedDigest("{\"seed\":2}");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(mode(dir_ + "/store.key"), 0600u);
+  EXPECT_EQ(*store_->KeyedDigest("{\"seed\":2}"), *a);
+  EXPECT_NE(*store_->KeyedDigest("{\"seed\":3}"), *a);
+  // Not a plain digest: without the store's key a guess cannot be checked against it.
+  EXPECT_EQ(a->find(Sha256Hex("{\"seed\":2}")), std::string::npos);
+  // Another store keys differently.
+  auto other = Store::Open(dir_ + "-other");
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(*(*other)->KeyedDigest("{\"seed\":2}"), *a);
+  fs::remove_all(dir_ + "-other");
+  // A key that others can read is not used.
+  ASSERT_EQ(chmod((dir_ + "/store.key").c_str(), 0644), 0);
+  auto exposed = store_->KeyedDigest("{\"seed\":2}");
+  ASSERT_FALSE(exposed.ok());
+  EXPECT_NE(exposed.status().message().find("chmod 600"), std::string::npos);
+}
+
 TEST_F(StoreTest, IdenticalContentIsStoredOnceAndSecretsAre0600) {
   int64_t a = *store_->PutArtifact("Blob", "same", false);
   int64_t b = *store_->PutArtifact("Blob", "same", false);

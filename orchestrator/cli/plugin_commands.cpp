@@ -80,6 +80,7 @@ std::string ParamLine(const ParamSpec& p) {
     for (const auto& c : p.choices) os << " " << c;
     os << ".";
   }
+  if (p.secret) os << " [secret: shown as \"(secret)\", never stored]";
   return os.str();
 }
 

@@ -1,6 +1,8 @@
 // `securemark lineage`, `show`, `gc` and `store check`: reading and maintaining a store.
+#include <unistd.h>
 #include <cmath>
 #include <cstdlib>
+
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +25,12 @@ int Fail(const Status& status) {
 }
 
 StatusOr<std::unique_ptr<store::Store>> OpenStoreToRead(const std::string& path) {
+  // Where this user may write, recover what a killed run left RUNNING first, so that
+  // what is read is true; elsewhere (a read-only mount, someone else's store) just read.
+  const std::string db = path + "/metadata.sqlite";
+  if (::access(path.c_str(), W_OK) != 0 || ::access(db.c_str(), W_OK) != 0) {
+    if (::access(db.c_str(), R_OK) == 0) return store::Store::OpenReadOnly(path);
+  }
   SM_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
                       store::Store::Open(path, /*create=*/false));
   (void)store->RecoverInterrupted();
@@ -156,7 +164,7 @@ int Show(const std::string& path, const std::string& id, bool content) {
 }
 
 int Gc(const std::string& path) {
-  auto s = OpenExisting(path);
+  auto s = Store::Open(path, /*create=*/false);
   if (!s.ok()) return Fail(s.status());
   auto report = (*s)->CollectGarbage();
   if (!report.ok()) return Fail(report.status());

@@ -1,5 +1,9 @@
 // `securemark lineage / show / gc / store check` on a real store.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <functional>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -93,6 +97,52 @@ TEST_F(StoreCommandsTest, BadIdsAndMissingStoresAreClearErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/nope"));  // reading never creates a store
   EXPECT_EQ(Cli("lineage a1 --upstream --downstream" + Store()).exit_code, 2);
   EXPECT_EQ(Cli("lineage a1 --format svg" + Store()).exit_code, 2);
+}
+
+// A store on a read-only file system, or one this user may not write, is read and never
+// changed: show, lineage and audit work, and gc says why it cannot.
+TEST_F(StoreCommandsTest, AReadOnlyStoreIsReadAndNotWritten) {
+  std::function<Result(const std::string&)> read_only;
+  if (geteuid() == 0) {
+    // File modes do not stop root: mount the store read-only in a private namespace.
+    auto probe = RunProcess({"unshare", "-m", "true"}, true);
+    if (!probe.ok() || probe->exit_code != 0) GTEST_SKIP() << "no mount namespace here";
+    read_only = [this](const std::string& args) {
+      auto r =
+          RunProcess({"unshare", "-m", "sh", "-c",
+                      "mount --bind -o ro " + dir_ + " " + dir_ + " && " +
+                          std::string(SECUREMARK_BUILD_DIR) + "/bin/securemark " + args + " 2>&1"},
+                     true);
+      EXPECT_TRUE(r.ok());
+      return Result{r->exit_code, r->output};
+    };
+  } else {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+      chmod(entry.path().c_str(), entry.is_directory() ? 0500 : 0400);
+    }
+    chmod(dir_.c_str(), 0500);
+    read_only = [](const std::string& args) { return Cli(args); };
+  }
+  const std::string before = *ReadFile(dir_ + "/metadata.sqlite");
+  Result show = read_only("show a" + std::to_string(shard_) + Store());
+  EXPECT_EQ(show.exit_code, 0) << show.output;
+  EXPECT_NE(show.output.find(digest_), std::string::npos) << show.output;
+  Result lineage = read_only("lineage a" + std::to_string(shard_) + " --upstream" + Store());
+  EXPECT_EQ(lineage.exit_code, 0) << lineage.output;
+  EXPECT_NE(lineage.output.find("dataset.partition (split) COMPLETE"), std::string::npos);
+  Result audit = read_only("audit runs" + Store());
+  EXPECT_EQ(audit.exit_code, 0) << audit.output;
+  Result gc = read_only("gc" + Store());
+  EXPECT_EQ(gc.exit_code, 1) << gc.output;
+  EXPECT_NE(gc.output.find("is read-only here"), std::string::npos) << gc.output;
+  if (geteuid() != 0) {
+    chmod(dir_.c_str(), 0700);
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+      chmod(entry.path().c_str(), entry.is_directory() ? 0700 : 0600);
+    }
+  }
+  EXPECT_EQ(*ReadFile(dir_ + "/metadata.sqlite"), before);
+  EXPECT_EQ(Cli("store check" + Store()).exit_code, 0);
 }
 
 TEST_F(StoreCommandsTest, CheckListsEachProblemAndGcFreesBytes) {

@@ -69,6 +69,7 @@ class Compiler {
     }
     result.plan.instances = OrderInstances(std::move(instances_));
     result.plan.params = params_;
+    result.plan.secret_params = secret_pipeline_params_;
     std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
                      [](const Diagnostic& a, const Diagnostic& b) {
                        return std::tie(a.at.file, a.at.line, a.at.column) <
@@ -466,21 +467,37 @@ class Compiler {
         if (params) {
           instance.params = *params;
           instance.params_json = CanonicalJson(*params);
+          instance.record = RecordParams(info.plugin->contract(), *params);
         }
+        CollectSecretPipelineParams(info.plugin->contract(), info.spec->with, info.spec->foreach,
+                                    secret_pipeline_params_);
       }
-      for (const PartySpec& party : info.spec->parties) ExpandParty(party, scope, instance);
+      for (const PartySpec& party : info.spec->parties) {
+        ExpandParty(party, scope, info.spec->foreach, instance);
+      }
       if (!instance.parties.empty()) {
         // What the cache fingerprint sees for a multi-party step: every party's plugin,
         // version and parameters.
-        json parties = json::array();
+        json parties = json::array(), shown = json::array(), secret = json::array();
         for (const PartyInstance& p : instance.parties) {
-          parties.push_back({{"party", p.name},
-                             {"plugin", p.plugin->name()},
-                             {"version", p.plugin->contract().version()},
-                             {"params", json::parse(p.params_json)}});
+          const json who = {{"party", p.name},
+                            {"plugin", p.plugin->name()},
+                            {"version", p.plugin->contract().version()}};
+          parties.push_back(who);
+          parties.back()["params"] = json::parse(p.params_json);
+          shown.push_back(who);
+          shown.back()["params"] = json::parse(p.record.shown_json);
+          if (!p.record.secret_json.empty()) {
+            secret.push_back({{"party", p.name}, {"params", json::parse(p.record.secret_json)}});
+          }
+          instance.record.fresh_secrets |= p.record.fresh_secrets;
         }
         instance.params_json = json{{"parties", parties}}.dump();
+        instance.record.shown_json = json{{"parties", shown}}.dump();
+        if (!secret.empty()) instance.record.secret_json = secret.dump();
       }
+      if (instance.record.fresh_secrets)
+        instance.fresh_secrets_of = spec_.name + "/" + instance.key;
       if (info.contract != nullptr) BindInputs(info, scope, instance);
       for (const auto& [need, at] : info.spec->needs) {
         auto it = steps_.find(need);
@@ -493,7 +510,8 @@ class Compiler {
     }
   }
 
-  void ExpandParty(const PartySpec& party, const Scope& scope, Instance& instance) {
+  void ExpandParty(const PartySpec& party, const Scope& scope, const std::optional<Value>& foreach,
+                   Instance& instance) {
     StatusOr<const LoadedPlugin*> plugin = catalog_.Find(party.uses);
     if (!plugin.ok()) return;  // reported in CollectSteps
     StatusOr<json> count = Resolve(party.count.json, scope);
@@ -521,6 +539,9 @@ class Compiler {
       p.plugin = *plugin;
       p.params = *params;
       p.params_json = CanonicalJson(*params);
+      p.record = RecordParams((*plugin)->contract(), *params);
+      CollectSecretPipelineParams((*plugin)->contract(), party.with, foreach,
+                                  secret_pipeline_params_);
       instance.parties.push_back(std::move(p));
     }
   }
@@ -529,6 +550,7 @@ class Compiler {
   const PluginCatalog& catalog_;
   const std::map<std::string, std::string>& overrides_;
   json params_;
+  std::set<std::string> secret_pipeline_params_;
   std::map<std::string, StepInfo> steps_;
   std::vector<Instance> instances_;
   std::vector<Diagnostic> diagnostics_;

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "pipeline/secret_params.h"
 #include "pipeline/spec.h"
 #include "securemark/contract.h"
 
@@ -37,7 +39,8 @@ struct PartyInstance {
   int count = 1;
   const LoadedPlugin* plugin = nullptr;
   ParamMap params;
-  std::string params_json;
+  std::string params_json;  // what the plugin is sent, secrets included
+  ParamRecord record;       // what may be shown and cached (pipeline/secret_params.h)
 };
 
 struct Instance {
@@ -46,7 +49,11 @@ struct Instance {
   std::string item_key;  // "3", empty outside foreach
   const LoadedPlugin* plugin = nullptr;
   ParamMap params;
-  std::string params_json;  // canonical JSON of the resolved parameters
+  std::string params_json;  // canonical JSON of the resolved parameters, secrets included
+  // What the store records and the cache sees; for a multi-party step, every party's.
+  ParamRecord record;
+  // Set when the step draws fresh secrets: the pipeline and step they belong to.
+  std::string fresh_secrets_of;
   std::vector<InputBinding> inputs;
   std::vector<std::string> depends_on;  // instance keys
   RuntimeSpec runtime;
@@ -57,7 +64,8 @@ struct Instance {
 struct Plan {
   std::string pipeline;
   nlohmann::json params;
-  std::vector<Instance> instances;  // dependencies before dependents
+  std::set<std::string> secret_params;  // pipeline params a secret plugin parameter reads
+  std::vector<Instance> instances;      // dependencies before dependents
 
   const Instance* Find(const std::string& key) const;
 };

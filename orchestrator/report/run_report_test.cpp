@@ -60,6 +60,16 @@ class RunReportTest : public ::testing::Test {
     auto png = data::EncodePng(image);
     ASSERT_TRUE(png.ok());
     Step("invert", "attacker.inversion", "grid", "Blob", *png);
+    // Secrets shaped like what the report copies, a CSV table and a PNG, on the ports it
+    // copies them from: only their secrecy keeps them out.
+    Step("secret_table", "report.collusion_table", "table", "Blob",
+         "label,detector,k,detection,false_alarm\n" + std::string(kSecret) + ",x,1,1,0\n",
+         /*secret=*/true);
+    data::Image secret_image{8, 8, 1, std::string(64, '\x11')};
+    auto secret_png = data::EncodePng(secret_image);
+    ASSERT_TRUE(secret_png.ok());
+    secret_png_ = *secret_png;
+    Step("secret_grid", "attacker.inversion", "grid", "Blob", secret_png_, /*secret=*/true);
     Step("embed", "embedder.projection", "key", "Blob", kSecret, /*secret=*/true);
   }
 
@@ -77,6 +87,7 @@ class RunReportTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<store::Store> store_;
   int64_t run_ = 0;
+  std::string secret_png_;
 };
 
 TEST_F(RunReportTest, DrawsEveryFigureAndChromiumLoadsEveryImage) {
@@ -107,6 +118,7 @@ TEST_F(RunReportTest, DrawsEveryFigureAndChromiumLoadsEveryImage) {
     auto text = ReadFile(entry.path().string());
     ASSERT_TRUE(text.ok());
     EXPECT_EQ(text->find(kSecret), std::string::npos) << entry.path();
+    EXPECT_EQ(text->find(secret_png_), std::string::npos) << entry.path();
   }
 
   testing::RenderedImages page = testing::RenderInChromium(summary->index);

@@ -87,9 +87,12 @@ class Runner {
     std::time_t now = std::time(nullptr);
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
     summary_.run = plan_.pipeline + "-" + stamp + "-" + store::NewUuid().substr(0, 8);
-    SM_ASSIGN_OR_RETURN(run_context_,
-                        store_.PutContext(store::ContextType::kRun, summary_.run,
-                                          {{"params", plan_.params.dump()}}, pipeline));
+    SM_ASSIGN_OR_RETURN(
+        run_context_,
+        store_.PutContext(
+            store::ContextType::kRun, summary_.run,
+            {{"params", pipeline::RedactParams(plan_.params, plan_.secret_params).dump()}},
+            pipeline));
     return OkStatus();
   }
 
@@ -132,10 +135,16 @@ class Runner {
       inputs.push_back({in.path, a.digest});
     }
     const Contract& c = PrimaryPlugin(*t.instance).contract();
+    const pipeline::ParamRecord& record = t.instance->record;
     json j = {{"plugin", c.name()},
               {"version", c.version()},
-              {"params", json::parse(t.instance->params_json)},
+              {"params", json::parse(record.shown_json)},
               {"inputs", inputs}};
+    if (!record.secret_json.empty()) {
+      SM_ASSIGN_OR_RETURN(std::string keyed, store_.KeyedDigest(record.secret_json));
+      j["secret_params"] = keyed;
+    }
+    if (!t.instance->fresh_secrets_of.empty()) j["fresh_secrets_of"] = t.instance->fresh_secrets_of;
     return store::Sha256Hex(j.dump());
   }
 
@@ -143,7 +152,7 @@ class Runner {
     const LoadedPlugin& plugin = PrimaryPlugin(*t.instance);
     store::NewExecution e = store::NewExecution::Of(plugin.name(), t.instance->key);
     e.plugin_version = plugin.contract().version();
-    e.params_json = t.instance->params_json;
+    e.params_json = t.instance->record.shown_json;
     e.fingerprint = t.fingerprint;
     e.contexts = {run_context_};
     if (!t.instance->item_key.empty()) e.properties["foreach_item"] = t.instance->item_key;

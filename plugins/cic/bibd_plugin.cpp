@@ -17,7 +17,7 @@ class BibdCodes : public Node {
                                           Range{1, 2}};
 
   static Contract GetContract() {
-    return Contract::Build("1.1.0",
+    return Contract::Build("2.0.0",
                            "AND-ACC fingerprint codes from balanced incomplete block designs.",
                            cic::kCodebook, cic::kBasis, cic::kSummary, kDesign, kQ, kCopies,
                            cic::kMakeBasis, cic::kSeed);
@@ -39,11 +39,17 @@ class BibdCodes : public Node {
       summary["verified"] = false;
       ctx.Warn("design too large to verify here (" + std::to_string(cost) + " pair checks)");
     }
-    codes::Codebook codebook = codes::Codebook::AndAcc(design);
+    // The design is public mathematics; which customer gets which block, and which code
+    // bit each point becomes, are drawn secretly (each copy of a product on its own).
+    const codes::SecretSeed root = cic::SecretRoot(ctx);
+    codes::SecretStream stream(root.Derive("code word assignment"));
+    codes::Codebook codebook = codes::Codebook::AndAcc(cic::Relabelled(design, stream));
     if (ctx.Get(kCopies) == 2) {
-      SM_ASSIGN_OR_RETURN(codebook, codes::Codebook::Product(codebook, codebook));
+      SM_ASSIGN_OR_RETURN(codebook,
+                          codes::Codebook::Product(
+                              codebook, codes::Codebook::AndAcc(cic::Relabelled(design, stream))));
     }
-    return cic::EmitCodebook(ctx, codebook, summary);
+    return cic::EmitCodebook(ctx, codebook, root, summary);
   }
 };
 

@@ -13,7 +13,7 @@ class CommunityPrefix : public Node {
                                                  "Community codes per graph node (crc.*)."};
 
   static Contract GetContract() {
-    return Contract::Build("1.1.0",
+    return Contract::Build("2.0.0",
                            "Community code in front of the identity code. Customer u is graph "
                            "node u mod nodes (customers beyond the graph share the codes of "
                            "earlier ones).",
@@ -41,7 +41,7 @@ class CommunityPrefix : public Node {
       ctx.Warn(std::to_string(identity.users()) + " customers but only " + std::to_string(nodes) +
                " graph nodes: community codes repeat");
     }
-    return cic::EmitCodebook(ctx, full, summary);
+    return cic::EmitCodebook(ctx, full, cic::SecretRoot(ctx), summary);
   }
 };
 

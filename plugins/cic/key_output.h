@@ -2,29 +2,56 @@
 // maps code bits to fingerprint vectors, and a summary.
 #pragma once
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "codes/bibd.h"
 #include "codes/codebook.h"
 #include "codes/keys.h"
+#include "codes/secret_random.h"
 #include "securemark/node.h"
 
 namespace securemark::cic {
 
 // Which customer holds which code word is as sensitive as the key: both are stored 0600.
-inline constexpr Output<codes::Codebook> kCodebook{"codebook", "Which code bits each customer gets.",
-                                                   kSecret};
+inline constexpr Output<codes::Codebook> kCodebook{"codebook",
+                                                   "Which code bits each customer gets.", kSecret};
 inline constexpr Output<TensorMap> kBasis{
     "basis", "Secret orthonormal basis U (float64 [length, length]).", kSecret | kOptional};
 inline constexpr Output<JsonDocument> kSummary{"summary",
                                                "Users, code length, resilience, checks."};
 inline constexpr Param<bool> kMakeBasis{"basis", true, "Also create the secret basis U."};
-inline constexpr Param<int64_t> kSeed{"seed", 0, "Seed of the basis (and of random codes).",
-                                      Range{0, 9.2e18}};
+inline constexpr auto kSeed = Param<int64_t>::FreshSecret(
+    "seed", 0,
+    "Explicit seed of the basis (and of random codes), for reproducible experiments only; "
+    "0 draws them from the operating system's CSPRNG. Kept secret.",
+    Range{0, 9.2e18});
+
+// The root of this step's secrets: fresh, unless an explicit seed was opted into.
+inline codes::SecretSeed SecretRoot(Context& ctx) { return codes::SeedOrFresh(ctx.Get(kSeed)); }
+
+// `design` with its blocks (customers) and points (code bits) in a secret order.
+inline codes::BlockDesign Relabelled(const codes::BlockDesign& design,
+                                     codes::SecretStream& stream) {
+  const std::vector<int64_t> blocks =
+      stream.Permutation(static_cast<int64_t>(design.blocks.size()));
+  const std::vector<int64_t> points = stream.Permutation(design.v);
+  codes::BlockDesign out = design;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    std::vector<int32_t>& block = out.blocks[b];
+    block.clear();
+    for (int32_t p : design.blocks[blocks[b]]) block.push_back(static_cast<int32_t>(points[p]));
+    std::sort(block.begin(), block.end());
+  }
+  return out;
+}
 
 // A dense basis for codes longer than this would not fit in memory comfortably.
 inline constexpr int64_t kMaxBasisLength = 4096;
 
-inline Status EmitCodebook(Context& ctx, const codes::Codebook& codebook, nlohmann::json summary) {
+inline Status EmitCodebook(Context& ctx, const codes::Codebook& codebook,
+                           const codes::SecretSeed& root, nlohmann::json summary) {
   summary["name"] = codebook.name();
   summary["users"] = codebook.users();
   summary["length"] = codebook.length();
@@ -40,11 +67,10 @@ inline Status EmitCodebook(Context& ctx, const codes::Codebook& codebook, nlohma
                                   "-bit code is too long for a dense basis (at most " +
                                   std::to_string(kMaxBasisLength) + "); set basis: false");
     }
+    codes::SecretStream stream(root.Derive("basis"));
     TensorMap basis;
-    basis.Put("basis",
-              codes::ToTensor(codes::OrthonormalBasis(codebook.length(), codebook.length(),
-                                                      static_cast<uint64_t>(ctx.Get(kSeed)))));
-    basis.SetAttr("seed", std::to_string(ctx.Get(kSeed)));
+    basis.Put("basis", codes::ToTensor(
+                           codes::OrthonormalBasis(codebook.length(), codebook.length(), stream)));
     SM_RETURN_IF_ERROR(ctx.Set(kBasis, basis));
   }
   return ctx.Set(kSummary, JsonDocument(summary.dump()));

@@ -9,12 +9,12 @@ class OrthogonalCodes : public Node {
   static constexpr Param<int64_t> kUsers{"users", 30, "Number of customers.", Range{1, 4096}};
   static Contract GetContract() {
     return Contract::Build(
-        "1.1.0", "Orthogonal fingerprints: one orthonormal basis vector per customer.",
+        "2.0.0", "Orthogonal fingerprints: one orthonormal basis vector per customer.",
         cic::kCodebook, cic::kBasis, cic::kSummary, kUsers, cic::kMakeBasis, cic::kSeed);
   }
   Status Process(Context& ctx) override {
     return cic::EmitCodebook(ctx, codes::Codebook::Orthogonal(ctx.Get(kUsers)),
-                             nlohmann::json::object());
+                             cic::SecretRoot(ctx), nlohmann::json::object());
   }
 };
 

@@ -14,19 +14,20 @@ class TardosCodes : public Node {
   static constexpr Param<double> kEpsilon{
       "epsilon1", 1e-3, "Target probability of accusing any innocent.", Range{1e-12, 0.5}};
   static Contract GetContract() {
-    return Contract::Build("1.1.0", "Symmetric Tardos codes (arcsine biases, cutoff 1/(300c)).",
+    return Contract::Build("2.0.0", "Symmetric Tardos codes (arcsine biases, cutoff 1/(300c)).",
                            cic::kCodebook, cic::kBasis, cic::kSummary, kUsers, kColluders, kEpsilon,
                            cic::kMakeBasis, cic::kSeed);
   }
   Status Process(Context& ctx) override {
-    codes::TardosParams p{ctx.Get(kUsers), ctx.Get(kColluders), ctx.Get(kEpsilon),
-                          static_cast<uint64_t>(ctx.Get(cic::kSeed))};
-    SM_ASSIGN_OR_RETURN(codes::Codebook codebook, codes::TardosCodebook(p));
+    const codes::TardosParams p{ctx.Get(kUsers), ctx.Get(kColluders), ctx.Get(kEpsilon)};
+    const codes::SecretSeed root = cic::SecretRoot(ctx);
+    codes::SecretStream stream(root.Derive("tardos code"));
+    SM_ASSIGN_OR_RETURN(codes::Codebook codebook, codes::TardosCodebook(p, stream));
     const double z = std::stod(codebook.extra().Attr("tardos.threshold"));
     nlohmann::json summary = {{"threshold", z},
                               {"false_accusation_bound",
                                codes::TardosFalseAccusationBound(z, codebook.length(), p.users)}};
-    return cic::EmitCodebook(ctx, codebook, summary);
+    return cic::EmitCodebook(ctx, codebook, root, summary);
   }
 };
 

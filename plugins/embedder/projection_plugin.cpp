@@ -1,9 +1,10 @@
 // embedder.projection: gives one customer a copy of the model carrying their fingerprint
 // F_j = U b_j, by fine-tuning with task loss + μ·MSE(F_j, X w) (DeepMarks).
 //
-// The key X is created on first use: without a `key` input the plugin draws it from
-// key_seed and emits it as a secret output. Every customer's execution draws the same
-// bytes, so the store keeps one blob; later steps (extraction) take it from any of them.
+// The key X is created on first use: without a `key` input the plugin derives it from the
+// secret basis U (or an explicit key_seed) and emits it as a secret output. Every
+// customer's execution draws the same bytes, so the store keeps one blob; later steps
+// (extraction) take it from any of them.
 #include <chrono>
 #include <sstream>
 
@@ -33,7 +34,7 @@ class ProjectionEmbedder : public Node {
   static constexpr Input<codes::Codebook> kCodebook{"codebook", "Code bits of every customer."};
   static constexpr Input<TensorMap> kBasis{"basis", "Secret orthonormal basis U of the code."};
   static constexpr Input<TensorMap> kKeyIn{
-      "key", "Projection key X from an earlier embedding (default: made from key_seed).",
+      "key", "Projection key X from an earlier embedding (default: a new one, see key_seed).",
       kOptional};
   static constexpr Output<models::ModelFile> kModel{
       "model", "The customer's fingerprinted model (TorchScript, labelled with the customer)."};
@@ -64,13 +65,16 @@ class ProjectionEmbedder : public Node {
       "touch).",
       Choices{"mean|secret"}};
   static constexpr Param<int64_t> kSeed{"seed", 0, "Seed of shuffling.", Range{0, 9.2e18}};
-  static constexpr Param<int64_t> kKeySeed{"key_seed", 1, "Seed of the key X made here.",
-                                           Range{0, 9.2e18}};
+  static constexpr auto kKeySeed = Param<int64_t>::Secret(
+      "key_seed", 0,
+      "Explicit seed of a key X made here, for reproducible experiments only; 0 derives X "
+      "from the secret basis, so only its holder can redraw it. Kept secret.",
+      Range{0, 9.2e18});
   static constexpr Param<int64_t> kThreads{"threads", 0, "Intra-op threads (0: default).",
                                            Range{0, 256}};
 
   static Contract GetContract() {
-    return Contract::Build("1.0.0",
+    return Contract::Build("2.0.0",
                            "Fine-tunes a customer's copy of a model to carry their fingerprint.",
                            kBase, kData, kActivations, kTest, kCodebook, kBasis, kKeyIn, kModel,
                            kKeyOut, kReport, kCustomer, kLayer, kMu, kEpochs, kMaxBatches, kBatch,
@@ -106,7 +110,7 @@ class ProjectionEmbedder : public Node {
     SM_ASSIGN_OR_RETURN(
         models::ProjectionKey key,
         models::KeyFromInputOrNew(ctx, kKeyIn, kKeyOut, fingerprint.numel(), signal.numel(), layer,
-                                  static_cast<uint64_t>(ctx.Get(kKeySeed)),
+                                  models::KeyRoot(ctx.Get(kKeySeed), basis),
                                   ctx.Get(kUnits) == "secret" ? weight.size(0) : 0));
 
     models::EmbedOptions o;

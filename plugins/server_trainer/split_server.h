@@ -58,14 +58,18 @@ class SplitServer : public Node {
   static constexpr Input<codes::Codebook> kCodebook{
       "codebook", "Embed this code's fingerprint of `customer` while training.", kOptional};
   static constexpr Input<TensorMap> kBasis{"basis", "Orthonormal basis U of the code.", kOptional};
-  static constexpr Input<TensorMap> kKeyIn{"key", "Projection key X (else made from key_seed).",
-                                           kOptional};
+  static constexpr Input<TensorMap> kKeyIn{
+      "key", "Projection key X (else a new one, see key_seed).", kOptional};
   static constexpr Output<TensorMap> kKeyOut{"key_out", "The key made here.", kOptional | kSecret};
   static constexpr Param<int64_t> kCustomer{"customer", 0, "Whose fingerprint.", Range{0, 1e9}};
   static constexpr Param<double> kMu{"mu", 0.2, "Weight of the fingerprint term.", Range{0, 1e6}};
   static constexpr Param<std::string> kFingerprintLayer{"fingerprint_layer", "fc4",
                                                         "A layer of the tail."};
-  static constexpr Param<int64_t> kKeySeed{"key_seed", 1, "Seed of the key made here."};
+  static constexpr auto kKeySeed = Param<int64_t>::Secret(
+      "key_seed", 0,
+      "Explicit seed of a key made here, for reproducible experiments only; 0 derives it from "
+      "the secret basis. Kept secret.",
+      Range{0, 9.2e18});
   static constexpr Param<bool> kExact{"exact", true,
                                       "At the end, make X w = F exactly (least-norm change)."};
   static constexpr Param<int64_t> kCacheActivations{
@@ -110,7 +114,7 @@ class SplitServer : public Node {
 
   static Contract GetContract() {
     return Contract::Build(
-        "1.0.0",
+        "2.0.0",
         "Trains a model by split learning with data-owner parties: owners run the head and "
         "a defender on their own data and send hidden states; the server trains the tail.",
         kTest, kInit, kModel, kReport, kActivations, kCacheActivations, kCodebook, kBasis, kKeyIn,

@@ -81,7 +81,7 @@ Status SplitServer::SetupFingerprint(Context& ctx) {
                      .flatten();
   SM_ASSIGN_OR_RETURN(key_, models::KeyFromInputOrNew(
                                 ctx, kKeyIn, kKeyOut, fingerprint_.numel(), signal.numel(), layer,
-                                static_cast<uint64_t>(ctx.Get(kKeySeed)), weight.size(0)));
+                                models::KeyRoot(ctx.Get(kKeySeed), basis), weight.size(0)));
   key_.x = key_.x.to(torch::kFloat);
   if (key_.x.size(0) != fingerprint_.numel() || key_.x.size(1) != signal.numel() ||
       (key_.unit_weights.defined() && key_.unit_weights.numel() != weight.size(0)))

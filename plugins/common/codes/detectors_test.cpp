@@ -116,8 +116,9 @@ TEST(DetectorsTest, PrefixedCodesTraceTheIdentityPart) {
 }
 
 TEST(DetectorsTest, TardosTracesSmallCoalitionsWithoutAccusingInnocents) {
-  TardosParams p{200, 3, 1e-3, 9};
-  Codebook c = *TardosCodebook(p);
+  TardosParams p{200, 3, 1e-3};
+  SecretStream stream(SecretSeed::FromNumber(9));
+  Codebook c = *TardosCodebook(p, stream);
   EXPECT_EQ(c.length(), TardosLength(3, 200, 1e-3));
   CollusionOptions o;
   o.k_min = 1;

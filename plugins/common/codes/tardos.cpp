@@ -26,7 +26,7 @@ int64_t TardosLength(int64_t colluders, int64_t users, double epsilon1) {
   return static_cast<int64_t>(std::ceil(M_PI * M_PI * c * c * std::log(users / epsilon1)));
 }
 
-StatusOr<Codebook> TardosCodebook(const TardosParams& p) {
+StatusOr<Codebook> TardosCodebook(const TardosParams& p, SecretStream& stream) {
   if (p.users < 2 || p.colluders < 1 || !(p.epsilon1 > 0 && p.epsilon1 < 1)) {
     return InvalidArgumentError(
         "Tardos codes need users >= 2, colluders >= 1 and 0 < epsilon1 < 1");
@@ -38,16 +38,15 @@ StatusOr<Codebook> TardosCodebook(const TardosParams& p) {
                                   std::to_string(m) +
                                   " bits per user; that is more than 2^31 bits in all");
   }
-  std::mt19937_64 rng(p.seed);
   const double t = 1.0 / (300.0 * static_cast<double>(p.colluders));
   const double r_lo = std::asin(std::sqrt(t)), r_hi = M_PI / 2 - r_lo;
-  std::uniform_real_distribution<double> angle(r_lo, r_hi);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
   std::vector<double> bias(m);
-  for (auto& b : bias) b = std::pow(std::sin(angle(rng)), 2);  // arcsine density on [t, 1-t]
+  for (auto& b : bias) {
+    b = std::pow(std::sin(r_lo + (r_hi - r_lo) * stream.Uniform()), 2);  // arcsine on [t, 1-t]
+  }
   std::vector<uint8_t> bits(m * p.users);
   for (int64_t u = 0; u < p.users; ++u) {
-    for (int64_t i = 0; i < m; ++i) bits[u * m + i] = unit(rng) < bias[i];
+    for (int64_t i = 0; i < m; ++i) bits[u * m + i] = stream.Uniform() < bias[i];
   }
   Codebook c = Codebook::Dense(
       "Tardos (c=" + std::to_string(p.colluders) + ", n=" + std::to_string(p.users) + ")", m,

@@ -8,6 +8,7 @@
 
 #include "codes/codebook.h"
 #include "codes/detectors.h"
+#include "codes/secret_random.h"
 
 namespace securemark::codes {
 
@@ -15,11 +16,11 @@ struct TardosParams {
   int64_t users = 100;
   int64_t colluders = 3;   // c: coalitions up to this size are traced
   double epsilon1 = 1e-3;  // target probability of accusing any innocent
-  uint64_t seed = 0;
 };
 
 int64_t TardosLength(int64_t colluders, int64_t users, double epsilon1);
-StatusOr<Codebook> TardosCodebook(const TardosParams& params);
+// The biases and bits are secret: they are drawn from `stream`.
+StatusOr<Codebook> TardosCodebook(const TardosParams& params, SecretStream& stream);
 
 // Reads the pirate's bit at each position from the sign of y (zeros are skipped) and
 // accuses users whose score exceeds the threshold; score = S_j / Z.

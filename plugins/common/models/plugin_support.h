@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include "codes/keys.h"
+#include "codes/secret_random.h"
 #include "models/model_file.h"
 #include "models/model_zoo.h"
 #include "models/projection.h"
@@ -72,29 +73,43 @@ inline StatusOr<TensorMap> ReadFingerprint(torch::jit::Module& model, const Proj
   return out;
 }
 
-// The key from the `key_in` input, or else a new Gaussian one drawn from `seed` and
+// Where a new projection key's secrets come from. With an explicit `key_seed` (an opt-in
+// for reproducible experiments) from that; otherwise from the secret basis U, so that the
+// embeddings of every customer of one deployment draw the same key, and nobody without U
+// can redraw it.
+inline codes::SecretSeed KeyRoot(int64_t explicit_seed, const Eigen::MatrixXd& basis) {
+  if (explicit_seed != 0)
+    return codes::SecretSeed::FromNumber(static_cast<uint64_t>(explicit_seed));
+  return codes::SecretSeed::FromSecret(basis.data(), sizeof(double) * basis.size())
+      .Derive("projection key root");
+}
+
+// The key from the `key_in` input, or else a new Gaussian one drawn from `root` and
 // emitted on `key_out` (a secret output), for a fingerprint of `rows` entries read from
 // a layer carrying `cols` weights; with `secret_units` > 0, the new key also weighs that
 // many units with secret zero-sum weights instead of averaging them.
 inline StatusOr<ProjectionKey> KeyFromInputOrNew(Context& ctx, const Input<TensorMap>& key_in,
                                                  const Output<TensorMap>& key_out, int64_t rows,
                                                  int64_t cols, const std::string& layer,
-                                                 uint64_t seed, int64_t secret_units = 0) {
+                                                 const codes::SecretSeed& root,
+                                                 int64_t secret_units = 0) {
   if (ctx.Has(key_in)) {
     SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(key_in));
     return KeyFromMap(key_map);
   }
   SM_RETURN_IF_ERROR(CheckFingerprintFits(rows, cols, layer));
-  const Eigen::MatrixXd x = codes::GaussianMatrix(rows, cols, seed);
+  const std::string shape = std::to_string(rows) + "x" + std::to_string(cols);
+  codes::SecretStream key_stream(root.Derive("projection key " + layer + " " + shape));
+  const Eigen::MatrixXd x = codes::GaussianMatrix(rows, cols, key_stream);
   ProjectionKey key(ToTorch(x));
   TensorMap key_map;
   key_map.Put(std::string(kKeyTensor), codes::ToTensor(x));
   if (secret_units > 0) {
-    key.unit_weights = MakeUnitWeights(secret_units, seed ^ 0x5eed);
+    codes::SecretStream order_stream(root.Derive("unit weights " + layer + " " + shape));
+    key.unit_weights = UnitWeightsInOrder(order_stream.Permutation(secret_units));
     key_map.Put(std::string(kUnitWeightsTensor), codes::ToTensor(ToEigen(key.unit_weights)));
   }
   key_map.SetAttr("layer", layer);
-  key_map.SetAttr("seed", std::to_string(seed));
   SM_RETURN_IF_ERROR(ctx.Set(key_out, key_map));
   return key;
 }

@@ -19,13 +19,19 @@ StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string
   return torch::matmul(unit_weights.to(weight.dtype()).flatten(), weight.flatten(1));
 }
 
-torch::Tensor MakeUnitWeights(int64_t units, uint64_t seed) {
+torch::Tensor UnitWeightsInOrder(const std::vector<int64_t>& order) {
+  const int64_t units = static_cast<int64_t>(order.size()), half = units / 2;
   torch::Tensor s = torch::zeros({units});
-  const int64_t half = units / 2;
-  s.slice(0, 0, half).fill_(1.0 / units);
-  s.slice(0, half, 2 * half).fill_(-1.0 / units);
+  auto out = s.accessor<float, 1>();
+  for (int64_t i = 0; i < 2 * half; ++i) out[order[i]] = (i < half ? 1.0f : -1.0f) / units;
+  return s;
+}
+
+torch::Tensor MakeUnitWeights(int64_t units, uint64_t seed) {
   torch::Generator generator = at::detail::createCPUGenerator(seed);
-  return s.index_select(0, torch::randperm(units, generator));
+  const torch::Tensor perm = torch::randperm(units, generator);
+  return UnitWeightsInOrder(
+      std::vector<int64_t>(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + units));
 }
 
 torch::Tensor MakeProjectionKey(int64_t fingerprint_length, int64_t signal_length, uint64_t seed) {

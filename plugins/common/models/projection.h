@@ -32,7 +32,10 @@ struct ProjectionKey {
 StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer,
                                     const torch::Tensor& unit_weights = {});
 
-// Balanced ±1/n weights summing to zero (one zero for odd n), from `seed`.
+// Balanced ±1/n weights summing to zero (one zero for odd n): +1/n on the units listed
+// first in `order` (a permutation of 0..n-1), -1/n on the next n/2.
+torch::Tensor UnitWeightsInOrder(const std::vector<int64_t>& order);
+// The same in an order drawn from `seed` (tests and benchmarks; keys use a secret order).
 torch::Tensor MakeUnitWeights(int64_t units, uint64_t seed);
 
 // A layer carrying β values holds at most a β-entry fingerprint (X must have full row rank).

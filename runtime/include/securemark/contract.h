@@ -131,6 +131,22 @@ struct Param {
     p.required = true;
     return p;
   }
+  // A parameter whose value is itself secret (an explicit seed of secret material): the
+  // store records only that it was given, and caches by a keyed digest of it.
+  static constexpr Param Secret(const char* name, Stored default_value, const char* doc,
+                                Range range) {
+    Param p(name, default_value, doc, range);
+    p.secret = true;
+    return p;
+  }
+  // A secret parameter whose default draws fresh secrets from the operating system: the
+  // step's outputs then belong to that step of that pipeline (see pipeline/secret_params.h).
+  static constexpr Param FreshSecret(const char* name, Stored default_value, const char* doc,
+                                     Range range) {
+    Param p = Secret(name, default_value, doc, range);
+    p.fresh_by_default = true;
+    return p;
+  }
 
   const char* name;
   Stored default_value;
@@ -139,6 +155,8 @@ struct Param {
   Range range{0, 0};
   const char* choices = nullptr;
   bool required = false;
+  bool secret = false;
+  bool fresh_by_default = false;
 };
 
 // ---------------------------------------------------------------- runtime contract
@@ -161,6 +179,8 @@ struct ParamSpec {
   std::optional<ParamValue> default_value;  // empty when required
   std::optional<Range> range;
   std::vector<std::string> choices;
+  bool secret = false;            // never shown or stored in the clear
+  bool fresh_by_default = false;  // its default draws fresh secrets
 
   // OK when `value` has the right type and lies in range / among the choices.
   // An int given for a float parameter is accepted and widened by Coerce().
@@ -228,6 +248,8 @@ class Contract {
     if (param.has_range) spec.range = param.range;
     if (param.choices != nullptr) spec.choices = SplitChoices(param.choices);
     if (!param.required) spec.default_value = DefaultValue<T>(param.default_value);
+    spec.secret = param.secret;
+    spec.fresh_by_default = param.fresh_by_default;
     params_.push_back(std::move(spec));
   }
 
