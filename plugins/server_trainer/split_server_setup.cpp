@@ -25,6 +25,14 @@ Status SplitServer::Setup(Context& ctx) {
   torch::jit::Module module;
   checkpoints_ = std::make_unique<split::CheckpointWriter>(ctx.Party()->state_dir);
   SM_ASSIGN_OR_RETURN(std::optional<split::Checkpoint> saved, checkpoints_->Load());
+  if (saved && ctx.Get(kCacheActivations) > 0) {
+    // The hidden states to cache live only in memory: a resumed run would complete with
+    // fewer of them, or none, and later steps would find no 'activations'.
+    ctx.Info("not resuming from the checkpoint of round " + std::to_string(saved->round) +
+             ": the hidden states kept for 'cache_activations' did not survive; training "
+             "again from the start");
+    saved.reset();
+  }
   if (saved) {
     module = std::move(saved->model);
     first_round_ = saved->round + 1;
