@@ -3,10 +3,12 @@
 if(SECUREMARK_CCACHE)
   find_program(SECUREMARK_CCACHE_PROGRAM ccache)
   if(SECUREMARK_CCACHE_PROGRAM)
-    # Precompiled headers are only cacheable with these sloppiness settings.
+    # Precompiled headers are only cacheable with these sloppiness settings. Paths are
+    # hashed relative to the source tree, so a fresh clone elsewhere reuses the cache.
     set(CMAKE_CXX_COMPILER_LAUNCHER
         /usr/bin/env
         "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+        "CCACHE_BASEDIR=${CMAKE_SOURCE_DIR}" "CCACHE_NOHASHDIR=true"
         "${SECUREMARK_CCACHE_PROGRAM}")
   endif()
 endif()

@@ -61,8 +61,12 @@ TEST(RobustnessEvalTest, AlignmentAndSecretUnitWeightsKeepTracingWhereTheyShould
     // Pruning half the weights keeps every code bit; pruning 99% ruins model and code.
     EXPECT_EQ(detection(setup + " pruning curve", 0.5), 1.0) << setup;
     for (const auto& row : by_label[setup + " pruning curve"]) {
-      if (row["strength"] == 0.5) EXPECT_EQ(row["extraction_accuracy"].get<double>(), 1.0);
-      if (row["strength"] == 0.99) EXPECT_LT(row["test_accuracy"].get<double>(), 0.3);
+      if (row["strength"] == 0.5) {
+        EXPECT_EQ(row["extraction_accuracy"].get<double>(), 1.0);
+      }
+      if (row["strength"] == 0.99) {
+        EXPECT_LT(row["test_accuracy"].get<double>(), 0.3);
+      }
     }
   }
   // DeepMarks' mean-of-channels key loses the fingerprint to one subtraction.

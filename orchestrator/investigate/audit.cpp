@@ -107,7 +107,7 @@ void NamedByText(std::ostringstream& out, const json& investigations) {
 }  // namespace
 
 std::string PValueText(double p) {
-  if (p <= 0) return "< 1e-300";  // the fitted Gaussian tail underflows far past any threshold
+  if (p <= 0) return "< 1e-300";  // an exact tail underflows far past any level
   std::ostringstream out;
   out.precision(2);
   out << p;

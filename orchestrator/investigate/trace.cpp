@@ -224,20 +224,25 @@ std::string VerdictText(const Investigation& inv) {
       out << "  stage 1, provenance: not tested ("
           << provenance.value("reason", std::string("no layer norm in the extraction")) << ")\n";
     }
-    out << "  stage 2, identification:\n";
+    const json id = v.value("identification", json::object());
+    out << "  stage 2, identification: " << id.value("candidates", 0)
+        << " candidates from the detector, each tested given the others (t with "
+        << id.value("dof", 0) << " degrees of freedom, level "
+        << PValueText(id.value("per_user_level", 0.0)) << " per customer)\n";
   }
   for (const json& a : accused) {
     out << "  customer " << a.value("user", -1) << "  score " << Number(a.value("score", 0.0))
-        << "  evidence " << Number(a.value("evidence", 0.0)) << "  p-value "
+        << "  t " << Number(a.value("evidence", 0.0)) << "  p-value "
         << PValueText(a.value("p_value", 1.0)) << " (empirical "
-        << PValueText(a.value("empirical_p_value", 1.0)) << ")";
+        << PValueText(a.value("empirical_p_value", 1.0)) << ")  share "
+        << Number(a.value("share", 0.0));
     if (a.contains("community")) out << "  community " << a["community"].get<std::string>();
     out << "\n";
   }
   for (const json& a : v.value("dismissed", json::array())) {
-    out << "  dismissed: customer " << a.value("user", -1) << " (evidence "
+    out << "  dismissed: customer " << a.value("user", -1) << " (t "
         << Number(a.value("evidence", 0.0)) << ", p-value " << PValueText(a.value("p_value", 1.0))
-        << ": not beyond the calibrated threshold)\n";
+        << ": not significant, or not beyond every innocent of the calibration)\n";
   }
   if (v.contains("signal_level"))
     out << "  signal level " << Number(v.value("signal_level", 0.0)) << "\n";
@@ -261,8 +266,8 @@ std::string VerdictText(const Investigation& inv) {
   if (d.basis) out << "  basis        a" << *d.basis << " (secret)\n";
   const json cal = v.value("calibration", json::object());
   out << "  calibration  a" << inv.calibration << ": " << cal.value("null_models", 0)
-      << " null models, " << cal.value("null_scores", 0) << " innocent scores, threshold "
-      << Number(cal.value("threshold", 0.0)) << "\n"
+      << " null models, " << cal.value("null_scores", 0) << " innocent scores, largest t "
+      << Number(cal.value("null_max", 0.0)) << "\n"
       << "  verdict      a" << inv.accusation << ", recorded as run " << inv.run << "\n";
   return out.str();
 }

@@ -1,8 +1,9 @@
-// calibration.null_models: the detectors' decision threshold, measured instead of assumed.
-// The vendor extracts from null models (copies without the fingerprint, or carrying other
-// customers' fingerprints, ideally put through the attacks a customer might try) and
-// pools the evidence of every customer known not to be in each of them. The detectors
-// turn that distribution into p-values and accuse only below the stated level.
+// calibration.null_models: stage 2's exact test checked on models whose contributors are
+// known. The vendor extracts from null models (copies without the fingerprint, or
+// carrying other customers' fingerprints, ideally put through the attacks a customer
+// might try) and pools the t-statistics of every customer known not to be in each of
+// them (codes/identification.h). Detectors report each accused customer's empirical
+// p-value among them and accuse nobody on a score an innocent reached.
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -25,7 +26,7 @@ class NullModelCalibration : public Node {
       "coalitions", "attacker.collude coalitions behind the null models, in the same order.",
       kMany | kOptional};
   static constexpr Output<JsonDocument> kCalibration{
-      "calibration", "Null evidence scores, the stated level and the threshold it implies."};
+      "calibration", "Innocents' t-statistics on the null models and the stated level."};
   static constexpr Param<std::vector<int64_t>> kContributors{
       "contributors", "[]",
       "Customer whose fingerprint each null model carries, -1 for none (empty: none, unless "
@@ -37,9 +38,9 @@ class NullModelCalibration : public Node {
       Range{1e-12, 0.5}};
 
   static Contract GetContract() {
-    return Contract::Build("1.0.0",
-                           "Calibrates accusations on null models to a false-accusation "
-                           "probability.",
+    return Contract::Build("2.0.0",
+                           "Checks stage 2's test on null models: innocents' t-statistics at a "
+                           "stated false-accusation probability.",
                            kCodebook, kBasis, kNulls, kCoalitions, kCalibration, kContributors,
                            kCustomers, kCommunityBits, kFalseAccusation);
   }
@@ -57,27 +58,35 @@ class NullModelCalibration : public Node {
     std::vector<double> scores;
     for (size_t m = 0; m < nulls.size(); ++m) {
       const std::string where = "input 'extracted'[" + std::to_string(m) + "]";
-      StatusOr<std::vector<double>> y = detector::CorrelationsOf(
-          nulls[m], basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook);
-      if (!y.ok()) return y.status().WithContext(where);
-      StatusOr<std::vector<double>> evidence = codes::Evidence(codebook, *y);
-      if (!evidence.ok()) return evidence.status().WithContext(where);
-      for (int64_t u = 0; u < codebook.users(); ++u)
-        if (!contributors[m].count(u)) scores.push_back((*evidence)[u]);
+      StatusOr<std::vector<double>> innocents = InnocentScores(
+          nulls[m], basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook, contributors[m]);
+      if (!innocents.ok()) return innocents.status().WithContext(where);
+      scores.insert(scores.end(), innocents->begin(), innocents->end());
     }
     SM_ASSIGN_OR_RETURN(codes::NullCalibration null,
                         codes::FitNull(std::move(scores), static_cast<int64_t>(nulls.size())));
     const detector::Calibration calibration =
         detector::MakeCalibration(std::move(null), ctx.Get(kFalseAccusation), codebook.users());
     ctx.Info("calibrated on " + std::to_string(nulls.size()) + " null models (" +
-             std::to_string(calibration.null.scores.size()) + " innocent scores, mean " +
-             std::to_string(calibration.null.mean) + ", sd " + std::to_string(calibration.null.sd) +
-             "): accuse above evidence " + std::to_string(calibration.threshold));
+             std::to_string(calibration.null.scores.size()) + " innocent scores, mean t " +
+             std::to_string(calibration.null.mean) + ", largest " +
+             std::to_string(calibration.null.scores.back()) + ")");
     return ctx.Set(kCalibration,
                    JsonDocument(detector::CalibrationToJson(calibration, codebook).dump()));
   }
 
  private:
+  // Stage 2's t-statistic of every customer not in the model, tested beside those who are.
+  static StatusOr<std::vector<double>> InnocentScores(const TensorMap& extracted,
+                                                      const TensorMap* basis, int64_t skip,
+                                                      const codes::Codebook& codebook,
+                                                      const std::set<int64_t>& contributors) {
+    SM_ASSIGN_OR_RETURN(codes::Extraction extraction,
+                        detector::ExtractionFrom(extracted, basis, skip, codebook));
+    SM_ASSIGN_OR_RETURN(codes::CodeFrame frame, codes::CodeFrame::Of(codebook, extraction));
+    return frame.InnocentScores({contributors.begin(), contributors.end()});
+  }
+
   // The customers known to be in each null model.
   static StatusOr<std::vector<std::set<int64_t>>> Contributors(Context& ctx, size_t models) {
     std::vector<std::set<int64_t>> in(models);

@@ -1,6 +1,6 @@
-// The calibration document calibration.null_models writes and the detectors read: the
-// null distribution of evidence for one codebook, the stated false-accusation probability
-// and the evidence threshold it implies.
+// The calibration document calibration.null_models writes and the detectors read: known
+// innocents' stage-2 t-statistics on null models for one codebook, and the stated
+// false-accusation probability.
 #pragma once
 
 #include <string>
@@ -16,14 +16,17 @@ namespace securemark::detector {
 using codes::Calibration;
 using codes::MakeCalibration;
 
+// What the null scores are; a calibration of another statistic is refused.
+inline constexpr const char* kStatistic = "candidate t (code-word weight over its standard error)";
+
 inline nlohmann::json CalibrationToJson(const Calibration& c, const codes::Codebook& codebook) {
-  return {{"statistic", "block margin over noise"},
+  return {{"statistic", kStatistic},
           {"codebook", codebook.name()},
           {"users", codebook.users()},
           {"length", codebook.length()},
           {"false_accusation", c.false_accusation},
           {"per_user_level", c.per_user_level},
-          {"threshold", c.threshold},
+          {"null_max", c.null.scores.back()},
           {"null_models", c.null.models},
           {"null_mean", c.null.mean},
           {"null_sd", c.null.sd},
@@ -34,12 +37,17 @@ inline nlohmann::json CalibrationToJson(const Calibration& c, const codes::Codeb
 inline StatusOr<Calibration> CalibrationFromJson(const JsonDocument& doc,
                                                  const codes::Codebook& codebook) {
   const nlohmann::json j = nlohmann::json::parse(doc.text(), nullptr, false);
-  const char* fields[] = {"codebook", "users", "false_accusation", "null_models", "null_scores"};
+  const char* fields[] = {"statistic",        "codebook",    "users",
+                          "false_accusation", "null_models", "null_scores"};
   for (const char* f : fields) {
     if (!j.is_object() || !j.contains(f)) {
       return InvalidArgumentError(std::string("input 'calibration' has no field '") + f +
                                   "'; expected a calibration.null_models output");
     }
+  }
+  if (j["statistic"] != kStatistic) {
+    return InvalidArgumentError("input 'calibration' holds scores of " + j["statistic"].dump() +
+                                ", not of " + kStatistic + "; re-run calibration.null_models");
   }
   if (j["codebook"] != codebook.name() || j["users"] != codebook.users()) {
     return InvalidArgumentError("input 'calibration' was made for codebook " +

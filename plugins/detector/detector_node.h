@@ -1,9 +1,9 @@
 // The common shape of every detector plugin: a codebook, the secret basis U and an
 // extracted vector in; the accused customers with scores out. Detectors differ only in
-// the method they call. With a calibration (calibration.null_models), a named customer
-// stays accused only if their evidence would be this strong for an innocent with
-// probability at most false_accusation / users (fitted tail) and beyond every innocent in
-// the null set, and every accused gets a p-value.
+// the method they call. Every verdict comes from codes::Decide: the provenance test, then
+// the detector's candidates, each kept only if the exact test of its code word's weight
+// rejects at false_accusation / users; with a calibration (calibration.null_models), also
+// beyond every innocent in its null set, with an empirical p-value beside the exact one.
 #pragma once
 
 #include <optional>
@@ -28,10 +28,14 @@ inline constexpr Input<TensorMap> kExtracted{
     "'signal_norm', 'signal_length' and 'key_gram' for the provenance test) or "
     "'correlations'."};
 inline constexpr Input<JsonDocument> kCalibration{
-    "calibration", "Null-model calibration; adds p-values and dismisses weak accusations.",
+    "calibration",
+    "Null-model calibration: sets the false-accusation probability, adds empirical "
+    "p-values and dismisses scores an innocent reached.",
     kOptional};
 inline constexpr Output<JsonDocument> kAccusation{
-    "accusation", "{method, signal_level, accused: [{user, score[, evidence, p_value]}]}."};
+    "accusation",
+    "{method, decided_by, provenance, identification, accused: [{user, score, evidence, "
+    "p_value, share}], dismissed}."};
 inline constexpr Param<int64_t> kCommunityBits{
     "community_bits", 0, "Leading community-code entries to skip (SecureMark-DL layout).",
     Range{0, 100000}};
@@ -141,22 +145,24 @@ inline nlohmann::json EntryJson(const codes::VerdictEntry& e) {
   nlohmann::json j = {{"user", e.user}, {"score", e.score}};
   if (e.evidence) j["evidence"] = *e.evidence;
   if (e.p_value) j["p_value"] = *e.p_value;
+  if (e.share) j["share"] = *e.share;
   if (e.empirical_p_value) j["empirical_p_value"] = *e.empirical_p_value;
   return j;
 }
 
-inline constexpr Param<double> kProvenanceLevel{
-    "provenance_level", 0.01,
-    "Level of the provenance test when no calibration is given (with one: its "
-    "false_accusation).",
+inline constexpr Param<double> kFalseAccusation{
+    "false_accusation", 0.01,
+    "Probability that an investigation of an innocent model accuses anyone, when no "
+    "calibration is given (with one: its own): the level of the provenance test, and "
+    "times users that of each accusation.",
     Range{1e-300, 0.5}};
 
 template <const char* kMethod, const char* kDoc>
 class DetectorNode : public Node {
  public:
   static Contract GetContract() {
-    return Contract::Build("1.3.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
-                           kCommunityBits, kTau, kMaxColluders, kProvenanceLevel);
+    return Contract::Build("2.0.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
+                           kCommunityBits, kTau, kMaxColluders, kFalseAccusation);
   }
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
@@ -170,7 +176,7 @@ class DetectorNode : public Node {
     rule.detector = kMethod;
     rule.tau = ctx.Get(kTau);
     rule.max_colluders = ctx.Get(kMaxColluders);
-    rule.provenance_level = ctx.Get(kProvenanceLevel);
+    rule.false_accusation = ctx.Get(kFalseAccusation);
     SM_ASSIGN_OR_RETURN(codes::Verdict v, codes::Decide(codebook, extraction, rule,
                                                         calibration ? &*calibration : nullptr));
     nlohmann::json out = {{"method", kMethod},
@@ -180,14 +186,24 @@ class DetectorNode : public Node {
                           {"length", codebook.length()},
                           {"codebook", codebook.name()},
                           {"accused", nlohmann::json::array()}};
-    if (v.decided_by == "identification") out["signal_level"] = v.detection.signal_level;
+    if (v.decided_by == "identification") {
+      out["signal_level"] = v.detection.signal_level;
+      out["identification"] = {
+          {"candidates", v.detection.accused.size()},
+          {"per_user_level", v.per_user_level},
+          {"dof", v.dof},
+          {"whitened", v.whitened},
+          {"test",
+           "one-sided t of each candidate's code-word weight in a least-squares fit of the "
+           "candidates' words, at the suspect's own residual noise"}};
+    }
     for (const auto& e : v.accused) out["accused"].push_back(EntryJson(e));
+    out["dismissed"] = nlohmann::json::array();
+    for (const auto& e : v.dismissed) out["dismissed"].push_back(EntryJson(e));
     if (calibration) {
-      out["dismissed"] = nlohmann::json::array();
-      for (const auto& e : v.dismissed) out["dismissed"].push_back(EntryJson(e));
       out["calibration"] = {{"false_accusation", calibration->false_accusation},
                             {"per_user_level", calibration->per_user_level},
-                            {"threshold", calibration->threshold},
+                            {"null_max", calibration->null.scores.back()},
                             {"null_models", calibration->null.models},
                             {"null_scores", calibration->null.scores.size()}};
     }

@@ -168,7 +168,7 @@ TEST_F(CodePluginsTest, CalibratedDetectionGivesPValuesAndDismissesNoise) {
   for (const auto& a : j["accused"]) {
     users.push_back(a["user"]);
     EXPECT_LT(a["p_value"].get<double>(), 0.01 / 31);
-    EXPECT_GT(a["evidence"].get<double>(), c["threshold"].get<double>());
+    EXPECT_GT(a["evidence"].get<double>(), c["null_max"].get<double>());
   }
   EXPECT_EQ(users, (std::vector<int64_t>{3, 7, 12}));
 
@@ -190,6 +190,12 @@ TEST_F(CodePluginsTest, CalibratedDetectionGivesPValuesAndDismissesNoise) {
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("was made for codebook"), std::string::npos)
       << wrong.status();
+  nlohmann::json old_statistic = c;
+  old_statistic["statistic"] = "block margin over noise";  // what calibrations held before
+  auto stale = detect(extraction({1}), old_statistic.dump());
+  ASSERT_FALSE(stale.ok());
+  EXPECT_NE(stale.status().message().find("re-run calibration.null_models"), std::string::npos)
+      << stale.status();
   InputValues miscounted = nulls;
   miscounted.erase("coalitions");
   auto refused = RunNode(Plugin("calibration.null_models"),

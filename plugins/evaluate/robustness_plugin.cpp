@@ -88,7 +88,7 @@ class RobustnessEvaluation : public Node {
  public:
   static Contract GetContract() {
     return Contract::Build(
-        "1.3.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
+        "2.0.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
         kReference, kKey, detector::kCodebook, detector::kBasis, kData, kTest, kReport, kTable,
         kAttack, kStrengths, kKValues, kTrials, kNullModels, kAlign, kCalibrate, kFalseAccusation,
         kDetector, detector::kTau, kCustomers, kPool, kFraction, kEpochs, kLr, kScope, kDummyPairs,
@@ -130,9 +130,11 @@ class RobustnessEvaluation : public Node {
           SM_ASSIGN_OR_RETURN(Trial t, RunTrial(ctx, Coalition(null_k, rng), strength, rng()));
           ctx.Progress(static_cast<double>(++done), total, "attacked models");
           if (t.y().empty()) continue;
-          SM_ASSIGN_OR_RETURN(std::vector<double> evidence, codes::Evidence(codebook_, t.y()));
-          for (int64_t u = 0; u < codebook_.users(); ++u)
-            if (!t.coalition.count(u)) null_scores.push_back(evidence[u]);
+          SM_ASSIGN_OR_RETURN(codes::CodeFrame frame,
+                              codes::CodeFrame::Of(codebook_, t.extraction));
+          SM_ASSIGN_OR_RETURN(std::vector<double> innocents,
+                              frame.InnocentScores({t.coalition.begin(), t.coalition.end()}));
+          null_scores.insert(null_scores.end(), innocents.begin(), innocents.end());
         }
         // No null extraction at all: nothing to calibrate on, so nobody can be accused.
         if (!null_scores.empty()) {
@@ -183,7 +185,7 @@ class RobustnessEvaluation : public Node {
                     {"extraction_accuracy", extraction},
                     {"mean_signal_level", level_sum / trials},
                     {"provenance_shown", evaluate::RateJson(codes::WilsonRate(derived, trials))}};
-        if (calibration) row["evidence_threshold"] = calibration->threshold;
+        if (calibration) row["null_max_t"] = calibration->null.scores.back();
         row["extraction_failures"] = failures;
         rows.push_back(row);
         csv << '"' << Label(ctx) << "\"," << ctx.Get(kAttack) << ',' << strength << ',' << aligned_
@@ -342,7 +344,7 @@ class RobustnessEvaluation : public Node {
     codes::DecisionRule rule;
     rule.detector = ctx.Get(kDetector);
     rule.tau = ctx.Get(detector::kTau);
-    rule.provenance_level = ctx.Get(kFalseAccusation);
+    rule.false_accusation = ctx.Get(kFalseAccusation);
     return codes::Decide(codebook_, t.extraction, rule, calibration ? &*calibration : nullptr);
   }
 

@@ -28,8 +28,8 @@ double SphereCoordinateUpperTail(double s, int64_t n) {
   return s >= 0 ? half : 1 - half;
 }
 
-StatusOr<Provenance> TestProvenance(const Codebook& codebook, const Eigen::MatrixXd& basis,
-                                    int64_t skip, const KeyedReading& r, double level) {
+StatusOr<Eigen::MatrixXd> WhiteningOf(const Codebook& codebook, const Eigen::MatrixXd& basis,
+                                      int64_t skip, const KeyedReading& r) {
   const int64_t v = r.fingerprint.size(), beta = r.signal_length;
   if (r.gram.rows() != v || r.gram.cols() != v) {
     return InvalidArgumentError(
@@ -54,9 +54,15 @@ StatusOr<Provenance> TestProvenance(const Codebook& codebook, const Eigen::Matri
   if (eigen.info() != Eigen::Success || eigen.eigenvalues().minCoeff() <= 0) {
     return InvalidArgumentError("provenance: the key's rows are linearly dependent");
   }
-  const Eigen::MatrixXd whiten = eigen.eigenvectors() *
-                                 eigen.eigenvalues().cwiseInverse().cwiseSqrt().asDiagonal() *
-                                 eigen.eigenvectors().transpose();
+  return Eigen::MatrixXd(eigen.eigenvectors() *
+                         eigen.eigenvalues().cwiseInverse().cwiseSqrt().asDiagonal() *
+                         eigen.eigenvectors().transpose());
+}
+
+StatusOr<Provenance> TestProvenance(const Codebook& codebook, const Eigen::MatrixXd& basis,
+                                    int64_t skip, const KeyedReading& r, double level) {
+  SM_ASSIGN_OR_RETURN(const Eigen::MatrixXd whiten, WhiteningOf(codebook, basis, skip, r));
+  const int64_t v = r.fingerprint.size(), beta = r.signal_length;
   const Eigen::VectorXd z = whiten * r.fingerprint;
   Provenance p;
   p.signal_norm = r.signal_norm;

@@ -58,6 +58,13 @@ struct Provenance {
 StatusOr<Provenance> TestProvenance(const Codebook& codebook, const Eigen::MatrixXd& basis,
                                     int64_t skip, const KeyedReading& reading, double level);
 
+// (X Xᵀ)^(-1/2) after checking that the reading fits the codebook, the basis and `skip`:
+// the map to the frame in which a model made without the key reads as a uniformly random
+// direction. InvalidArgument for shapes that do not fit, DataLoss for a zero or
+// non-finite reading.
+StatusOr<Eigen::MatrixXd> WhiteningOf(const Codebook& codebook, const Eigen::MatrixXd& basis,
+                                      int64_t skip, const KeyedReading& reading);
+
 // P(t ≥ s) for t one coordinate of a uniformly random unit vector in R^n.
 double SphereCoordinateUpperTail(double s, int64_t n);
 
