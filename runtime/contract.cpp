@@ -1,4 +1,5 @@
 #include "securemark/contract.h"
+#include "securemark/suggestions.h"
 
 #include <algorithm>
 #include <cmath>
@@ -260,10 +261,7 @@ StatusOr<ParamMap> Contract::ResolveParams(const ParamMap& given) const {
   for (const auto& [name, value] : given) {
     const ParamSpec* spec = FindParam(name);
     if (spec == nullptr) {
-      std::string msg = "unknown parameter '" + name + "'";
-      auto close = ClosestNames(name, known, 1);
-      if (!close.empty()) msg += " (did you mean '" + close[0] + "'?)";
-      errors.push_back(msg);
+      errors.push_back("unknown parameter '" + name + "'" + DidYouMean(name, known));
       continue;
     }
     StatusOr<ParamValue> coerced = spec->Coerce(value);
@@ -433,6 +431,18 @@ std::vector<std::string> ClosestNames(std::string_view word, const std::vector<s
   std::vector<std::string> out;
   for (size_t i = 0; i < scored.size() && i < max_results; ++i) out.push_back(scored[i].second);
   return out;
+}
+
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& known,
+                       size_t max_results) {
+  const std::vector<std::string> close = ClosestNames(word, known, max_results);
+  if (close.empty()) return "";
+  std::string out = "; did you mean ";
+  for (size_t i = 0; i < close.size(); ++i) {
+    if (i > 0) out += i + 1 == close.size() ? " or " : ", ";
+    out += "'" + close[i] + "'";
+  }
+  return out + "?";
 }
 
 }  // namespace securemark

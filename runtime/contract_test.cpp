@@ -94,7 +94,7 @@ TEST(ContractTest, UnknownNameSuggestsTheClosest) {
   StatusOr<ParamMap> r =
       Example::Get().ResolveParams({{"path", std::string("p")}, {"cuont", int64_t{3}}});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("unknown parameter 'cuont' (did you mean 'count'?)"),
+  EXPECT_NE(r.status().message().find("unknown parameter 'cuont'; did you mean 'count'?"),
             std::string::npos)
       << r.status();
 }

@@ -91,7 +91,7 @@ TEST(CliTest, DescribePrintsTheFullContract) {
 TEST(CliTest, UnknownPluginIsAnsweredWithTheClosestNames) {
   CliRun r = Securemark("describe dataset.idk");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("did you mean dataset.idx"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean 'dataset.idx'"), std::string::npos) << r.output;
 }
 
 TEST(CliTest, ExecChainsTwoPluginsInHostProcesses) {

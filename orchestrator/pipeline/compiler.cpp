@@ -9,6 +9,7 @@
 #include "pipeline/expressions.h"
 #include "pipeline/parser.h"
 #include "pipeline/references.h"
+#include "securemark/suggestions.h"
 
 namespace securemark::pipeline {
 namespace {
@@ -29,8 +30,7 @@ json ValueFromText(const std::string& text) {
 }
 
 std::string Suggest(const std::string& word, const std::vector<std::string>& known) {
-  auto close = ClosestNames(word, known, 1);
-  return close.empty() ? "" : "; did you mean '" + close[0] + "'?";
+  return DidYouMean(word, known);
 }
 
 struct StepInfo {

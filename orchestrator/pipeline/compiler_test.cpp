@@ -171,7 +171,7 @@ TEST_F(CompilerTest, UnknownKeySuggestsTheClosest) {
 
 TEST_F(CompilerTest, UnknownPluginListsClosestNames) {
   ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: a\n    uses: testing.eco\n"),
-             "p.yaml:5:11", "unknown plugin 'testing.eco'; did you mean testing.echo");
+             "p.yaml:5:11", "unknown plugin 'testing.eco'; did you mean 'testing.echo'");
 }
 
 TEST_F(CompilerTest, ParamOfTheWrongType) {

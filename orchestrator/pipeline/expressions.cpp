@@ -1,6 +1,7 @@
 #include "pipeline/expressions.h"
 
 #include "securemark/contract.h"
+#include "securemark/suggestions.h"
 
 namespace securemark::pipeline {
 namespace {
@@ -22,10 +23,8 @@ StatusOr<json> Evaluate(const std::string& expression, const Scope& scope) {
     if (scope.params != nullptr) {
       for (const auto& [k, v] : scope.params->items()) known.push_back(k);
     }
-    std::string msg = "unknown pipeline parameter '" + name + "'";
-    auto close = ClosestNames(name, known, 1);
-    if (!close.empty()) msg += "; did you mean '" + close[0] + "'?";
-    return InvalidArgumentError(msg);
+    return InvalidArgumentError("unknown pipeline parameter '" + name + "'" +
+                                DidYouMean(name, known));
   }
   if (e == "item" || e.rfind("item.", 0) == 0) {
     if (scope.item == nullptr)

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "securemark/contract.h"
+#include "securemark/suggestions.h"
 
 namespace securemark::pipeline {
 
@@ -90,9 +91,9 @@ class Parser {
       const std::string key = it->first.Scalar();
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       std::string msg = "unknown key '" + key + "' in " + what;
-      auto close = ClosestNames(key, allowed, 1);
-      if (!close.empty()) {
-        msg += "; did you mean '" + close[0] + "'?";
+      const std::string suggestion = DidYouMean(key, allowed);
+      if (!suggestion.empty()) {
+        msg += suggestion;
       } else {
         msg += "; expected one of:";
         for (const auto& a : allowed) msg += " " + a;

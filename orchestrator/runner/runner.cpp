@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -43,6 +44,9 @@ struct Task {
   std::map<std::string, std::vector<int64_t>> outputs;  // port -> artifact ids by index
   std::string error;
   std::unique_ptr<PartyStep> party;  // multi-party steps, while an attempt runs
+  size_t order = 0;                  // position in the plan: ties are started in plan order
+  size_t unmet = 0;                  // dependencies not yet done
+  std::vector<Task*> dependents;
 };
 
 class Runner {
@@ -50,7 +54,21 @@ class Runner {
   Runner(const pipeline::Plan& plan, const RunOptions& options, ProgressSink& progress,
          store::Store& store, HostPool& pool)
       : plan_(plan), options_(options), progress_(progress), store_(store), pool_(pool) {
-    for (const Instance& i : plan.instances) tasks_[i.key].instance = &i;
+    // Readiness is counted, not searched for: each dependency done decrements its
+    // dependents' counters, so a run does O(1) work per edge whatever its size.
+    for (const Instance& i : plan.instances) {
+      Task& t = tasks_[i.key];
+      t.instance = &i;
+      t.order = by_order_.size();
+      by_order_.push_back(&t);
+    }
+    for (Task* t : by_order_) {
+      std::set<std::string> deps(t->instance->depends_on.begin(), t->instance->depends_on.end());
+      t->unmet = deps.size();
+      for (const std::string& dep : deps) tasks_.at(dep).dependents.push_back(t);
+      if (t->unmet == 0) unprepared_.insert(t->order);
+    }
+    unfinished_ = by_order_.size();
   }
 
   StatusOr<RunSummary> Run() {
@@ -96,24 +114,31 @@ class Runner {
     return OkStatus();
   }
 
-  bool Unfinished() const {
-    for (const auto& [key, t] : tasks_) {
-      if (t.state == TaskState::kWaiting || t.state == TaskState::kRunning) return true;
-    }
-    return false;
+  bool Unfinished() const { return unfinished_ > 0; }
+
+  // Every change of a task's state goes through here, so the sets of ready and running
+  // tasks and the count of unfinished ones stay exact.
+  void SetState(Task& t, TaskState state) {
+    const auto open = [](TaskState s) {
+      return s == TaskState::kWaiting || s == TaskState::kRunning;
+    };
+    if (open(t.state) && !open(state)) --unfinished_;
+    if (t.state == TaskState::kRunning) running_.erase(&t);
+    if (state == TaskState::kRunning) running_.insert(&t);
+    if (t.state == TaskState::kWaiting) startable_.erase(t.order);
+    // A retried attempt is ready again at once: its inputs are resolved already.
+    if (state == TaskState::kWaiting && t.prepared) startable_.insert(t.order);
+    t.state = state;
+    if (state != TaskState::kDone) return;
+    for (Task* d : t.dependents)
+      if (--d->unmet == 0 && d->state == TaskState::kWaiting) unprepared_.insert(d->order);
   }
 
-  size_t Running() const {
-    size_t n = 0;
-    for (const auto& [key, t] : tasks_) n += t.state == TaskState::kRunning;
-    return n;
-  }
-
-  bool Ready(const Task& t) const {
-    for (const std::string& dep : t.instance->depends_on) {
-      if (tasks_.at(dep).state != TaskState::kDone) return false;
-    }
-    return true;
+  // Running tasks in plan order (a copy: settling one changes the set).
+  std::vector<Task*> RunningTasks() const {
+    std::vector<Task*> out(running_.begin(), running_.end());
+    std::sort(out.begin(), out.end(), [](Task* a, Task* b) { return a->order < b->order; });
+    return out;
   }
 
   Status ResolveInputs(Task& t) {
@@ -178,42 +203,45 @@ class Runner {
     SM_ASSIGN_OR_RETURN(t.execution,
                         store_.RecordCachedExecution(NewExecutionFor(t), cached->id, t.inputs));
     t.outputs = std::move(outputs);
-    t.state = TaskState::kDone;
+    SetState(t, TaskState::kDone);
     ++summary_.cached;
     progress_.StepFinished(t.instance->key, "CACHED", 0, "same as e" + std::to_string(cached->id));
     return true;
   }
 
   // Prepares ready tasks once (inputs, fingerprint, cache) and starts as many as the job
-  // limit and the hosts allow.
+  // limit and the hosts allow. Only ready and running tasks are looked at.
   Status Dispatch() {
+    for (Task* t : RunningTasks()) {
+      if (!t->party) continue;
+      SM_RETURN_IF_ERROR(t->party->Advance(pool_, progress_));
+      SM_RETURN_IF_ERROR(CheckParty(*t));
+    }
+    while (!unprepared_.empty()) {  // cached tasks complete here and ready their dependents
+      Task& t = *by_order_[*unprepared_.begin()];
+      unprepared_.erase(unprepared_.begin());
+      SM_RETURN_IF_ERROR(Prepare(t));
+      if (t.state == TaskState::kWaiting) startable_.insert(t.order);
+    }
     std::map<std::string, size_t> claimed;  // starting hosts already promised, per library
-    size_t running = Running();
-    for (const Instance& instance : plan_.instances) {
-      Task& t = tasks_[instance.key];
-      if (t.party) {
-        SM_RETURN_IF_ERROR(t.party->Advance(pool_, progress_));
-        SM_RETURN_IF_ERROR(CheckParty(t));
-        continue;
-      }
-      if (t.state != TaskState::kWaiting || !Ready(t)) continue;
-      if (!t.prepared) {
-        SM_RETURN_IF_ERROR(Prepare(t));
-        if (t.state != TaskState::kWaiting) continue;  // cached, or failed to prepare
-      }
-      if (running >= static_cast<size_t>(options_.jobs)) continue;
-      if (!instance.parties.empty()) {
+    const size_t jobs = static_cast<size_t>(options_.jobs);
+    // At most `jobs - running` tasks can start now; looking at more than that many
+    // would only make room for tasks that have to wait anyway.
+    size_t looked_at = 0;
+    for (auto it = startable_.begin();
+         it != startable_.end() && running_.size() < jobs && looked_at < jobs - running_.size();) {
+      Task& t = *by_order_[*it++];
+      if (!t.instance->parties.empty()) {
         SM_RETURN_IF_ERROR(StartParties(t));
-        ++running;
         continue;
       }
-      Host* host = pool_.FindIdle(instance.plugin->name());
+      Host* host = pool_.FindIdle(t.instance->plugin->name());
       if (host == nullptr) {
-        SM_RETURN_IF_ERROR(MakeRoomFor(instance.plugin->library(), claimed));
+        ++looked_at;
+        SM_RETURN_IF_ERROR(MakeRoomFor(t.instance->plugin->library(), claimed));
         continue;
       }
       SM_RETURN_IF_ERROR(Start(t, *host));
-      ++running;
     }
     return OkStatus();
   }
@@ -283,7 +311,7 @@ class Runner {
     options.state_dir = StateDir(t);
     t.party = std::make_unique<PartyStep>(*t.instance, t.execution, std::move(inputs), options);
     for (const std::string& id : t.party->TaskIds()) by_execution_[id] = t.instance->key;
-    t.state = TaskState::kRunning;
+    SetState(t, TaskState::kRunning);
     t.started = Clock::now();
     progress_.StepStarted(t.instance->key, std::to_string(t.instance->parties.size()) + " parties",
                           t.attempts);
@@ -323,7 +351,7 @@ class Runner {
     SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(NewExecutionFor(t)));
     SM_ASSIGN_OR_RETURN(transport::Message task, TaskMessage(t));
     Status sent = pool_.Send(host.id, task);
-    t.state = TaskState::kRunning;
+    SetState(t, TaskState::kRunning);
     t.host = host.id;
     t.started = Clock::now();
     host.task = std::to_string(t.execution);
@@ -384,7 +412,7 @@ class Runner {
       SM_RETURN_IF_ERROR(store_.Attribute(run_context_, o.artifact_id));
     t.outputs.clear();
     for (auto& [port, ids] : produced) t.outputs[port] = ids;
-    t.state = TaskState::kDone;
+    SetState(t, TaskState::kDone);
     ++summary_.completed;
     progress_.StepFinished(t.instance->key, "COMPLETE", Elapsed(t),
                            "e" + std::to_string(t.execution));
@@ -419,7 +447,7 @@ class Runner {
     by_execution_.erase(std::to_string(t.execution));
     ReleaseParties(t);
     if (t.attempts <= t.instance->runtime.retries && state == store::ExecutionState::kFailed) {
-      t.state = TaskState::kWaiting;
+      SetState(t, TaskState::kWaiting);
       progress_.StepFinished(t.instance->key, "RETRY", Elapsed(t), error);
       return OkStatus();
     }
@@ -427,7 +455,7 @@ class Runner {
   }
 
   Status FailPermanently(Task& t, const std::string& error) {
-    t.state = TaskState::kFailed;
+    SetState(t, TaskState::kFailed);
     t.error = error;
     ++summary_.failed;
     summary_.failures.push_back(t.instance->key + ": " + error);
@@ -436,22 +464,26 @@ class Runner {
     return OkStatus();
   }
 
+  // Everything downstream of a failed task, once each (breadth first over dependents).
   void SkipDependents(const std::string& failed) {
-    for (const Instance& i : plan_.instances) {
-      Task& t = tasks_[i.key];
-      if (t.state != TaskState::kWaiting) continue;
-      if (std::find(i.depends_on.begin(), i.depends_on.end(), failed) == i.depends_on.end())
-        continue;
-      t.state = TaskState::kSkipped;
+    std::vector<std::pair<Task*, const std::string*>> frontier;
+    for (Task* d : tasks_.at(failed).dependents) frontier.push_back({d, &failed});
+    while (!frontier.empty()) {
+      auto [t, needs] = frontier.back();
+      frontier.pop_back();
+      if (t->state != TaskState::kWaiting) continue;
+      unprepared_.erase(t->order);
+      SetState(*t, TaskState::kSkipped);
       ++summary_.skipped;
-      progress_.StepFinished(i.key, "SKIPPED", 0, "needs " + failed);
-      SkipDependents(i.key);
+      progress_.StepFinished(t->instance->key, "SKIPPED", 0, "needs " + *needs);
+      for (Task* d : t->dependents) frontier.push_back({d, &t->instance->key});
     }
   }
 
   Status HostDied(const Host& host, const std::string& why) {
     progress_.Note(why);
-    for (auto& [key, t] : tasks_) {
+    for (Task* running : RunningTasks()) {
+      Task& t = *running;
       if (t.state != TaskState::kRunning) continue;
       if (t.party && t.party->UsesHost(host.id)) {
         t.party->HostDied(host.id, why, progress_);
@@ -464,7 +496,8 @@ class Runner {
   }
 
   Status EnforceTimeouts() {
-    for (auto& [key, t] : tasks_) {
+    for (Task* running : RunningTasks()) {
+      Task& t = *running;
       if (t.state != TaskState::kRunning || !t.instance->runtime.timeout_s) continue;
       if (Elapsed(t) < *t.instance->runtime.timeout_s) continue;
       if (!t.party) {
@@ -494,11 +527,11 @@ class Runner {
       if (t.state == TaskState::kRunning) {
         ReleaseParties(t);
         (void)store_.FailExecution(t.execution, why, t.inputs, store::ExecutionState::kCanceled);
-        t.state = TaskState::kFailed;
+        SetState(t, TaskState::kFailed);
         ++summary_.failed;
         summary_.failures.push_back(key + ": " + why);
       } else if (t.state == TaskState::kWaiting) {
-        t.state = TaskState::kSkipped;
+        SetState(t, TaskState::kSkipped);
         ++summary_.skipped;
       }
     }
@@ -510,6 +543,11 @@ class Runner {
   store::Store& store_;
   HostPool& pool_;
   std::map<std::string, Task> tasks_;
+  std::vector<Task*> by_order_;  // plan order
+  std::set<size_t> unprepared_;  // ready, inputs not yet resolved
+  std::set<size_t> startable_;   // ready and prepared, not running
+  std::set<Task*> running_;
+  size_t unfinished_ = 0;                            // waiting or running
   std::map<std::string, std::string> by_execution_;  // task id -> instance key
   int64_t run_context_ = 0;
   RunSummary summary_;

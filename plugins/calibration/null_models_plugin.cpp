@@ -38,7 +38,7 @@ class NullModelCalibration : public Node {
       Range{1e-12, 0.5}};
 
   static Contract GetContract() {
-    return Contract::Build("2.0.0",
+    return Contract::Build("2.0.1",
                            "Checks stage 2's test on null models: innocents' t-statistics at a "
                            "stated false-accusation probability.",
                            kCodebook, kBasis, kNulls, kCoalitions, kCalibration, kContributors,

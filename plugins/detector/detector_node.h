@@ -161,7 +161,7 @@ template <const char* kMethod, const char* kDoc>
 class DetectorNode : public Node {
  public:
   static Contract GetContract() {
-    return Contract::Build("2.0.0", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
+    return Contract::Build("2.0.1", kDoc, kCodebook, kBasis, kExtracted, kCalibration, kAccusation,
                            kCommunityBits, kTau, kMaxColluders, kFalseAccusation);
   }
   Status Process(Context& ctx) override {

@@ -88,7 +88,7 @@ class RobustnessEvaluation : public Node {
  public:
   static Contract GetContract() {
     return Contract::Build(
-        "2.0.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
+        "2.0.1", "Detection and false alarm on real models after collusion and an attack.", kModels,
         kReference, kKey, detector::kCodebook, detector::kBasis, kData, kTest, kReport, kTable,
         kAttack, kStrengths, kKValues, kTrials, kNullModels, kAlign, kCalibrate, kFalseAccusation,
         kDetector, detector::kTau, kCustomers, kPool, kFraction, kEpochs, kLr, kScope, kDummyPairs,

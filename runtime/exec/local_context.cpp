@@ -1,4 +1,5 @@
 #include "exec/local_context.h"
+#include "securemark/suggestions.h"
 
 #include <chrono>
 #include <cstdio>
@@ -116,10 +117,7 @@ Status CheckInputs(const Contract& contract, const InputValues& inputs) {
   for (const auto& [port, values] : inputs) {
     const PortSpec* spec = contract.FindInput(port);
     if (spec == nullptr) {
-      std::string msg = "unknown input '" + port + "'";
-      auto close = ClosestNames(port, known, 1);
-      if (!close.empty()) msg += " (did you mean '" + close[0] + "'?)";
-      errors.push_back(msg);
+      errors.push_back("unknown input '" + port + "'" + DidYouMean(port, known));
       continue;
     }
     if (!spec->many() && values.size() > 1) {

@@ -11,6 +11,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "securemark/context.h"
+#include "securemark/suggestions.h"
 #include "util/files.h"
 
 namespace securemark {
@@ -191,13 +192,7 @@ StatusOr<const LoadedPlugin*> PluginCatalog::Find(const std::string& name) const
   for (const auto& p : plugins_) {
     if (p.name() == name) return &p;
   }
-  std::string msg = "unknown plugin '" + name + "'";
-  std::vector<std::string> close = ClosestNames(name, Names());
-  if (!close.empty()) {
-    msg += "; did you mean ";
-    for (size_t i = 0; i < close.size(); ++i) msg += (i ? ", " : "") + close[i];
-    msg += "?";
-  }
+  std::string msg = "unknown plugin '" + name + "'" + DidYouMean(name, Names(), 3);
   msg += " (known: ";
   std::vector<std::string> names = Names();
   for (size_t i = 0; i < names.size(); ++i) msg += (i ? ", " : "") + names[i];

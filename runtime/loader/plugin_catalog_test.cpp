@@ -55,7 +55,7 @@ TEST(PluginCatalogTest, UnknownNameListsTheClosestAndKnownOnes) {
   StatusOr<const LoadedPlugin*> r = catalog.Find("testing.ecoh");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(r.status().message().find("did you mean testing.echo?"), std::string::npos)
+  EXPECT_NE(r.status().message().find("did you mean 'testing.echo'?"), std::string::npos)
       << r.status();
 }
 

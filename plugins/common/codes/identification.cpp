@@ -33,26 +33,39 @@ double StudentUpperTail(double t, int64_t dof) {
 StatusOr<CodeFrame> CodeFrame::Of(const Codebook& codebook, const Extraction& extraction) {
   CodeFrame frame;
   frame.codebook_ = &codebook;
+  // The provenance test's mean direction is fitted as a nuisance. The t-statistics are
+  // then functions of the direction of z's component orthogonal to it; both provenance
+  // statistics read that component only through its length. For a model made without
+  // the key, z is spherically symmetric, so that direction is independent of the
+  // provenance test: an unrelated model that passes stage 1 by chance meets stage 2 at
+  // its own level, independently. Without the nuisance, passing stage 1 through the
+  // mean statistic lifted every customer's t (seen on a random initialisation).
+  const Eigen::VectorXd mean = MeanCodeWord(codebook);
   if (extraction.reading) {
     const KeyedReading& r = *extraction.reading;
     SM_ASSIGN_OR_RETURN(const Eigen::MatrixXd whiten,
                         WhiteningOf(codebook, extraction.basis, extraction.skip, r));
     const int64_t v = r.fingerprint.size(), skip = extraction.skip;
     frame.observed_ = whiten * r.fingerprint;
-    frame.nuisance_ = whiten.leftCols(skip);
     frame.to_frame_ = whiten.rightCols(v - skip) * extraction.basis;
+    frame.nuisance_ = whiten.leftCols(skip);
     frame.whitened_ = true;
-    return frame;
+  } else {
+    const int64_t length = codebook.length();
+    if (static_cast<int64_t>(extraction.identity.size()) != length) {
+      return InvalidArgumentError("the extraction has " +
+                                  std::to_string(extraction.identity.size()) +
+                                  " entries but the code has " + std::to_string(length));
+    }
+    frame.observed_ = Eigen::Map<const Eigen::VectorXd>(extraction.identity.data(), length);
+    if (!frame.observed_.allFinite()) return DataLossError("the extraction is not finite");
+    frame.nuisance_.resize(length, 0);
+    frame.to_frame_ = Eigen::MatrixXd::Identity(length, length);
   }
-  const int64_t length = codebook.length();
-  if (static_cast<int64_t>(extraction.identity.size()) != length) {
-    return InvalidArgumentError("the extraction has " + std::to_string(extraction.identity.size()) +
-                                " entries but the code has " + std::to_string(length));
+  if (mean.norm() > kSeparable) {
+    frame.nuisance_.conservativeResize(Eigen::NoChange, frame.nuisance_.cols() + 1);
+    frame.nuisance_.rightCols(1) = frame.to_frame_ * mean;
   }
-  frame.observed_ = Eigen::Map<const Eigen::VectorXd>(extraction.identity.data(), length);
-  if (!frame.observed_.allFinite()) return DataLossError("the extraction is not finite");
-  frame.nuisance_.resize(length, 0);
-  frame.to_frame_ = Eigen::MatrixXd::Identity(length, length);
   return frame;
 }
 

@@ -10,7 +10,9 @@
 // degrees of freedom, at whatever noise level the suspect has: a pruned or fine-tuned
 // model is judged against its own residual, not against the clean coalitions a null set
 // was made of, and a model unrelated to the deployment that passes stage 1 by chance is
-// judged against noise, which it is. Candidates are eliminated backwards (the weakest
+// judged against noise, which it is: the fit includes stage 1's mean direction as a
+// nuisance, which makes its t-statistics independent of stage 1's under that noise.
+// Candidates are eliminated backwards (the weakest
 // first) until every remaining one is significant at false_accusation / users; a
 // colluder the detector missed inflates the residual, which makes the test conservative.
 // Without a keyed reading, the correlations y = Uᵀ F stand in for z (exact over keys).

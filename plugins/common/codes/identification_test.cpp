@@ -104,6 +104,30 @@ TEST_F(IdentificationTest, ModelsMadeWithoutTheKeyAreAccusedAtMostAtTheStatedRat
   EXPECT_LE(investigations_accusing, 62);
 }
 
+// Stage 2 is independent of stage 1 for a model made without the key: among 20,000
+// isotropic layers under this one key, those that pass the provenance test at 5% (about
+// 1,000) are accused at stage 2's own rate, not more (Binomial(1000, 0.01) stays below
+// 22 with probability above 0.999). Without stage 1's mean direction as a nuisance in
+// the fit, passing stage 1 through the mean lifted every customer's t.
+TEST_F(IdentificationTest, AModelThatPassesStageOneByChanceMeetsStageTwoIndependently) {
+  std::mt19937_64 rng(8);
+  std::normal_distribution<double> normal;
+  int passed = 0, accused = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    Eigen::VectorXd w(kBeta);
+    for (int64_t i = 0; i < kBeta; ++i) w(i) = normal(rng);
+    const Extraction e = Read(w);
+    auto p = TestProvenance(code_, basis_, 0, *e.reading, 0.05);
+    ASSERT_TRUE(p.ok());
+    if (!p->derived) continue;
+    ++passed;
+    accused += !Identified(e, 0.01).empty();
+  }
+  EXPECT_GE(passed, 850);
+  EXPECT_LE(passed, 1150);
+  EXPECT_LE(accused, 22);
+}
+
 // Averaged coalitions of 1..5 under attack noise that makes the hard-threshold detector
 // name innocents beside the colluders: the test keeps the colluders and dismisses the
 // innocents, with and without the key's reading.

@@ -7,8 +7,6 @@
 #include <boost/math/special_functions/beta.hpp>
 
 namespace securemark::codes {
-namespace {
-
 Eigen::VectorXd MeanCodeWord(const Codebook& code) {
   Eigen::VectorXd mean = Eigen::VectorXd::Zero(code.length());
   std::vector<double> b(code.length());
@@ -18,8 +16,6 @@ Eigen::VectorXd MeanCodeWord(const Codebook& code) {
   }
   return mean / static_cast<double>(code.users());
 }
-
-}  // namespace
 
 double SphereCoordinateUpperTail(double s, int64_t n) {
   if (s >= 1) return 0;

@@ -65,6 +65,10 @@ StatusOr<Provenance> TestProvenance(const Codebook& codebook, const Eigen::Matri
 StatusOr<Eigen::MatrixXd> WhiteningOf(const Codebook& codebook, const Eigen::MatrixXd& basis,
                                       int64_t skip, const KeyedReading& reading);
 
+// The mean of every user's coefficient vector: the direction the provenance test's mean
+// statistic reads (every coalition average of AND-ACC words lies on its positive side).
+Eigen::VectorXd MeanCodeWord(const Codebook& codebook);
+
 // P(t ≥ s) for t one coordinate of a uniformly random unit vector in R^n.
 double SphereCoordinateUpperTail(double s, int64_t n);
 
