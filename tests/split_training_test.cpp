@@ -4,6 +4,7 @@
 // that a killed server resumes from its checkpoint.
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -181,10 +182,21 @@ TEST_F(SplitTrainingTest, AKilledServerResumesFromItsCheckpoint) {
         done = e.value("done", 0.0);
     }
     if (!server_host.empty() && done >= 40) {
-      auto pids = RunProcess({"pgrep", "-f", "--", "--id " + server_host + " "}, true);
-      ASSERT_TRUE(pids.ok());
-      ASSERT_FALSE(pids->output.empty()) << server_host;
-      ::kill(std::stoi(pids->output), SIGKILL);
+      // Host ids repeat across runs, and other tests run at the same time: only a host
+      // started by this run (a child of its securemark process, under the shell) will do.
+      std::string host_pid;
+      auto runs = RunProcess({"pgrep", "-P", std::to_string(*pid)}, true);
+      ASSERT_TRUE(runs.ok());
+      std::istringstream parents(std::to_string(*pid) + "\n" + runs->output);
+      for (std::string parent; host_pid.empty() && std::getline(parents, parent);) {
+        if (parent.empty()) continue;
+        auto pids =
+            RunProcess({"pgrep", "-P", parent, "-f", "--", "--id " + server_host + " "}, true);
+        ASSERT_TRUE(pids.ok());
+        host_pid = pids->output.substr(0, pids->output.find('\n'));
+      }
+      ASSERT_FALSE(host_pid.empty()) << server_host;
+      ::kill(std::stoi(host_pid), SIGKILL);
       killed = true;
     }
   }

@@ -138,7 +138,7 @@ class Parser {
     RuntimeSpec r;
     if (!node) return r;
     r.at = At(node);
-    if (!CheckMap(node, "runtime", {"timeout", "retries", "encrypt"})) return r;
+    if (!CheckMap(node, "runtime", AllowedKeys().runtime)) return r;
     if (node["encrypt"]) {
       json e = ToJson(node["encrypt"]);
       if (!e.is_boolean()) {
@@ -203,7 +203,7 @@ class Parser {
       return out;
     }
     for (const auto& p : node) {
-      if (!CheckMap(p, "a party", {"name", "uses", "count", "with"})) continue;
+      if (!CheckMap(p, "a party", AllowedKeys().party)) continue;
       PartySpec party;
       party.name = String(p, "name", "a party", true).value_or("");
       party.name_at = p["name"] ? At(p["name"]) : At(p);
@@ -219,9 +219,7 @@ class Parser {
   StepSpec Step(const YAML::Node& node) {
     StepSpec step;
     step.at = At(node);
-    if (!CheckMap(node, "a step",
-                  {"id", "uses", "with", "inputs", "needs", "foreach", "runtime", "parties",
-                   "description"})) {
+    if (!CheckMap(node, "a step", AllowedKeys().step)) {
       return step;
     }
     step.id = String(node, "id", "a step", true).value_or("");
@@ -267,8 +265,7 @@ class Parser {
       result.diagnostics = std::move(diagnostics_);
       return result;
     }
-    if (!root ||
-        !CheckMap(root, "the pipeline", {"apiVersion", "name", "description", "params", "steps"})) {
+    if (!root || !CheckMap(root, "the pipeline", AllowedKeys().pipeline)) {
       if (!root) Error({file_, 1, 1}, "the file is empty; expected a pipeline mapping");
       result.diagnostics = std::move(diagnostics_);
       return result;
@@ -366,6 +363,15 @@ ParseResult ParsePipelineText(const std::string& text, const std::string& file_n
     return r;
   }
   return Parser(file_name).Parse(text);
+}
+
+const PipelineKeys& AllowedKeys() {
+  static const PipelineKeys keys{
+      {"apiVersion", "name", "description", "params", "steps"},
+      {"id", "uses", "with", "inputs", "needs", "foreach", "runtime", "parties", "description"},
+      {"timeout", "retries", "encrypt"},
+      {"name", "uses", "count", "with"}};
+  return keys;
 }
 
 ParseResult ParsePipelineFile(const std::string& path) {

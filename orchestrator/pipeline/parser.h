@@ -28,6 +28,13 @@ nlohmann::json YamlToJson(const YAML::Node& node);
 ParseResult ParsePipelineText(const std::string& text, const std::string& file_name);
 
 inline constexpr const char* kApiVersion = "securemark/v1";
+
+// The keys each kind of mapping may hold. pipelines/schema/pipeline.schema.json lists the
+// same; parser_test ties the two together.
+struct PipelineKeys {
+  std::vector<std::string> pipeline, step, runtime, party;
+};
+const PipelineKeys& AllowedKeys();
 // Larger pipeline files are refused before parsing.
 inline constexpr size_t kMaxPipelineBytes = size_t{4} << 20;
 
