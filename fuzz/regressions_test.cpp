@@ -4,6 +4,7 @@
 #include "data/idx_reader.h"
 #include "fuzz_input.h"
 #include "loader/plugin_catalog.h"
+#include "models/state_dict_reader.h"
 #include "pipeline/compiler.h"
 #include "pipeline/parser.h"
 #include "transport/messages.h"
@@ -55,6 +56,14 @@ TEST(FuzzRegressionTest, AnIdxHeaderWhoseShapeOverflowsIsTruncatedData) {
   auto tensor = data::ParseIdx(Regression("idx-shape-overflow"), "forged.idx", 0);
   ASSERT_FALSE(tensor.ok());
   EXPECT_NE(tensor.status().message().find("forged.idx"), std::string::npos) << tensor.status();
+}
+
+// A 51-byte "zip" whose end record points to a zip64 record: the bounds check on that
+// record underflowed for files shorter than 56 bytes, and the read ran past the end.
+TEST(FuzzRegressionTest, AZip64RecordInATinyFileIsRefused) {
+  auto dict = models::ReadStateDict(Regression("checkpoint-short-zip64-record"), {});
+  ASSERT_FALSE(dict.ok());
+  EXPECT_NE(dict.status().message().find("zip64"), std::string::npos) << dict.status();
 }
 
 }  // namespace

@@ -222,7 +222,8 @@ StatusOr<uint64_t> CentralDirectory(std::string_view b) {
     uint64_t offset = Little(b, at + 16, 4);
     if (offset == 0xFFFFFFFF && at >= 20 && Little(b, at - 20, 4) == 0x07064b50) {
       const uint64_t record = Little(b, at - 20 + 8, 8);
-      if (record > b.size() - 56 || Little(b, record, 4) != 0x06064b50)
+      // The zip64 end record is 56 bytes; a file shorter than that cannot hold one.
+      if (b.size() < 56 || record > b.size() - 56 || Little(b, record, 4) != 0x06064b50)
         return DataLossError("model archive: malformed zip64 end record");
       offset = Little(b, record + 48, 8);
     }
