@@ -49,7 +49,6 @@ StatusOr<CodeFrame> CodeFrame::Of(const Codebook& codebook, const Extraction& ex
     frame.observed_ = whiten * r.fingerprint;
     frame.to_frame_ = whiten.rightCols(v - skip) * extraction.basis;
     frame.nuisance_ = whiten.leftCols(skip);
-    frame.whitened_ = true;
   } else {
     const int64_t length = codebook.length();
     if (static_cast<int64_t>(extraction.identity.size()) != length) {
@@ -62,6 +61,7 @@ StatusOr<CodeFrame> CodeFrame::Of(const Codebook& codebook, const Extraction& ex
     frame.nuisance_.resize(length, 0);
     frame.to_frame_ = Eigen::MatrixXd::Identity(length, length);
   }
+  frame.all_ones_ = frame.to_frame_.rowwise().sum();
   if (mean.norm() > kSeparable) {
     frame.nuisance_.conservativeResize(Eigen::NoChange, frame.nuisance_.cols() + 1);
     frame.nuisance_.rightCols(1) = frame.to_frame_ * mean;
@@ -72,7 +72,7 @@ StatusOr<CodeFrame> CodeFrame::Of(const Codebook& codebook, const Extraction& ex
 Eigen::VectorXd CodeFrame::Column(int64_t user) const {
   if (const int32_t* zeros = codebook_->ZerosData(user)) {
     // c = 1 - 2·(indicator of the user's block): k columns instead of a full product.
-    Eigen::VectorXd col = to_frame_.rowwise().sum();
+    Eigen::VectorXd col = all_ones_;
     for (int64_t i = 0; i < codebook_->zeros_per_user(); ++i) col -= 2 * to_frame_.col(zeros[i]);
     return col;
   }

@@ -79,7 +79,7 @@ class CodeFrame {
   Eigen::VectorXd observed_;
   Eigen::MatrixXd nuisance_;  // columns always fitted (community entries of F)
   Eigen::MatrixXd to_frame_;  // code word -> frame
-  bool whitened_ = false;
+  Eigen::VectorXd all_ones_;  // to_frame_ · 1, the start of every AND-ACC column
 };
 
 // Backward elimination from the candidates (ordered strongest first by the detector):
