@@ -49,8 +49,18 @@ TEST(StoreProcessTest, WritersKilledAtRandomMomentsNeverCorruptTheStore) {
   std::mt19937 rng(12345);
   int64_t live_before = 0;
   for (int round = 0; round < 50; ++round) {
-    int pid = *StartProcess({kWriter, dir, "forever"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 80));
+    // Kill after the writer has finished a few executions (an event, however slow the
+    // machine), at a random moment of the next ones.
+    const std::string progress = dir + "-progress";
+    std::filesystem::remove(progress);
+    int pid = *StartProcess({kWriter, dir, "forever", progress});
+    const uintmax_t wanted = 2 + rng() % 3;
+    const auto bound = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!(std::filesystem::exists(progress) && std::filesystem::file_size(progress) >= wanted)) {
+      ASSERT_LT(std::chrono::steady_clock::now(), bound) << "round " << round << ": no progress";
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     ProcessResult r = *WaitProcess(pid);
     ASSERT_EQ(r.signal, SIGKILL) << "round " << round << ": the writer exited by itself";
@@ -73,7 +83,8 @@ TEST(StoreProcessTest, WritersKilledAtRandomMomentsNeverCorruptTheStore) {
   GcReport gc = *s->CollectGarbage();
   EXPECT_TRUE(s->Check()->empty());
   EXPECT_TRUE(s->blobs().ListTempFiles().empty());
-  EXPECT_GT(live_before, 50) << "writers made too little progress to test anything";
+  // At least two executions per round, one in eleven failing on purpose.
+  EXPECT_GE(live_before, 90) << "writers made too little progress to test anything";
   std::cout << "crash test: " << live_before << " live artifacts after 50 kills; gc removed "
             << gc.blobs_removed << " blobs and " << gc.temp_files_removed << " temp files\n";
 }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -142,18 +143,24 @@ TEST_F(FaultInjectionTest, RandomKillsLoseAndDuplicateNothingAndReRunsFinish) {
   for (const std::string& wanted : order) {
     ++cycle;
     const pid_t run = StartRun(attempt++, cycle);
-    // Strike while the wanted kind of process exists, within the first minute.
+    // Strike at a random moment of the wanted kind of process's life: once one exists (an
+    // event, however fast or slow the machine), wait a random 0-2 s more and take one of
+    // those alive then. Bounded at ten minutes so that a hung run fails.
     Victim victim;
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    const double delay = std::uniform_real_distribution<double>(1.0, 6.0)(rng);
-    std::this_thread::sleep_for(std::chrono::duration<double>(delay));
+    const auto deadline = Clock::now() + std::chrono::seconds(600);
+    const double delay = std::uniform_real_distribution<double>(0.0, 2.0)(rng);
+    std::optional<Clock::time_point> strike;
     int code = -1;
     while (Clock::now() < deadline && victim.pid == 0) {
-      if ((code = WaitFor(run, 0.2)) != -1) break;
+      if ((code = WaitFor(run, 0.05)) != -1) break;
       std::vector<Victim> candidates;
       for (const Victim& v : Victims(run))
         if (v.kind == wanted) candidates.push_back(v);
-      if (!candidates.empty())
+      if (candidates.empty()) continue;
+      if (!strike)
+        strike = Clock::now() +
+                 std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
+      if (Clock::now() >= *strike)
         victim = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng)];
     }
     if (victim.pid == 0) {
@@ -194,8 +201,9 @@ TEST_F(FaultInjectionTest, RandomKillsLoseAndDuplicateNothingAndReRunsFinish) {
       summary = log->substr(begin, log->find('\n', at) - begin);
     }
     record += "  " + victim.kind + " pid " + std::to_string(victim.pid) + " killed " +
-              std::to_string(delay).substr(0, 4) + "+ s in: run exited " + std::to_string(code) +
-              "; re-run exited " + std::to_string(rerun) + ": " + summary + "\n";
+              std::to_string(delay).substr(0, 4) + " s after it appeared: run exited " +
+              std::to_string(code) + "; re-run exited " + std::to_string(rerun) + ": " + summary +
+              "\n";
     ExpectHealthyStore("after re-running");
   }
   std::cout << "faults injected: " << injected

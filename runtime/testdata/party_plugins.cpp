@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -102,7 +101,7 @@ class PartyHub : public Node {
 
 // testing.party_member: answers index + 1 each round. crash_at_round aborts the process
 // once (a marker in its state directory remembers); stall_at_round stops answering for
-// stall_seconds.
+// stall_seconds (it still hears DONE, so a long stall ends with the run).
 class PartyMember : public Node {
  public:
   static constexpr Output<JsonDocument> kReport{"report", "{answered}."};
@@ -121,6 +120,7 @@ class PartyMember : public Node {
     SM_RETURN_IF_ERROR(connection->Send({"JOIN", json::object(), {}}));
     std::vector<std::string> why;
     int64_t answered = 0;
+    std::chrono::steady_clock::time_point stalled_until;
     for (;;) {
       if (ctx.Cancelled()) return CancelledError("cancelled");
       std::optional<transport::Message> m = connection->Receive(milliseconds(100), why);
@@ -139,10 +139,10 @@ class PartyMember : public Node {
         }
       }
       if (round == ctx.Get(kStallAt)) {
-        std::this_thread::sleep_for(
-            milliseconds(static_cast<int64_t>(ctx.Get(kStallSeconds) * 1000)));
-        continue;
+        stalled_until = std::chrono::steady_clock::now() +
+                        milliseconds(static_cast<int64_t>(ctx.Get(kStallSeconds) * 1000));
       }
+      if (std::chrono::steady_clock::now() < stalled_until) continue;
       SM_RETURN_IF_ERROR(
           connection->Send({"VALUE", {{"round", round}, {"value", me->index + 1}}, {}}));
       ++answered;

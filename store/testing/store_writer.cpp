@@ -1,6 +1,10 @@
 // Test helper: writes executions into a store from its own process.
 //   store_writer STORE count N    N executions (each reads the previous output), then exit
-//   store_writer STORE forever    write until killed (for crash-safety tests)
+//   store_writer STORE forever [PROGRESS]
+//                                 write until killed (for crash-safety tests); with
+//                                 PROGRESS, append a byte to that file after each
+//                                 execution, so a test can wait for progress, not time
+#include <fcntl.h>
 #include <unistd.h>
 #include <iostream>
 #include <random>
@@ -32,7 +36,7 @@ Status WriteOne(Store& s, int64_t i, int64_t& previous, std::mt19937& rng) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: store_writer STORE count N | STORE forever\n";
+    std::cerr << "usage: store_writer STORE count N | STORE forever [PROGRESS]\n";
     return 2;
   }
   auto store = Store::Open(argv[1]);
@@ -42,6 +46,8 @@ int main(int argc, char** argv) {
   }
   const std::string mode = argv[2];
   const int64_t n = mode == "count" && argc > 3 ? std::stoll(argv[3]) : INT64_MAX;
+  const int progress =
+      mode == "forever" && argc > 3 ? open(argv[3], O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
   std::mt19937 rng(getpid());
   int64_t previous = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -50,6 +56,7 @@ int main(int argc, char** argv) {
       std::cerr << "store_writer: " << s << "\n";
       return 1;
     }
+    if (progress >= 0 && write(progress, ".", 1) != 1) return 1;
   }
   return 0;
 }
