@@ -1,5 +1,7 @@
 #include "securemark/values.h"
 
+#include "securemark/typed.h"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -263,6 +265,21 @@ StatusOr<Dataset> Dataset::Decode(std::string_view bytes) {
 StatusOr<JsonDocument> JsonDocument::Decode(std::string_view bytes) {
   if (!nlohmann::json::accept(bytes)) return DataLossError("value is not valid JSON");
   return JsonDocument(std::string(bytes));
+}
+
+std::string_view BaseTypeOf(std::string_view type) {
+  const size_t slash = type.find('/');
+  return slash == std::string_view::npos ? type : type.substr(0, slash);
+}
+
+bool PortTypeAccepts(std::string_view input_type, std::string_view output_type) {
+  if (input_type == output_type) return true;
+  // A base type takes its refinements; a refinement takes only itself.
+  return input_type.find('/') == std::string_view::npos && BaseTypeOf(output_type) == input_type;
+}
+
+bool StoredTypeAccepted(std::string_view input_type, std::string_view stored_type) {
+  return PortTypeAccepts(input_type, stored_type) || stored_type == BaseTypeOf(input_type);
 }
 
 }  // namespace securemark

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "lineage.h"
+#include "securemark/typed.h"
 #include "store.h"
 
 namespace securemark::cli {
@@ -139,7 +140,7 @@ int ShowContent(Store& s, int64_t id) {
   if (!a.ok()) return Fail(a.status());
   if (a->secret)
     return Fail(FailedPreconditionError("a" + std::to_string(id) + " is secret; not printed"));
-  if (a->type != "Json")
+  if (BaseTypeOf(a->type) != "Json")
     return Fail(InvalidArgumentError("a" + std::to_string(id) + " is a " + a->type + " of " +
                                      std::to_string(a->size) +
                                      " bytes; --content prints Json artifacts only"));

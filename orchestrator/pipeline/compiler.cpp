@@ -10,6 +10,7 @@
 #include "pipeline/parser.h"
 #include "pipeline/references.h"
 #include "securemark/suggestions.h"
+#include "securemark/typed.h"
 
 namespace securemark::pipeline {
 namespace {
@@ -379,7 +380,7 @@ class Compiler {
                                   ") has no output '" + port_name + "'" + Suggest(port_name, outs));
           continue;
         }
-        if (output->type != port->type) {
+        if (!PortTypeAccepts(port->type, output->type)) {
           Error(ref_value.at, "input '" + in.port + "' expects " + port->type + " but '" +
                                   text->get<std::string>() + "' is " + output->type);
           continue;

@@ -232,6 +232,108 @@ TEST_F(CompilerTest, InputTypeMismatch) {
       "p.yaml:8:20", "input 'data' expects Dataset but 'source.out' is Json");
 }
 
+// Domain values have type names of their own: each class of wiring mistake below decodes
+// as the base encoding and used to pass validation, failing (or worse, not) only at run time.
+class DomainTypeTest : public CompilerTest {
+ protected:
+  // A deployment's producers, and `consumer` wired by `inputs`.
+  CompileResult Wire(const std::string& consumer, const std::string& inputs) {
+    return Compile(std::string(kHeader) + R"(steps:
+  - id: codes
+    uses: cic.orthogonal
+    with: {users: 8}
+  - id: report
+    uses: testing.echo
+  - id: model
+    uses: testing.echo
+  - id: extract
+    uses: extractor.projection
+    inputs: {model: model.out, key: codes.basis}
+  - id: check
+    uses: )" + consumer +
+                   "\n    inputs: " + inputs + "\n");
+  }
+  static bool Says(const CompileResult& r, const std::string& text) {
+    for (const auto& d : r.diagnostics) {
+      if (d.message.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(DomainTypeTest, ABasisIsNotAProjectionKey) {
+  CompileResult r = Wire("testing.echo", "{in: report.out}");
+  EXPECT_TRUE(Says(r,
+                   "input 'key' expects Tensors/ProjectionKey but 'codes.basis' is "
+                   "Tensors/Basis"))
+      << All(r);
+}
+
+TEST_F(DomainTypeTest, APlainJsonDocumentIsNotACalibration) {
+  CompileResult r =
+      Wire("detector.hard_threshold",
+           "{codebook: codes.codebook, basis: codes.basis, extracted: extract.extracted,"
+           " calibration: report.out}");
+  EXPECT_TRUE(Says(r, "input 'calibration' expects Json/Calibration but 'report.out' is Json"))
+      << All(r);
+}
+
+TEST_F(DomainTypeTest, ACodeSummaryIsNotACalibration) {
+  CompileResult r =
+      Wire("detector.hard_threshold",
+           "{codebook: codes.codebook, basis: codes.basis, extracted: extract.extracted,"
+           " calibration: codes.summary}");
+  EXPECT_TRUE(Says(r, "expects Json/Calibration but 'codes.summary' is Json")) << All(r);
+}
+
+TEST_F(DomainTypeTest, AnExtractionIsNotABasis) {
+  CompileResult r = Wire("detector.hard_threshold",
+                         "{codebook: codes.codebook, basis: extract.extracted, extracted: "
+                         "extract.extracted}");
+  EXPECT_TRUE(Says(r,
+                   "input 'basis' expects Tensors/Basis but 'extract.extracted' is "
+                   "Tensors/Extraction"))
+      << All(r);
+}
+
+TEST_F(DomainTypeTest, AnAccusationIsNotACoalition) {
+  CompileResult r = Compile(std::string(kHeader) + R"(steps:
+  - id: codes
+    uses: cic.orthogonal
+    with: {users: 8}
+  - id: extract
+    uses: testing.echo
+  - id: detect
+    uses: detector.hard_threshold
+    inputs: {codebook: codes.codebook, extracted: extract.out}
+  - id: rates
+    uses: evaluate.tracing
+    inputs: {accusations: "detect.accusation", coalitions: "detect.accusation"}
+)");
+  EXPECT_TRUE(Says(r,
+                   "input 'coalitions' expects Json/Coalition but 'detect.accusation' is "
+                   "Json/Accusation"))
+      << All(r);
+  EXPECT_TRUE(Says(r, "input 'extracted' expects Tensors/Extraction but 'extract.out' is Json"))
+      << All(r);
+}
+
+// The converse: a step that takes any JSON document (a report, a table) takes them all.
+TEST_F(DomainTypeTest, AGenericJsonInputTakesEveryJsonValue) {
+  CompileResult r = Compile(std::string(kHeader) + R"(steps:
+  - id: codes
+    uses: cic.orthogonal
+    with: {users: 8}
+  - id: detect
+    uses: detector.hard_threshold
+    inputs: {codebook: codes.codebook, basis: codes.basis, extracted: "artifact:7"}
+  - id: show
+    uses: testing.echo
+    inputs: {in: detect.accusation}
+)");
+  EXPECT_TRUE(r.ok()) << All(r);
+}
+
 TEST_F(CompilerTest, ListIntoASingleInputIsRejected) {
   ExpectOnly(Compile(std::string(kHeader) + "steps:\n  - id: w\n    uses: testing.work\n    "
                                             "foreach: [a, b]\n  - id: b\n    uses: testing.echo\n"

@@ -13,6 +13,7 @@
 #include "report/csv_table.h"
 #include "report/figures.h"
 #include "report/gnuplot.h"
+#include "securemark/typed.h"
 #include "util/files.h"
 #include "util/process.h"
 
@@ -71,7 +72,7 @@ StatusOr<std::vector<Output>> CollectOutputs(store::Store& store,
       if (ev.type != store::EventType::kOutput) continue;
       Output o{e, ev.path, {}, {}};
       SM_ASSIGN_OR_RETURN(o.artifact, store.GetArtifact(ev.artifact_id));
-      const bool document = o.artifact.type == "Json" || o.artifact.type == "Blob";
+      const bool document = BaseTypeOf(o.artifact.type) == "Json" || o.artifact.type == "Blob";
       if (!o.artifact.secret && document && o.artifact.size <= kMaxReadBytes &&
           o.artifact.state == store::ArtifactState::kLive) {
         SM_ASSIGN_OR_RETURN(o.bytes, store.ReadArtifact(o.artifact.id));
@@ -261,7 +262,7 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
   for (const Output& o : outputs) {
     if (o.bytes.empty()) continue;
     const std::string name = o.execution.name + "." + o.port;
-    if (o.artifact.type == "Json") {
+    if (BaseTypeOf(o.artifact.type) == "Json") {
       json doc = json::parse(o.bytes, nullptr, false);
       if (!doc.is_object()) continue;
       if (doc.contains("epochs") && doc["epochs"].is_array())

@@ -1,6 +1,7 @@
 #include "runner/step_io.h"
 
 #include "loader/plugin_catalog.h"
+#include "securemark/typed.h"
 
 namespace securemark::runner {
 
@@ -59,7 +60,7 @@ Status CheckStoredInputs(const pipeline::Plan& plan, store::Store& store) {
           problems.push_back(where + " is not in the store");
         } else if (a->state != store::ArtifactState::kLive) {
           problems.push_back(where + " is " + std::string(store::Name(a->state)) + ", not LIVE");
-        } else if (a->type != port->type) {
+        } else if (!StoredTypeAccepted(port->type, a->type)) {
           problems.push_back(where + " is a " + a->type + " but the port takes " + port->type);
         }
       }

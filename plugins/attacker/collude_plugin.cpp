@@ -17,7 +17,7 @@ class Collude : public Node {
   static constexpr Input<models::ModelFile> kModels{"models", "Copies available to the attacker.",
                                                     kMany};
   static constexpr Output<models::ModelFile> kModel{"model", "The pooled model."};
-  static constexpr Output<JsonDocument> kCoalition{
+  static constexpr Output<domain::Coalition> kCoalition{
       "coalition", "{members: indices into 'models', method}; the ground truth for evaluation."};
   static constexpr Param<int64_t> kK{"k", 0, "Random coalition size (0: use 'members').",
                                      Range{0, 1e6}};
@@ -68,7 +68,7 @@ class Collude : public Node {
         attacks::Pool(copies, ctx.Get(kMethod), static_cast<uint64_t>(ctx.Get(kSeed))));
     SM_RETURN_IF_ERROR(ctx.Set(kModel, models::ModelFile(models::SaveModel(copies[0]))));
     nlohmann::json coalition = {{"members", members}, {"method", ctx.Get(kMethod)}};
-    return ctx.Set(kCoalition, JsonDocument(coalition.dump()));
+    return ctx.Set(kCoalition, domain::Coalition(JsonDocument(coalition.dump())));
   }
 };
 

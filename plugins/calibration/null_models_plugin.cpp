@@ -20,12 +20,12 @@ using detector::kCommunityBits;
 
 class NullModelCalibration : public Node {
  public:
-  static constexpr Input<TensorMap> kNulls{
+  static constexpr Input<domain::Extraction> kNulls{
       "extracted", "Extractions from null models (extractor.projection outputs).", kMany};
-  static constexpr Input<JsonDocument> kCoalitions{
+  static constexpr Input<domain::Coalition> kCoalitions{
       "coalitions", "attacker.collude coalitions behind the null models, in the same order.",
       kMany | kOptional};
-  static constexpr Output<JsonDocument> kCalibration{
+  static constexpr Output<domain::Calibration> kCalibration{
       "calibration", "Innocents' t-statistics on the null models and the stated level."};
   static constexpr Param<std::vector<int64_t>> kContributors{
       "contributors", "[]",
@@ -49,10 +49,10 @@ class NullModelCalibration : public Node {
     SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
     std::optional<TensorMap> basis;
     if (ctx.Has(kBasis)) {
-      SM_ASSIGN_OR_RETURN(TensorMap b, ctx.Get(kBasis));
+      SM_ASSIGN_OR_RETURN(domain::Basis b, ctx.Get(kBasis));
       basis = std::move(b);
     }
-    SM_ASSIGN_OR_RETURN(std::vector<TensorMap> nulls, ctx.GetAll(kNulls));
+    SM_ASSIGN_OR_RETURN(std::vector<domain::Extraction> nulls, ctx.GetAll(kNulls));
     SM_ASSIGN_OR_RETURN(std::vector<std::set<int64_t>> contributors,
                         Contributors(ctx, nulls.size()));
     std::vector<double> scores;
@@ -71,8 +71,8 @@ class NullModelCalibration : public Node {
              std::to_string(calibration.null.scores.size()) + " innocent scores, mean t " +
              std::to_string(calibration.null.mean) + ", largest " +
              std::to_string(calibration.null.scores.back()) + ")");
-    return ctx.Set(kCalibration,
-                   JsonDocument(detector::CalibrationToJson(calibration, codebook).dump()));
+    return ctx.Set(kCalibration, domain::Calibration(JsonDocument(
+                                     detector::CalibrationToJson(calibration, codebook).dump())));
   }
 
  private:
@@ -105,7 +105,7 @@ class NullModelCalibration : public Node {
       return in;
     }
     if (!ctx.Has(kCoalitions)) return in;
-    SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> coalitions, ctx.GetAll(kCoalitions));
+    SM_ASSIGN_OR_RETURN(std::vector<domain::Coalition> coalitions, ctx.GetAll(kCoalitions));
     if (coalitions.size() != models) {
       return InvalidArgumentError(std::to_string(coalitions.size()) + " coalitions for " +
                                   std::to_string(models) + " null models");

@@ -9,8 +9,8 @@ namespace {
 class CommunityPrefix : public Node {
  public:
   static constexpr Input<codes::Codebook> kIdentity{"identity", "The identity (AND-ACC) code."};
-  static constexpr Input<TensorMap> kCommunities{"communities",
-                                                 "Community codes per graph node (crc.*)."};
+  static constexpr Input<domain::CommunityCodes> kCommunities{
+      "communities", "Community codes per graph node (crc.*)."};
 
   static Contract GetContract() {
     return Contract::Build("2.0.0",
@@ -23,7 +23,7 @@ class CommunityPrefix : public Node {
 
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(codes::Codebook identity, ctx.Get(kIdentity));
-    SM_ASSIGN_OR_RETURN(TensorMap table, ctx.Get(kCommunities));
+    SM_ASSIGN_OR_RETURN(domain::CommunityCodes table, ctx.Get(kCommunities));
     SM_ASSIGN_OR_RETURN(graph::NphResult communities, crc::CodesFromTable(table));
     const int64_t nodes = static_cast<int64_t>(communities.codes.size());
     if (nodes == 0) return InvalidArgumentError("input 'communities' has no customers");

@@ -10,6 +10,7 @@
 #include "codes/codebook.h"
 #include "codes/keys.h"
 #include "codes/secret_random.h"
+#include "domain/domain_values.h"
 #include "securemark/node.h"
 
 namespace securemark::cic {
@@ -17,7 +18,7 @@ namespace securemark::cic {
 // Which customer holds which code word is as sensitive as the key: both are stored 0600.
 inline constexpr Output<codes::Codebook> kCodebook{"codebook",
                                                    "Which code bits each customer gets.", kSecret};
-inline constexpr Output<TensorMap> kBasis{
+inline constexpr Output<domain::Basis> kBasis{
     "basis", "Secret orthonormal basis U (float64 [length, length]).", kSecret | kOptional};
 inline constexpr Output<JsonDocument> kSummary{"summary",
                                                "Users, code length, resilience, checks."};
@@ -68,9 +69,10 @@ inline Status EmitCodebook(Context& ctx, const codes::Codebook& codebook,
                                   std::to_string(kMaxBasisLength) + "); set basis: false");
     }
     codes::SecretStream stream(root.Derive("basis"));
-    TensorMap basis;
-    basis.Put("basis", codes::ToTensor(
-                           codes::OrthonormalBasis(codebook.length(), codebook.length(), stream)));
+    domain::Basis basis;
+    basis.Put(
+        std::string(domain::kBasisTensor),
+        codes::ToTensor(codes::OrthonormalBasis(codebook.length(), codebook.length(), stream)));
     SM_RETURN_IF_ERROR(ctx.Set(kBasis, basis));
   }
   return ctx.Set(kSummary, JsonDocument(summary.dump()));

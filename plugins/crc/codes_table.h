@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/domain_values.h"
 #include "graph/graph.h"
 #include "graph/nph.h"
 #include "securemark/node.h"
@@ -10,19 +11,19 @@
 namespace securemark::crc {
 
 inline constexpr Input<graph::Graph> kGraph{"graph", "The customers' social graph."};
-inline constexpr Output<TensorMap> kCodes{
+inline constexpr Output<domain::CommunityCodes> kCodes{
     "codes", "'codes' uint8 [customers, bits] and 'names' (one per line)."};
 inline constexpr Param<int64_t> kBits{"bits", 60, "Code length.", Range{1, 64}};
 inline constexpr Param<int64_t> kSeed{"seed", 0, "Random seed.", Range{0, 9.2e18}};
 
-inline TensorMap CodesTable(const graph::Graph& g, const graph::NphResult& r) {
+inline domain::CommunityCodes CodesTable(const graph::Graph& g, const graph::NphResult& r) {
   Tensor bits(DType::kUInt8, {g.nodes(), r.bits});
   uint8_t* out = bits.mutable_data<uint8_t>();
   for (int64_t v = 0; v < g.nodes(); ++v) {
     for (int64_t b = 0; b < r.bits; ++b) out[v * r.bits + b] = (r.codes[v] >> b) & 1;
   }
-  TensorMap table;
-  table.Put("codes", std::move(bits));
+  domain::CommunityCodes table;
+  table.Put(std::string(domain::kCodesTensor), std::move(bits));
   std::string names;
   for (const auto& n : g.names()) names += n + '\n';
   table.Put("names", Tensor::FromVector<uint8_t>({static_cast<int64_t>(names.size())},

@@ -26,11 +26,11 @@ class CrcPluginsTest : public testing::Test {
 };
 PluginCatalog* CrcPluginsTest::catalog_ = nullptr;
 
-TEST_F(CrcPluginsTest, NphCodesBeatRandomCodesOnPlantedCommunities) {
+TEST_F(CrcPluginsTest, CommunityCodesAreEvaluatedBesideRandomCodes) {
   auto graph = RunNode(Plugin("dataset.synthetic_graph"),
                        {{"model", std::string("sbm")},
-                        {"nodes", int64_t{200}},
-                        {"blocks", int64_t{5}},
+                        {"nodes", int64_t{400}},
+                        {"blocks", int64_t{20}},
                         {"p_in", 0.3},
                         {"p_out", 0.01},
                         {"seed", int64_t{11}}},
@@ -44,14 +44,29 @@ TEST_F(CrcPluginsTest, NphCodesBeatRandomCodesOnPlantedCommunities) {
     EXPECT_TRUE(codes.ok()) << codes.status();
     InputValues eval_in;
     eval_in["graph"].push_back({"Graph", g, false});
-    eval_in["codes"].push_back({"Tensors", Output(*codes, "codes"), false});
+    eval_in["codes"].push_back({"Tensors/CommunityCodes", Output(*codes, "codes"), false});
     auto report =
-        RunNode(Plugin("evaluate.community_codes"), {{"trials", int64_t{100}}}, std::move(eval_in));
+        RunNode(Plugin("evaluate.community_codes"),
+                {{"trials", int64_t{100}}, {"coalition_sizes", std::vector<int64_t>{1, 3}}},
+                std::move(eval_in));
     EXPECT_TRUE(report.ok()) << report.status();
     return nlohmann::json::parse(Output(*report, "report"));
   };
   auto nph = evaluate("crc.nph");
   auto random = evaluate("crc.random");
+  auto spectral = evaluate("crc.spectral");
+  // The shipped generator ranks same-community pairs first; random codes at chance.
+  EXPECT_GT(spectral["ranking"]["auc"].get<double>(), 0.9) << spectral.dump();
+  EXPECT_NEAR(random["ranking"]["auc"].get<double>(), 0.5, 0.05);
+  EXPECT_GT(spectral["ranking"]["mean_average_precision"].get<double>(),
+            3 * spectral["ranking"]["base_rate"].get<double>());
+  // Precision and recall reach a quarter of the bits (30 / 4 = 7).
+  EXPECT_EQ(spectral["preservation"].size(), 8u);
+  for (const auto& row : spectral["screening"]) {
+    EXPECT_GT(row["community_first"].get<double>(),
+              row["community_first_random"].get<double>() + 0.2)
+        << row.dump();
+  }
   EXPECT_GT(nph["preservation"][3]["recall"].get<double>(),
             10 * random["preservation"][3]["recall"].get<double>() + 0.05);
   EXPECT_GT(nph["screening"][1]["community_first"].get<double>(),

@@ -31,7 +31,7 @@ bool ContainsKeyBytes(const std::string& file, const torch::Tensor& key) {
 class TorchScriptDelivery : public Node {
  public:
   static constexpr Input<models::ModelFile> kModel{"model", "The customer's fingerprinted model."};
-  static constexpr Input<TensorMap> kKey{
+  static constexpr Input<domain::ProjectionKey> kKey{
       "key", "The projection key; the delivery is refused if its bytes appear in the file.",
       kOptional};
   static constexpr Input<Dataset> kSample{"sample", "Examples the delivered model must run on.",
@@ -56,7 +56,7 @@ class TorchScriptDelivery : public Node {
     // A fresh save keeps only the module: parameters, buffers and forward().
     const std::string bytes = models::SaveModel(model);
     if (ctx.Has(kKey)) {
-      SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKey));
+      SM_ASSIGN_OR_RETURN(domain::ProjectionKey key_map, ctx.Get(kKey));
       SM_ASSIGN_OR_RETURN(models::ProjectionKey key, models::KeyFromMap(key_map));
       if (ContainsKeyBytes(bytes, key.x) ||
           (key.unit_weights.defined() && ContainsKeyBytes(bytes, key.unit_weights.view({1, -1})))) {

@@ -14,25 +14,26 @@
 #include "codes/keys.h"
 #include "codes/verdict.h"
 #include "detector/calibration_json.h"
+#include "domain/domain_values.h"
 #include "securemark/node.h"
 
 namespace securemark::detector {
 
 inline constexpr Input<codes::Codebook> kCodebook{"codebook",
                                                   "The codebook the fingerprints came from."};
-inline constexpr Input<TensorMap> kBasis{
+inline constexpr Input<domain::Basis> kBasis{
     "basis", "Secret basis U; without it 'extracted' holds correlations.", kOptional};
-inline constexpr Input<TensorMap> kExtracted{
+inline constexpr Input<domain::Extraction> kExtracted{
     "extracted",
     "float64 'fingerprint' (F = X w, possibly with a community part first; with "
     "'signal_norm', 'signal_length' and 'key_gram' for the provenance test) or "
     "'correlations'."};
-inline constexpr Input<JsonDocument> kCalibration{
+inline constexpr Input<domain::Calibration> kCalibration{
     "calibration",
     "Null-model calibration: sets the false-accusation probability, adds empirical "
     "p-values and dismisses scores an innocent reached.",
     kOptional};
-inline constexpr Output<JsonDocument> kAccusation{
+inline constexpr Output<domain::Accusation> kAccusation{
     "accusation",
     "{method, decided_by, provenance, identification, accused: [{user, score, evidence, "
     "p_value, share}], dismissed}."};
@@ -50,7 +51,7 @@ inline StatusOr<std::vector<double>> CorrelationsOf(const TensorMap& extracted,
                                                     const TensorMap* basis_map, int64_t skip,
                                                     const codes::Codebook& codebook) {
   if (basis_map == nullptr) {
-    SM_ASSIGN_OR_RETURN(const Tensor* c, extracted.Get("correlations"));
+    SM_ASSIGN_OR_RETURN(const Tensor* c, extracted.Get(domain::kCorrelationsTensor));
     SM_ASSIGN_OR_RETURN(Eigen::MatrixXd m, codes::MatrixFromTensor(*c));
     if (m.size() != codebook.length()) {
       return InvalidArgumentError("correlations have " + std::to_string(m.size()) +
@@ -59,9 +60,9 @@ inline StatusOr<std::vector<double>> CorrelationsOf(const TensorMap& extracted,
     }
     return std::vector<double>(m.data(), m.data() + m.size());
   }
-  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map->Get("basis"));
+  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map->Get(domain::kBasisTensor));
   SM_ASSIGN_OR_RETURN(Eigen::MatrixXd basis, codes::MatrixFromTensor(*basis_tensor));
-  SM_ASSIGN_OR_RETURN(const Tensor* f, extracted.Get("fingerprint"));
+  SM_ASSIGN_OR_RETURN(const Tensor* f, extracted.Get(domain::kFingerprintTensor));
   SM_ASSIGN_OR_RETURN(Eigen::MatrixXd full, codes::MatrixFromTensor(*f));
   if (full.size() - skip != basis.rows() || basis.cols() != codebook.length()) {
     return InvalidArgumentError("the extracted fingerprint has " + std::to_string(full.size()) +
@@ -84,21 +85,22 @@ inline StatusOr<codes::Extraction> ExtractionFrom(const TensorMap& extracted,
   codes::Extraction out;
   out.skip = skip;
   SM_ASSIGN_OR_RETURN(out.identity, CorrelationsOf(extracted, basis_map, skip, codebook));
-  const bool keyed =
-      extracted.Has("signal_norm") && extracted.Has("signal_length") && extracted.Has("key_gram");
+  const bool keyed = extracted.Has(domain::kSignalNormTensor) &&
+                     extracted.Has(domain::kSignalLengthTensor) &&
+                     extracted.Has(domain::kKeyGramTensor);
   if (basis_map == nullptr || !keyed) return out;
-  auto matrix = [&](const char* name) -> StatusOr<Eigen::MatrixXd> {
+  auto matrix = [&](std::string_view name) -> StatusOr<Eigen::MatrixXd> {
     SM_ASSIGN_OR_RETURN(const Tensor* t, extracted.Get(name));
     return codes::MatrixFromTensor(*t);
   };
-  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map->Get("basis"));
+  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map->Get(domain::kBasisTensor));
   SM_ASSIGN_OR_RETURN(out.basis, codes::MatrixFromTensor(*basis_tensor));
   codes::KeyedReading r;
-  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd f, matrix("fingerprint"));
+  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd f, matrix(domain::kFingerprintTensor));
   r.fingerprint = Eigen::Map<Eigen::VectorXd>(f.data(), f.size());
-  SM_ASSIGN_OR_RETURN(r.gram, matrix("key_gram"));
-  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd norm, matrix("signal_norm"));
-  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd length, matrix("signal_length"));
+  SM_ASSIGN_OR_RETURN(r.gram, matrix(domain::kKeyGramTensor));
+  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd norm, matrix(domain::kSignalNormTensor));
+  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd length, matrix(domain::kSignalLengthTensor));
   if (norm.size() != 1 || length.size() != 1)
     return InvalidArgumentError(
         "input 'extracted': 'signal_norm' or 'signal_length' is not one value");
@@ -109,10 +111,10 @@ inline StatusOr<codes::Extraction> ExtractionFrom(const TensorMap& extracted,
 }
 
 inline StatusOr<codes::Extraction> ExtractionOf(Context& ctx, const codes::Codebook& codebook) {
-  SM_ASSIGN_OR_RETURN(TensorMap extracted, ctx.Get(kExtracted));
+  SM_ASSIGN_OR_RETURN(domain::Extraction extracted, ctx.Get(kExtracted));
   std::optional<TensorMap> basis;
   if (ctx.Has(kBasis)) {
-    SM_ASSIGN_OR_RETURN(TensorMap b, ctx.Get(kBasis));
+    SM_ASSIGN_OR_RETURN(domain::Basis b, ctx.Get(kBasis));
     basis = std::move(b);
   }
   return ExtractionFrom(extracted, basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook);
@@ -169,7 +171,7 @@ class DetectorNode : public Node {
     SM_ASSIGN_OR_RETURN(codes::Extraction extraction, ExtractionOf(ctx, codebook));
     std::optional<Calibration> calibration;
     if (ctx.Has(kCalibration)) {
-      SM_ASSIGN_OR_RETURN(JsonDocument doc, ctx.Get(kCalibration));
+      SM_ASSIGN_OR_RETURN(domain::Calibration doc, ctx.Get(kCalibration));
       SM_ASSIGN_OR_RETURN(calibration, CalibrationFromJson(doc, codebook));
     }
     codes::DecisionRule rule;
@@ -214,7 +216,7 @@ class DetectorNode : public Node {
                        std::to_string(v.provenance->p_value) + "): nobody accused"
                  : std::to_string(out["accused"].size()) + " accused by " + std::string(kMethod) +
                        (calibration ? " (calibrated)" : ""));
-    return ctx.Set(kAccusation, JsonDocument(out.dump()));
+    return ctx.Set(kAccusation, domain::Accusation(JsonDocument(out.dump())));
   }
 
  private:

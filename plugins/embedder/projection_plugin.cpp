@@ -25,21 +25,21 @@ class ProjectionEmbedder : public Node {
  public:
   static constexpr Input<models::ModelFile> kBase{"model", "The vendor's trained model."};
   static constexpr Input<Dataset> kData{"data", "Examples to fine-tune on.", kOptional};
-  static constexpr Input<TensorMap> kActivations{
+  static constexpr Input<domain::Activations> kActivations{
       "activations",
       "Instead of data: hidden states a split server cached (server_trainer.split's "
       "'activations'); only the layers after the cut fine-tune.",
       kOptional};
   static constexpr Input<Dataset> kTest{"test", "Held-out examples for accuracy.", kOptional};
   static constexpr Input<codes::Codebook> kCodebook{"codebook", "Code bits of every customer."};
-  static constexpr Input<TensorMap> kBasis{"basis", "Secret orthonormal basis U of the code."};
-  static constexpr Input<TensorMap> kKeyIn{
+  static constexpr Input<domain::Basis> kBasis{"basis", "Secret orthonormal basis U of the code."};
+  static constexpr Input<domain::ProjectionKey> kKeyIn{
       "key", "Projection key X from an earlier embedding (default: a new one, see key_seed).",
       kOptional};
   static constexpr Output<models::ModelFile> kModel{
       "model", "The customer's fingerprinted model (TorchScript, labelled with the customer)."};
-  static constexpr Output<TensorMap> kKeyOut{"key", "The projection key X (when created here).",
-                                             kSecret | kOptional};
+  static constexpr Output<domain::ProjectionKey> kKeyOut{
+      "key", "The projection key X (when created here).", kSecret | kOptional};
   static constexpr Output<JsonDocument> kReport{
       "report", "Fingerprint MSE, task loss, test accuracy, seconds spent fine-tuning."};
 
@@ -87,8 +87,8 @@ class ProjectionEmbedder : public Node {
     if (ctx.Has(kData) == ctx.Has(kActivations))
       return InvalidArgumentError("give exactly one of the inputs 'data' and 'activations'");
     SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
-    SM_ASSIGN_OR_RETURN(TensorMap basis_map, ctx.Get(kBasis));
-    SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get("basis"));
+    SM_ASSIGN_OR_RETURN(domain::Basis basis_map, ctx.Get(kBasis));
+    SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get(domain::kBasisTensor));
     SM_ASSIGN_OR_RETURN(Eigen::MatrixXd basis, codes::MatrixFromTensor(*basis_tensor));
     const int64_t customer = ctx.Get(kCustomer);
     if (customer >= codebook.users()) {
@@ -172,9 +172,9 @@ class ProjectionEmbedder : public Node {
                                                           const torch::Tensor& fingerprint,
                                                           const models::ProjectionKey& key,
                                                           models::EmbedOptions o) {
-    SM_ASSIGN_OR_RETURN(TensorMap cached, ctx.Get(kActivations));
-    SM_ASSIGN_OR_RETURN(const Tensor* hidden_sdk, cached.Get("hidden"));
-    SM_ASSIGN_OR_RETURN(const Tensor* labels_sdk, cached.Get("labels"));
+    SM_ASSIGN_OR_RETURN(domain::Activations cached, ctx.Get(kActivations));
+    SM_ASSIGN_OR_RETURN(const Tensor* hidden_sdk, cached.Get(domain::kHiddenTensor));
+    SM_ASSIGN_OR_RETURN(const Tensor* labels_sdk, cached.Get(domain::kLabelsTensor));
     SM_ASSIGN_OR_RETURN(torch::Tensor hidden, split::FromSdkTensor(*hidden_sdk));
     SM_ASSIGN_OR_RETURN(torch::Tensor labels, split::FromSdkTensor(*labels_sdk));
     if (hidden.dim() < 2 || labels.dim() != 1 || labels.size(0) != hidden.size(0))
@@ -182,16 +182,7 @@ class ProjectionEmbedder : public Node {
           "input 'activations': expected hidden [N, ...] and "
           "labels [N], got " +
           hidden_sdk->ShapeString() + " and " + labels_sdk->ShapeString());
-    std::vector<int64_t> input_shape;
-    std::stringstream dims(cached.Attr("input_shape"));
-    for (std::string d; std::getline(dims, d, ',');) {
-      try {
-        input_shape.push_back(std::stoll(d));
-      } catch (const std::exception&) {
-        return InvalidArgumentError("input 'activations': attribute input_shape '" +
-                                    cached.Attr("input_shape") + "' is not C,H,W");
-      }
-    }
+    SM_ASSIGN_OR_RETURN(std::vector<int64_t> input_shape, domain::InputShapeOf(cached));
     SM_ASSIGN_OR_RETURN(split::SplitModel split,
                         split::SplitModel::Make(model, cached.Attr("architecture"),
                                                 cached.Attr("split_after"), input_shape));

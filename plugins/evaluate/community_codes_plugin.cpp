@@ -1,6 +1,7 @@
 // evaluate.community_codes: how well community codes preserve the ground-truth
 // communities (accuracy, precision, recall of "Hamming distance <= dist means same
 // community") and how well they screen colluders' communities.
+#include <algorithm>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -14,12 +15,15 @@ namespace {
 class CommunityCodeEvaluation : public Node {
  public:
   static constexpr Input<graph::Graph> kGraph{"graph", "Graph with ground-truth communities."};
-  static constexpr Input<TensorMap> kCodes{"codes", "Community codes (crc.nph, crc.random)."};
+  static constexpr Input<domain::CommunityCodes> kCodes{"codes",
+                                                        "Community codes (crc.nph, crc.random)."};
   static constexpr Output<JsonDocument> kReport{"report",
                                                 "Preservation per distance and screening per K."};
   static constexpr Output<Blob> kTable{"table", "Preservation as CSV."};
   static constexpr Param<int64_t> kMaxDist{
-      "max_dist", 3, "Largest Hamming distance predicted 'same'.", Range{0, 64}};
+      "max_dist", -1,
+      "Largest Hamming distance predicted 'same' (-1: a quarter of the bits, at least 3).",
+      Range{-1, 64}};
   static constexpr Param<int64_t> kMaxPairs{
       "max_pairs", 10000000, "All pairs up to this many, else a sample.", Range{1000, 1e10}};
   static constexpr Param<std::vector<int64_t>> kSizes{
@@ -31,26 +35,39 @@ class CommunityCodeEvaluation : public Node {
 
   static Contract GetContract() {
     return Contract::Build(
-        "1.0.0", "Neighbourhood preservation and community screening of community codes.", kGraph,
-        kCodes, kReport, kTable, kMaxDist, kMaxPairs, kSizes, kTrials, kSeed, kLabel);
+        "2.0.0",
+        "Neighbourhood preservation (precision and recall per distance, ROC AUC and mean "
+        "average precision of the Hamming ranking) and community screening of community "
+        "codes, beside uniform random codes of the same length.",
+        kGraph, kCodes, kReport, kTable, kMaxDist, kMaxPairs, kSizes, kTrials, kSeed, kLabel);
   }
 
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(graph::Graph g, ctx.Get(kGraph));
-    SM_ASSIGN_OR_RETURN(TensorMap table, ctx.Get(kCodes));
+    SM_ASSIGN_OR_RETURN(domain::CommunityCodes table, ctx.Get(kCodes));
     SM_ASSIGN_OR_RETURN(graph::NphResult codes, crc::CodesFromTable(table));
     if (static_cast<int64_t>(codes.codes.size()) != g.nodes()) {
       return InvalidArgumentError("codes cover " + std::to_string(codes.codes.size()) +
                                   " customers but the graph has " + std::to_string(g.nodes()));
     }
     const uint64_t seed = static_cast<uint64_t>(ctx.Get(kSeed));
-    auto rows = graph::NeighborhoodPreservation(codes, g.communities(), ctx.Get(kMaxDist),
-                                                ctx.Get(kMaxPairs), seed);
+    const int64_t max_dist =
+        ctx.Get(kMaxDist) >= 0 ? ctx.Get(kMaxDist) : std::max<int64_t>(3, codes.bits / 4);
+    auto rows =
+        graph::NeighborhoodPreservation(codes, g.communities(), max_dist, ctx.Get(kMaxPairs), seed);
+    const graph::RankingQuality ranking =
+        graph::PairRanking(codes, g.communities(), ctx.Get(kMaxPairs), seed);
     auto screening =
         graph::ScreenCommunities(codes, g.communities(), ctx.Get(kSizes), ctx.Get(kTrials), seed);
     const std::string label = ctx.Get(kLabel);
     nlohmann::json report = {{"label", label},
                              {"bits", codes.bits},
+                             {"ranking",
+                              {{"auc", ranking.auc},
+                               {"mean_average_precision", ranking.mean_average_precision},
+                               {"base_rate", ranking.base_rate},
+                               {"pairs", ranking.pairs},
+                               {"queries", ranking.queries}}},
                              {"preservation", nlohmann::json::array()},
                              {"screening", nlohmann::json::array()}};
     std::ostringstream csv;
@@ -67,14 +84,18 @@ class CommunityCodeEvaluation : public Node {
           << '\n';
     }
     for (const auto& s : screening) {
-      report["screening"].push_back({{"k", s.k},
-                                     {"trials", s.trials},
-                                     {"community_first", s.community_first},
-                                     {"mean_community_rank", s.mean_community_rank},
-                                     {"mean_colluder_percentile", s.mean_colluder_percentile}});
+      report["screening"].push_back(
+          {{"k", s.k},
+           {"trials", s.trials},
+           {"community_first", s.community_first},
+           {"community_first_random", s.community_first_random},
+           {"margin_over_random", s.community_first - s.community_first_random},
+           {"mean_community_rank", s.mean_community_rank},
+           {"mean_colluder_percentile", s.mean_colluder_percentile}});
     }
-    ctx.Info(label + ": " + report["preservation"].dump() + " screening " +
-             report["screening"].dump());
+    ctx.Info(label + ": AUC " + std::to_string(ranking.auc) + ", MAP " +
+             std::to_string(ranking.mean_average_precision) + " (base rate " +
+             std::to_string(ranking.base_rate) + "); screening " + report["screening"].dump());
     SM_RETURN_IF_ERROR(ctx.Set(kReport, JsonDocument(report.dump())));
     return ctx.Set(kTable, Blob(csv.str()));
   }

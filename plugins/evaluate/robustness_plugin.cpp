@@ -33,7 +33,7 @@ using nlohmann::json;
 constexpr Input<models::ModelFile> kModels{"models", "The customers' delivered copies.", kMany};
 constexpr Input<models::ModelFile> kReference{
     "reference", "The vendor's model the copies came from (for alignment).", kOptional};
-constexpr Input<TensorMap> kKey{"key", "The projection key used when embedding."};
+constexpr Input<domain::ProjectionKey> kKey{"key", "The projection key used when embedding."};
 constexpr Input<Dataset> kData{"data", "Data the attacker fine-tunes on.", kOptional};
 constexpr Input<Dataset> kTest{"test", "Test set for the attacked models' accuracy.", kOptional};
 constexpr Output<JsonDocument> kReport{"report", "Rates per attack strength and coalition size."};
@@ -228,10 +228,10 @@ class RobustnessEvaluation : public Node {
     if (files_.size() < 2) return InvalidArgumentError("input 'models' needs at least two copies");
     SM_ASSIGN_OR_RETURN(codebook_, ctx.Get(detector::kCodebook));
     if (ctx.Has(detector::kBasis)) {
-      SM_ASSIGN_OR_RETURN(TensorMap b, ctx.Get(detector::kBasis));
+      SM_ASSIGN_OR_RETURN(domain::Basis b, ctx.Get(detector::kBasis));
       basis_ = std::move(b);
     }
-    SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKey));
+    SM_ASSIGN_OR_RETURN(domain::ProjectionKey key_map, ctx.Get(kKey));
     SM_ASSIGN_OR_RETURN(key_, models::KeyFromMap(key_map));
     layer_ = key_map.Attr("layer");
     if (layer_.empty()) return InvalidArgumentError("input 'key' records no layer");

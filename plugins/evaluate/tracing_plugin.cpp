@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/domain_values.h"
 #include "rate_json.h"
 #include "securemark/node.h"
 
@@ -18,8 +19,9 @@ namespace {
 
 class TracingEvaluation : public Node {
  public:
-  static constexpr Input<JsonDocument> kAccusations{"accusations", "Detector outputs.", kMany};
-  static constexpr Input<JsonDocument> kCoalitions{
+  static constexpr Input<domain::Accusation> kAccusations{"accusations", "Detector outputs.",
+                                                          kMany};
+  static constexpr Input<domain::Coalition> kCoalitions{
       "coalitions",
       "attacker.collude coalitions, in the same order (absent: the suspects are innocent models).",
       kMany | kOptional};
@@ -35,11 +37,11 @@ class TracingEvaluation : public Node {
   }
 
   Status Process(Context& ctx) override {
-    SM_ASSIGN_OR_RETURN(std::vector<JsonDocument> accusations, ctx.GetAll(kAccusations));
-    std::vector<JsonDocument> coalitions;
+    SM_ASSIGN_OR_RETURN(std::vector<domain::Accusation> accusations, ctx.GetAll(kAccusations));
+    std::vector<domain::Coalition> coalitions;
     const bool innocent = !ctx.Has(kCoalitions);
     if (innocent) {
-      coalitions.assign(accusations.size(), JsonDocument(R"({"members": []})"));
+      coalitions.assign(accusations.size(), domain::Coalition(JsonDocument(R"({"members": []})")));
     } else {
       SM_ASSIGN_OR_RETURN(coalitions, ctx.GetAll(kCoalitions));
     }

@@ -16,10 +16,11 @@ class ProjectionExtractor : public Node {
   static constexpr Input<models::ModelFile> kModel{
       "model",
       "The suspect model: TorchScript, or a checkpoint (state_dict) when 'reference' is given."};
-  static constexpr Input<TensorMap> kKey{"key", "The projection key X used when embedding."};
+  static constexpr Input<domain::ProjectionKey> kKey{"key",
+                                                     "The projection key X used when embedding."};
   static constexpr Input<models::ModelFile> kReference{
       "reference", "The vendor's model the copies came from; aligns the suspect to it.", kOptional};
-  static constexpr Output<TensorMap> kExtracted{
+  static constexpr Output<domain::Extraction> kExtracted{
       "extracted",
       "float64 'fingerprint' F = X w, and 'signal_norm' ‖w‖, 'signal_length' β and 'key_gram' "
       "X Xᵀ for the provenance test, as the detectors expect."};
@@ -35,14 +36,14 @@ class ProjectionExtractor : public Node {
     SM_ASSIGN_OR_RETURN(torch::jit::Module model, SuspectModel(ctx));
     // NaN weights would read as no fingerprint at all and clear everyone by accident.
     SM_RETURN_IF_ERROR(models::CheckFinite(model).WithContext("input 'model'"));
-    SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(kKey));
+    SM_ASSIGN_OR_RETURN(domain::ProjectionKey key_map, ctx.Get(kKey));
     SM_ASSIGN_OR_RETURN(models::ProjectionKey key, models::KeyFromMap(key_map));
     std::string layer = ctx.Get(kLayer);
     if (layer.empty()) layer = key_map.Attr("layer");
     if (layer.empty()) {
       return InvalidArgumentError("the key records no layer; set parameter 'layer'");
     }
-    TensorMap out;
+    domain::Extraction out;
     if (ctx.Has(kReference)) {
       SM_ASSIGN_OR_RETURN(torch::jit::Module reference, models::GetModel(ctx, kReference));
       StatusOr<models::AlignmentReport> aligned = models::AlignToReference(model, reference);

@@ -339,14 +339,14 @@ Status SplitServer::Process(Context& ctx) {
       hidden.push_back(h);
       labels.push_back(y);
     }
-    TensorMap activations;
-    activations.Put("hidden", split::ToSdkTensor(torch::cat(hidden)));
-    activations.Put("labels", split::ToSdkTensor(torch::cat(labels)));
+    domain::Activations activations;
+    activations.Put(std::string(domain::kHiddenTensor), split::ToSdkTensor(torch::cat(hidden)));
+    activations.Put(std::string(domain::kLabelsTensor), split::ToSdkTensor(torch::cat(labels)));
     activations.SetAttr("architecture", ctx.Get(kArchitecture));
     activations.SetAttr("split_after", ctx.Get(kSplitAfter));
-    activations.SetAttr("input_shape", std::to_string(ctx.Get(kChannels)) + "," +
-                                           std::to_string(ctx.Get(kHeight)) + "," +
-                                           std::to_string(ctx.Get(kWidth)));
+    activations.Put(
+        std::string(domain::kInputShapeTensor),
+        domain::InputShapeTensor({ctx.Get(kChannels), ctx.Get(kHeight), ctx.Get(kWidth)}));
     SM_RETURN_IF_ERROR(ctx.Set(kActivations, activations));
   }
   return ctx.Set(kReport, JsonDocument(report.dump(2)));

@@ -49,7 +49,7 @@ class SplitServer : public Node {
   static constexpr Input<ModelFile> kInit{"init", "Start from this model.", kOptional};
   static constexpr Output<ModelFile> kModel{"model", "The trained model (head and tail)."};
   static constexpr Output<JsonDocument> kReport{"report", "Rounds, owners, traffic, accuracy."};
-  static constexpr Output<TensorMap> kActivations{
+  static constexpr Output<domain::Activations> kActivations{
       "activations",
       "The last hidden states the owners sent (already obfuscated), with their labels: "
       "\"hidden\" [N, features], \"labels\" [N]. For cheap per-customer fingerprinting.",
@@ -57,10 +57,12 @@ class SplitServer : public Node {
   // Fingerprinting one customer's model during training (SecureMark-DL's μ term on Θ_r).
   static constexpr Input<codes::Codebook> kCodebook{
       "codebook", "Embed this code's fingerprint of `customer` while training.", kOptional};
-  static constexpr Input<TensorMap> kBasis{"basis", "Orthonormal basis U of the code.", kOptional};
-  static constexpr Input<TensorMap> kKeyIn{
+  static constexpr Input<domain::Basis> kBasis{"basis", "Orthonormal basis U of the code.",
+                                               kOptional};
+  static constexpr Input<domain::ProjectionKey> kKeyIn{
       "key", "Projection key X (else a new one, see key_seed).", kOptional};
-  static constexpr Output<TensorMap> kKeyOut{"key_out", "The key made here.", kOptional | kSecret};
+  static constexpr Output<domain::ProjectionKey> kKeyOut{"key_out", "The key made here.",
+                                                         kOptional | kSecret};
   static constexpr Param<int64_t> kCustomer{"customer", 0, "Whose fingerprint.", Range{0, 1e9}};
   static constexpr Param<double> kMu{"mu", 0.2, "Weight of the fingerprint term.", Range{0, 1e6}};
   static constexpr Param<std::string> kFingerprintLayer{"fingerprint_layer", "fc4",

@@ -66,8 +66,8 @@ Status SplitServer::SetupFingerprint(Context& ctx) {
   if (!ctx.Has(kCodebook)) return OkStatus();
   if (!ctx.Has(kBasis)) return InvalidArgumentError("a codebook needs its 'basis' input too");
   SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
-  SM_ASSIGN_OR_RETURN(TensorMap basis_map, ctx.Get(kBasis));
-  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get("basis"));
+  SM_ASSIGN_OR_RETURN(domain::Basis basis_map, ctx.Get(kBasis));
+  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map.Get(domain::kBasisTensor));
   SM_ASSIGN_OR_RETURN(Eigen::MatrixXd basis, codes::MatrixFromTensor(*basis_tensor));
   if (ctx.Get(kCustomer) >= codebook.users())
     return InvalidArgumentError("customer " + std::to_string(ctx.Get(kCustomer)) + " is not in " +

@@ -1,5 +1,6 @@
 #include "exec/local_context.h"
 #include "securemark/suggestions.h"
+#include "securemark/typed.h"
 
 #include <chrono>
 #include <cstdio>
@@ -125,7 +126,7 @@ Status CheckInputs(const Contract& contract, const InputValues& inputs) {
                        std::to_string(values.size()));
     }
     for (const auto& v : values) {
-      if (v.type != spec->type) {
+      if (!StoredTypeAccepted(spec->type, v.type)) {
         errors.push_back("input '" + port + "' expects " + spec->type + ", got " + v.type);
         break;
       }

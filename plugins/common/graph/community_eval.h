@@ -23,6 +23,21 @@ std::vector<PreservationRow> NeighborhoodPreservation(const NphResult& codes,
                                                       int64_t max_dist, int64_t max_pairs,
                                                       uint64_t seed);
 
+// Ranking pairs by Hamming distance, closest first, as a retrieval of "same community":
+// the ROC AUC (ties count one half), and the mean over query nodes of the average
+// precision of retrieving their community (ties: a whole distance level is retrieved at
+// once, the precision at its end counting for each member). AUC 0.5 and MAP at the base
+// rate mean the codes carry no community information. Pairs and queries are sampled as
+// in NeighborhoodPreservation.
+struct RankingQuality {
+  double auc = 0.5;
+  double mean_average_precision = 0;
+  double base_rate = 0;  // share of pairs in one community
+  int64_t pairs = 0, queries = 0;
+};
+RankingQuality PairRanking(const NphResult& codes, const std::vector<int64_t>& communities,
+                           int64_t max_pairs, uint64_t seed);
+
 // K colluders from one community average their models; the community part of the
 // extracted fingerprint is the per-bit average of their codes. Communities are ranked by
 // the L1 distance between that average and each community's mean code.
@@ -32,6 +47,9 @@ struct ScreeningRow {
   double community_first = 0;      // share of trials where the colluders' community ranks first
   double mean_community_rank = 0;  // 1 = first
   double mean_colluder_percentile = 0;  // colluders' rank among all customers (0 = closest)
+  // The same trials (same communities, same colluders) with uniform random codes of the
+  // same length: what the codes have to beat.
+  double community_first_random = 0;
 };
 std::vector<ScreeningRow> ScreenCommunities(const NphResult& codes,
                                             const std::vector<int64_t>& communities,

@@ -9,6 +9,7 @@
 
 #include "codes/keys.h"
 #include "codes/secret_random.h"
+#include "domain/domain_values.h"
 #include "models/model_file.h"
 #include "models/model_zoo.h"
 #include "models/projection.h"
@@ -35,12 +36,11 @@ inline Eigen::VectorXd ToEigen(const torch::Tensor& t) {
   return Eigen::Map<const Eigen::VectorXd>(d.data_ptr<double>(), d.numel());
 }
 
-// The projection key as stored: TensorMap {"key": float64 [v, β], optionally
-// "unit_weights": float64 [units]} with the layer's name.
-inline constexpr std::string_view kKeyTensor = "key";
-inline constexpr std::string_view kUnitWeightsTensor = "unit_weights";
+using domain::kKeyTensor;
+using domain::kUnitWeightsTensor;
 
-inline StatusOr<ProjectionKey> KeyFromMap(const TensorMap& map) {
+// The projection key as LibTorch uses it, from its stored form (domain::ProjectionKey).
+inline StatusOr<ProjectionKey> KeyFromMap(const domain::ProjectionKey& map) {
   SM_ASSIGN_OR_RETURN(const Tensor* key, map.Get(kKeyTensor));
   SM_ASSIGN_OR_RETURN(Eigen::MatrixXd x, codes::MatrixFromTensor(*key));
   ProjectionKey out(ToTorch(x));
@@ -60,13 +60,14 @@ inline StatusOr<TensorMap> ReadFingerprint(torch::jit::Module& model, const Proj
   SM_ASSIGN_OR_RETURN(torch::Tensor signal, KeyedSignal(model, key, layer));
   const torch::Tensor x = key.x.to(torch::kFloat64), w = signal.to(torch::kFloat64).flatten();
   TensorMap out;
-  out.Put("fingerprint", codes::ToTensor(ToEigen(torch::matmul(x, w))));
-  out.Put("signal_norm", codes::ToTensor(Eigen::VectorXd::Constant(1, w.norm().item<double>())));
-  out.Put("signal_length",
+  out.Put(std::string(domain::kFingerprintTensor), codes::ToTensor(ToEigen(torch::matmul(x, w))));
+  out.Put(std::string(domain::kSignalNormTensor),
+          codes::ToTensor(Eigen::VectorXd::Constant(1, w.norm().item<double>())));
+  out.Put(std::string(domain::kSignalLengthTensor),
           codes::ToTensor(Eigen::VectorXd::Constant(1, static_cast<double>(w.numel()))));
   const torch::Tensor gram = torch::matmul(x, x.t()).contiguous();
   out.Put(
-      "key_gram",
+      std::string(domain::kKeyGramTensor),
       codes::ToTensor(
           Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
               gram.data_ptr<double>(), gram.size(0), gram.size(1))));
@@ -88,13 +89,12 @@ inline codes::SecretSeed KeyRoot(int64_t explicit_seed, const Eigen::MatrixXd& b
 // emitted on `key_out` (a secret output), for a fingerprint of `rows` entries read from
 // a layer carrying `cols` weights; with `secret_units` > 0, the new key also weighs that
 // many units with secret zero-sum weights instead of averaging them.
-inline StatusOr<ProjectionKey> KeyFromInputOrNew(Context& ctx, const Input<TensorMap>& key_in,
-                                                 const Output<TensorMap>& key_out, int64_t rows,
-                                                 int64_t cols, const std::string& layer,
-                                                 const codes::SecretSeed& root,
-                                                 int64_t secret_units = 0) {
+inline StatusOr<ProjectionKey> KeyFromInputOrNew(
+    Context& ctx, const Input<domain::ProjectionKey>& key_in,
+    const Output<domain::ProjectionKey>& key_out, int64_t rows, int64_t cols,
+    const std::string& layer, const codes::SecretSeed& root, int64_t secret_units = 0) {
   if (ctx.Has(key_in)) {
-    SM_ASSIGN_OR_RETURN(TensorMap key_map, ctx.Get(key_in));
+    SM_ASSIGN_OR_RETURN(domain::ProjectionKey key_map, ctx.Get(key_in));
     return KeyFromMap(key_map);
   }
   SM_RETURN_IF_ERROR(CheckFingerprintFits(rows, cols, layer));
@@ -102,7 +102,7 @@ inline StatusOr<ProjectionKey> KeyFromInputOrNew(Context& ctx, const Input<Tenso
   codes::SecretStream key_stream(root.Derive("projection key " + layer + " " + shape));
   const Eigen::MatrixXd x = codes::GaussianMatrix(rows, cols, key_stream);
   ProjectionKey key(ToTorch(x));
-  TensorMap key_map;
+  domain::ProjectionKey key_map;
   key_map.Put(std::string(kKeyTensor), codes::ToTensor(x));
   if (secret_units > 0) {
     codes::SecretStream order_stream(root.Derive("unit weights " + layer + " " + shape));
