@@ -8,15 +8,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "detector/calibration_json.h"
-#include "detector/detector_node.h"
+#include "codes/calibration_json.h"
+#include "codes/detection_inputs.h"
 
 namespace securemark {
 namespace {
 
-using detector::kBasis;
-using detector::kCodebook;
-using detector::kCommunityBits;
+using codes::kBasis;
+using codes::kCodebook;
+using codes::kCommunityBits;
 
 class NullModelCalibration : public Node {
  public:
@@ -65,14 +65,15 @@ class NullModelCalibration : public Node {
     }
     SM_ASSIGN_OR_RETURN(codes::NullCalibration null,
                         codes::FitNull(std::move(scores), static_cast<int64_t>(nulls.size())));
-    const detector::Calibration calibration =
-        detector::MakeCalibration(std::move(null), ctx.Get(kFalseAccusation), codebook.users());
+    const codes::Calibration calibration =
+        codes::MakeCalibration(std::move(null), ctx.Get(kFalseAccusation), codebook.users());
     ctx.Info("calibrated on " + std::to_string(nulls.size()) + " null models (" +
              std::to_string(calibration.null.scores.size()) + " innocent scores, mean t " +
              std::to_string(calibration.null.mean) + ", largest " +
              std::to_string(calibration.null.scores.back()) + ")");
-    return ctx.Set(kCalibration, domain::Calibration(JsonDocument(
-                                     detector::CalibrationToJson(calibration, codebook).dump())));
+    return ctx.Set(
+        kCalibration,
+        domain::Calibration(JsonDocument(codes::CalibrationToJson(calibration, codebook).dump())));
   }
 
  private:
@@ -82,7 +83,7 @@ class NullModelCalibration : public Node {
                                                       const codes::Codebook& codebook,
                                                       const std::set<int64_t>& contributors) {
     SM_ASSIGN_OR_RETURN(codes::Extraction extraction,
-                        detector::ExtractionFrom(extracted, basis, skip, codebook));
+                        codes::ExtractionFrom(extracted, basis, skip, codebook));
     SM_ASSIGN_OR_RETURN(codes::CodeFrame frame, codes::CodeFrame::Of(codebook, extraction));
     return frame.InnocentScores({contributors.begin(), contributors.end()});
   }

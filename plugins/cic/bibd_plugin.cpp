@@ -1,7 +1,7 @@
 // cic.bibd: AND-anti-collusion codes from (v,k,1) block designs; copies=2 concatenates two
 // of them (SecureMark-DL's two-part customer identity code).
-#include "cic/key_output.h"
 #include "codes/bibd.h"
+#include "key_output.h"
 
 namespace securemark {
 namespace {

@@ -1,7 +1,7 @@
 // cic.community: puts each customer's community code (crc.*) in front of its identity
 // code, SecureMark-DL's fingerprint F = (p || u): 60 + 242 = 302 bits for 17,424 customers.
-#include "cic/key_output.h"
-#include "crc/codes_table.h"
+#include "graph/codes_table.h"
+#include "key_output.h"
 
 namespace securemark {
 namespace {
@@ -24,7 +24,7 @@ class CommunityPrefix : public Node {
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(codes::Codebook identity, ctx.Get(kIdentity));
     SM_ASSIGN_OR_RETURN(domain::CommunityCodes table, ctx.Get(kCommunities));
-    SM_ASSIGN_OR_RETURN(graph::NphResult communities, crc::CodesFromTable(table));
+    SM_ASSIGN_OR_RETURN(graph::NphResult communities, graph::CodesFromTable(table));
     const int64_t nodes = static_cast<int64_t>(communities.codes.size());
     if (nodes == 0) return InvalidArgumentError("input 'communities' has no customers");
     const int64_t bits = communities.bits;

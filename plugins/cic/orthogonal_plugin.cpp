@@ -1,5 +1,5 @@
 // cic.orthogonal: orthogonal fingerprinting, F_j = u_j (one basis vector per customer).
-#include "cic/key_output.h"
+#include "key_output.h"
 
 namespace securemark {
 namespace {

@@ -1,7 +1,7 @@
 // cic.tardos: symmetric Tardos codes with a score threshold for a target false-accusation
 // probability.
-#include "cic/key_output.h"
 #include "codes/tardos.h"
+#include "key_output.h"
 
 namespace securemark {
 namespace {

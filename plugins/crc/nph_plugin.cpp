@@ -1,5 +1,5 @@
 // crc.nph: community relationship codes by Neighborhood Preserving Hashing.
-#include "crc/codes_table.h"
+#include "crc_ports.h"
 
 namespace securemark {
 namespace {

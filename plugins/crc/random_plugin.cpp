@@ -1,5 +1,5 @@
 // crc.random: uniform random community codes, the baseline NPH is measured against.
-#include "crc/codes_table.h"
+#include "crc_ports.h"
 
 namespace securemark {
 namespace {

@@ -1,5 +1,5 @@
 // crc.spectral: community relationship codes by spectral hashing of the social graph.
-#include "crc/codes_table.h"
+#include "crc_ports.h"
 #include "graph/spectral_hash.h"
 
 namespace securemark {

@@ -1,5 +1,5 @@
 // dataset.snap_graph: a SNAP edge list; communities from a file or from Louvain.
-#include "dataset/graph_source.h"
+#include "graph_source.h"
 
 namespace securemark {
 namespace {

@@ -1,5 +1,5 @@
 // dataset.synthetic_graph: a seeded graph with planted communities (SBM or LFR-style).
-#include "dataset/graph_source.h"
+#include "graph_source.h"
 
 namespace securemark {
 namespace {

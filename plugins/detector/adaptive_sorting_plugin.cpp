@@ -1,6 +1,6 @@
 // detector.adaptive_sorting: Adaptive sorting: grows the zero set from the lowest correlations and
 // keeps the best-fitting suspect set.
-#include "detector/detector_node.h"
+#include "detector_node.h"
 
 namespace securemark::detector {
 namespace {

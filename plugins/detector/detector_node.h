@@ -10,24 +10,24 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codes/calibration_json.h"
 #include "codes/collusion.h"
+#include "codes/detection_inputs.h"
 #include "codes/keys.h"
 #include "codes/verdict.h"
-#include "detector/calibration_json.h"
 #include "domain/domain_values.h"
 #include "securemark/node.h"
 
 namespace securemark::detector {
 
-inline constexpr Input<codes::Codebook> kCodebook{"codebook",
-                                                  "The codebook the fingerprints came from."};
-inline constexpr Input<domain::Basis> kBasis{
-    "basis", "Secret basis U; without it 'extracted' holds correlations.", kOptional};
-inline constexpr Input<domain::Extraction> kExtracted{
-    "extracted",
-    "float64 'fingerprint' (F = X w, possibly with a community part first; with "
-    "'signal_norm', 'signal_length' and 'key_gram' for the provenance test) or "
-    "'correlations'."};
+using codes::Calibration;
+using codes::CalibrationFromJson;
+using codes::kBasis;
+using codes::kCodebook;
+using codes::kCommunityBits;
+using codes::kExtracted;
+using codes::kTau;
+
 inline constexpr Input<domain::Calibration> kCalibration{
     "calibration",
     "Null-model calibration: sets the false-accusation probability, adds empirical "
@@ -37,88 +37,8 @@ inline constexpr Output<domain::Accusation> kAccusation{
     "accusation",
     "{method, decided_by, provenance, identification, accused: [{user, score, evidence, "
     "p_value, share}], dismissed}."};
-inline constexpr Param<int64_t> kCommunityBits{
-    "community_bits", 0, "Leading community-code entries to skip (SecureMark-DL layout).",
-    Range{0, 100000}};
-inline constexpr Param<double> kTau{"tau", 0.85, "Threshold on the normalised correlation.",
-                                    Range{0.01, 0.999}};
 inline constexpr Param<int64_t> kMaxColluders{
     "max_colluders", 0, "Largest coalition considered (0 = automatic).", Range{0, 100000}};
-
-// Correlations b = Uᵀ F (the identity part of F, after `skip` community entries), or the
-// 'correlations' the extraction already holds when there is no basis.
-inline StatusOr<std::vector<double>> CorrelationsOf(const TensorMap& extracted,
-                                                    const TensorMap* basis_map, int64_t skip,
-                                                    const codes::Codebook& codebook) {
-  if (basis_map == nullptr) {
-    SM_ASSIGN_OR_RETURN(const Tensor* c, extracted.Get(domain::kCorrelationsTensor));
-    SM_ASSIGN_OR_RETURN(Eigen::MatrixXd m, codes::MatrixFromTensor(*c));
-    if (m.size() != codebook.length()) {
-      return InvalidArgumentError("correlations have " + std::to_string(m.size()) +
-                                  " entries but the code has " + std::to_string(codebook.length()) +
-                                  " positions");
-    }
-    return std::vector<double>(m.data(), m.data() + m.size());
-  }
-  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map->Get(domain::kBasisTensor));
-  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd basis, codes::MatrixFromTensor(*basis_tensor));
-  SM_ASSIGN_OR_RETURN(const Tensor* f, extracted.Get(domain::kFingerprintTensor));
-  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd full, codes::MatrixFromTensor(*f));
-  if (full.size() - skip != basis.rows() || basis.cols() != codebook.length()) {
-    return InvalidArgumentError("the extracted fingerprint has " + std::to_string(full.size()) +
-                                " entries (" + std::to_string(skip) +
-                                " community bits) but the basis is " +
-                                std::to_string(basis.rows()) + "x" + std::to_string(basis.cols()) +
-                                " for a " + std::to_string(codebook.length()) + "-bit code");
-  }
-  Eigen::VectorXd identity =
-      Eigen::Map<Eigen::VectorXd>(full.data(), full.size()).tail(full.size() - skip);
-  Eigen::VectorXd b = basis.transpose() * identity;
-  return std::vector<double>(b.data(), b.data() + b.size());
-}
-
-// The whole extraction the decision rule needs: the correlations and, when the extractor
-// recorded them and a basis is given, what the provenance test reads (F, ‖w‖, β, X Xᵀ).
-inline StatusOr<codes::Extraction> ExtractionFrom(const TensorMap& extracted,
-                                                  const TensorMap* basis_map, int64_t skip,
-                                                  const codes::Codebook& codebook) {
-  codes::Extraction out;
-  out.skip = skip;
-  SM_ASSIGN_OR_RETURN(out.identity, CorrelationsOf(extracted, basis_map, skip, codebook));
-  const bool keyed = extracted.Has(domain::kSignalNormTensor) &&
-                     extracted.Has(domain::kSignalLengthTensor) &&
-                     extracted.Has(domain::kKeyGramTensor);
-  if (basis_map == nullptr || !keyed) return out;
-  auto matrix = [&](std::string_view name) -> StatusOr<Eigen::MatrixXd> {
-    SM_ASSIGN_OR_RETURN(const Tensor* t, extracted.Get(name));
-    return codes::MatrixFromTensor(*t);
-  };
-  SM_ASSIGN_OR_RETURN(const Tensor* basis_tensor, basis_map->Get(domain::kBasisTensor));
-  SM_ASSIGN_OR_RETURN(out.basis, codes::MatrixFromTensor(*basis_tensor));
-  codes::KeyedReading r;
-  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd f, matrix(domain::kFingerprintTensor));
-  r.fingerprint = Eigen::Map<Eigen::VectorXd>(f.data(), f.size());
-  SM_ASSIGN_OR_RETURN(r.gram, matrix(domain::kKeyGramTensor));
-  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd norm, matrix(domain::kSignalNormTensor));
-  SM_ASSIGN_OR_RETURN(Eigen::MatrixXd length, matrix(domain::kSignalLengthTensor));
-  if (norm.size() != 1 || length.size() != 1)
-    return InvalidArgumentError(
-        "input 'extracted': 'signal_norm' or 'signal_length' is not one value");
-  r.signal_norm = norm(0);
-  r.signal_length = static_cast<int64_t>(length(0));
-  out.reading = std::move(r);
-  return out;
-}
-
-inline StatusOr<codes::Extraction> ExtractionOf(Context& ctx, const codes::Codebook& codebook) {
-  SM_ASSIGN_OR_RETURN(domain::Extraction extracted, ctx.Get(kExtracted));
-  std::optional<TensorMap> basis;
-  if (ctx.Has(kBasis)) {
-    SM_ASSIGN_OR_RETURN(domain::Basis b, ctx.Get(kBasis));
-    basis = std::move(b);
-  }
-  return ExtractionFrom(extracted, basis ? &*basis : nullptr, ctx.Get(kCommunityBits), codebook);
-}
 
 inline nlohmann::json ProvenanceJson(const codes::Verdict& v) {
   if (!v.provenance) {
@@ -168,7 +88,7 @@ class DetectorNode : public Node {
   }
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
-    SM_ASSIGN_OR_RETURN(codes::Extraction extraction, ExtractionOf(ctx, codebook));
+    SM_ASSIGN_OR_RETURN(codes::Extraction extraction, codes::ExtractionOf(ctx, codebook));
     std::optional<Calibration> calibration;
     if (ctx.Has(kCalibration)) {
       SM_ASSIGN_OR_RETURN(domain::Calibration doc, ctx.Get(kCalibration));

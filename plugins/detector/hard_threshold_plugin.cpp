@@ -1,6 +1,6 @@
 // detector.hard_threshold: Hard threshold on normalised correlations; exact AND-ACC decoding (the
 // accused are the users whose block lies in the zero set).
-#include "detector/detector_node.h"
+#include "detector_node.h"
 
 namespace securemark::detector {
 namespace {

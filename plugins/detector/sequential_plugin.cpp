@@ -1,6 +1,6 @@
 // detector.sequential: Sequential: adds the user who best explains the averaged fingerprint while
 // the fit improves.
-#include "detector/detector_node.h"
+#include "detector_node.h"
 
 namespace securemark::detector {
 namespace {

@@ -1,5 +1,5 @@
 // detector.tardos: Tardos score accusation with the codebook's threshold.
-#include "detector/detector_node.h"
+#include "detector_node.h"
 
 namespace securemark::detector {
 namespace {

@@ -6,8 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "crc/codes_table.h"
+#include "graph/codes_table.h"
 #include "graph/community_eval.h"
+#include "securemark/node.h"
 
 namespace securemark {
 namespace {
@@ -45,7 +46,7 @@ class CommunityCodeEvaluation : public Node {
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(graph::Graph g, ctx.Get(kGraph));
     SM_ASSIGN_OR_RETURN(domain::CommunityCodes table, ctx.Get(kCodes));
-    SM_ASSIGN_OR_RETURN(graph::NphResult codes, crc::CodesFromTable(table));
+    SM_ASSIGN_OR_RETURN(graph::NphResult codes, graph::CodesFromTable(table));
     if (static_cast<int64_t>(codes.codes.size()) != g.nodes()) {
       return InvalidArgumentError("codes cover " + std::to_string(codes.codes.size()) +
                                   " customers but the graph has " + std::to_string(g.nodes()));

@@ -17,8 +17,9 @@
 
 #include "attacks/attacks.h"
 #include "codes/calibration.h"
-#include "detector/calibration_json.h"
-#include "detector/detector_node.h"
+#include "codes/calibration_json.h"
+#include "codes/detection_inputs.h"
+#include "codes/verdict.h"
 #include "models/layer_chain.h"
 #include "models/plugin_support.h"
 #include "models/projection.h"
@@ -89,10 +90,10 @@ class RobustnessEvaluation : public Node {
   static Contract GetContract() {
     return Contract::Build(
         "2.0.1", "Detection and false alarm on real models after collusion and an attack.", kModels,
-        kReference, kKey, detector::kCodebook, detector::kBasis, kData, kTest, kReport, kTable,
-        kAttack, kStrengths, kKValues, kTrials, kNullModels, kAlign, kCalibrate, kFalseAccusation,
-        kDetector, detector::kTau, kCustomers, kPool, kFraction, kEpochs, kLr, kScope, kDummyPairs,
-        kMaxScale, kShiftLayer, detector::kCommunityBits, kSeed, kThreads, kLabel);
+        kReference, kKey, codes::kCodebook, codes::kBasis, kData, kTest, kReport, kTable, kAttack,
+        kStrengths, kKValues, kTrials, kNullModels, kAlign, kCalibrate, kFalseAccusation, kDetector,
+        codes::kTau, kCustomers, kPool, kFraction, kEpochs, kLr, kScope, kDummyPairs, kMaxScale,
+        kShiftLayer, codes::kCommunityBits, kSeed, kThreads, kLabel);
   }
 
   Status Process(Context& ctx) override {
@@ -122,7 +123,7 @@ class RobustnessEvaluation : public Node {
            "extraction_accuracy\n";
     std::mt19937_64 rng(static_cast<uint64_t>(ctx.Get(kSeed)));
     for (double strength : strengths) {
-      std::optional<detector::Calibration> calibration;
+      std::optional<codes::Calibration> calibration;
       if (calibrate) {
         std::vector<double> null_scores;
         for (int64_t m = 0; m < ctx.Get(kNullModels); ++m) {
@@ -140,8 +141,8 @@ class RobustnessEvaluation : public Node {
         if (!null_scores.empty()) {
           SM_ASSIGN_OR_RETURN(codes::NullCalibration null,
                               codes::FitNull(std::move(null_scores), ctx.Get(kNullModels)));
-          calibration = detector::MakeCalibration(std::move(null), ctx.Get(kFalseAccusation),
-                                                  codebook_.users());
+          calibration =
+              codes::MakeCalibration(std::move(null), ctx.Get(kFalseAccusation), codebook_.users());
         }
       }
       for (int64_t k : sizes) {
@@ -226,9 +227,9 @@ class RobustnessEvaluation : public Node {
     models::UseThreads(ctx.Get(kThreads));
     SM_ASSIGN_OR_RETURN(files_, ctx.GetAll(kModels));
     if (files_.size() < 2) return InvalidArgumentError("input 'models' needs at least two copies");
-    SM_ASSIGN_OR_RETURN(codebook_, ctx.Get(detector::kCodebook));
-    if (ctx.Has(detector::kBasis)) {
-      SM_ASSIGN_OR_RETURN(domain::Basis b, ctx.Get(detector::kBasis));
+    SM_ASSIGN_OR_RETURN(codebook_, ctx.Get(codes::kCodebook));
+    if (ctx.Has(codes::kBasis)) {
+      SM_ASSIGN_OR_RETURN(domain::Basis b, ctx.Get(codes::kBasis));
       basis_ = std::move(b);
     }
     SM_ASSIGN_OR_RETURN(domain::ProjectionKey key_map, ctx.Get(kKey));
@@ -303,8 +304,8 @@ class RobustnessEvaluation : public Node {
       return t;
     }
     SM_ASSIGN_OR_RETURN(t.extraction,
-                        detector::ExtractionFrom(*read, basis_ ? &*basis_ : nullptr,
-                                                 ctx.Get(detector::kCommunityBits), codebook_));
+                        codes::ExtractionFrom(*read, basis_ ? &*basis_ : nullptr,
+                                              ctx.Get(codes::kCommunityBits), codebook_));
     return t;
   }
 
@@ -340,10 +341,10 @@ class RobustnessEvaluation : public Node {
 
   // The same rule as every detector and trace (codes/verdict.h).
   StatusOr<codes::Verdict> Decide(Context& ctx, const Trial& t,
-                                  const std::optional<detector::Calibration>& calibration) {
+                                  const std::optional<codes::Calibration>& calibration) {
     codes::DecisionRule rule;
     rule.detector = ctx.Get(kDetector);
-    rule.tau = ctx.Get(detector::kTau);
+    rule.tau = ctx.Get(codes::kTau);
     rule.false_accusation = ctx.Get(kFalseAccusation);
     return codes::Decide(codebook_, t.extraction, rule, calibration ? &*calibration : nullptr);
   }

@@ -1,6 +1,6 @@
 // The rounds of split learning on the server: enrolling owners, sending steps, training
 // the tail on what comes back, synchronising heads, checkpointing.
-#include "server_trainer/split_server.h"
+#include "split_server.h"
 
 namespace securemark::split_server {
 

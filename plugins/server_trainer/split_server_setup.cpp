@@ -1,6 +1,6 @@
 // Setting the server up: its model (or the checkpoint it resumes from) and the
 // fingerprint it embeds while training.
-#include "server_trainer/split_server.h"
+#include "split_server.h"
 
 namespace securemark::split_server {
 

@@ -1,22 +1,13 @@
-// The output of every crc plugin: a customer -> community code table.
+// A customer -> community code table in its stored form (domain::CommunityCodes), and back.
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include "domain/domain_values.h"
 #include "graph/graph.h"
 #include "graph/nph.h"
-#include "securemark/node.h"
 
-namespace securemark::crc {
+namespace securemark::graph {
 
-inline constexpr Input<graph::Graph> kGraph{"graph", "The customers' social graph."};
-inline constexpr Output<domain::CommunityCodes> kCodes{
-    "codes", "'codes' uint8 [customers, bits] and 'names' (one per line)."};
-inline constexpr Param<int64_t> kBits{"bits", 60, "Code length.", Range{1, 64}};
-inline constexpr Param<int64_t> kSeed{"seed", 0, "Random seed.", Range{0, 9.2e18}};
-
-inline domain::CommunityCodes CodesTable(const graph::Graph& g, const graph::NphResult& r) {
+inline domain::CommunityCodes CodesTable(const Graph& g, const NphResult& r) {
   Tensor bits(DType::kUInt8, {g.nodes(), r.bits});
   uint8_t* out = bits.mutable_data<uint8_t>();
   for (int64_t v = 0; v < g.nodes(); ++v) {
@@ -32,13 +23,13 @@ inline domain::CommunityCodes CodesTable(const graph::Graph& g, const graph::Nph
   return table;
 }
 
-inline StatusOr<graph::NphResult> CodesFromTable(const TensorMap& table) {
+inline StatusOr<NphResult> CodesFromTable(const TensorMap& table) {
   SM_ASSIGN_OR_RETURN(const Tensor* codes, table.Get("codes"));
   if (codes->dtype() != DType::kUInt8 || codes->shape().size() != 2 || codes->dim(1) > 64) {
     return InvalidArgumentError("'codes' must be uint8 [customers, bits <= 64], got " +
                                 codes->ShapeString());
   }
-  graph::NphResult r;
+  NphResult r;
   r.bits = codes->dim(1);
   r.codes.assign(codes->dim(0), 0);
   for (int64_t v = 0; v < codes->dim(0); ++v) {
@@ -48,4 +39,4 @@ inline StatusOr<graph::NphResult> CodesFromTable(const TensorMap& table) {
   return r;
 }
 
-}  // namespace securemark::crc
+}  // namespace securemark::graph

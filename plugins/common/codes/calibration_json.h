@@ -11,15 +11,12 @@
 #include "codes/codebook.h"
 #include "securemark/values.h"
 
-namespace securemark::detector {
-
-using codes::Calibration;
-using codes::MakeCalibration;
+namespace securemark::codes {
 
 // What the null scores are; a calibration of another statistic is refused.
 inline constexpr const char* kStatistic = "candidate t (code-word weight over its standard error)";
 
-inline nlohmann::json CalibrationToJson(const Calibration& c, const codes::Codebook& codebook) {
+inline nlohmann::json CalibrationToJson(const Calibration& c, const Codebook& codebook) {
   return {{"statistic", kStatistic},
           {"codebook", codebook.name()},
           {"users", codebook.users()},
@@ -35,7 +32,7 @@ inline nlohmann::json CalibrationToJson(const Calibration& c, const codes::Codeb
 
 // Reads a calibration and checks it was made for this codebook.
 inline StatusOr<Calibration> CalibrationFromJson(const JsonDocument& doc,
-                                                 const codes::Codebook& codebook) {
+                                                 const Codebook& codebook) {
   const nlohmann::json j = nlohmann::json::parse(doc.text(), nullptr, false);
   const char* fields[] = {"statistic",        "codebook",    "users",
                           "false_accusation", "null_models", "null_scores"};
@@ -56,9 +53,8 @@ inline StatusOr<Calibration> CalibrationFromJson(const JsonDocument& doc,
                                 std::to_string(codebook.users()));
   }
   try {
-    SM_ASSIGN_OR_RETURN(codes::NullCalibration null,
-                        codes::FitNull(j["null_scores"].get<std::vector<double>>(),
-                                       j["null_models"].get<int64_t>()));
+    SM_ASSIGN_OR_RETURN(NullCalibration null, FitNull(j["null_scores"].get<std::vector<double>>(),
+                                                      j["null_models"].get<int64_t>()));
     const double alpha = j["false_accusation"].get<double>();
     if (!(alpha > 0 && alpha < 1)) {
       return InvalidArgumentError("input 'calibration': false_accusation must lie in (0, 1)");
@@ -69,4 +65,4 @@ inline StatusOr<Calibration> CalibrationFromJson(const JsonDocument& doc,
   }
 }
 
-}  // namespace securemark::detector
+}  // namespace securemark::codes
