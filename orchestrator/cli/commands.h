@@ -38,5 +38,6 @@ void AddRunCommand(CLI::App& app, int& exit_code);           // run
 void AddKeysCommand(CLI::App& app, int& exit_code);          // keys new
 void AddInvestigateCommands(CLI::App& app, int& exit_code);  // trace, audit
 void AddReportCommand(CLI::App& app, int& exit_code);        // report
+void AddExportCommand(CLI::App& app, int& exit_code);        // export
 
 }  // namespace securemark::cli

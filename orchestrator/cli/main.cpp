@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   cli::AddExecCommand(app, exit_code);
   cli::AddDoctorCommand(app, exit_code);
   cli::AddStoreCommands(app, exit_code);
+  cli::AddExportCommand(app, exit_code);
   cli::AddValidateCommand(app, exit_code);
   cli::AddRunCommand(app, exit_code);
   cli::AddKeysCommand(app, exit_code);
