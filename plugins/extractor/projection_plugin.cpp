@@ -28,7 +28,7 @@ class ProjectionExtractor : public Node {
       "layer", "", "The marked layer (default: the one recorded with the key)."};
 
   static Contract GetContract() {
-    return Contract::Build("1.3.0", "Extracts the projected fingerprint from a model's layer.",
+    return Contract::Build("1.4.0", "Extracts the projected fingerprint from a model's layer.",
                            kModel, kKey, kReference, kExtracted, kLayer);
   }
 
@@ -46,8 +46,18 @@ class ProjectionExtractor : public Node {
     domain::Extraction out;
     if (ctx.Has(kReference)) {
       SM_ASSIGN_OR_RETURN(torch::jit::Module reference, models::GetModel(ctx, kReference));
+      // Architectures alignment cannot handle (batch norm, residual connections) are read
+      // as they are: an unchanged or fine-tuned copy still traces, a re-parameterised one
+      // does not, and nobody is accused on its account.
+      if (StatusOr<std::vector<models::ChainLayer>> chain = models::LayerChain(reference);
+          !chain.ok()) {
+        out.SetAttr("alignment", "unavailable: " + chain.status().message());
+        ctx.Warn("not aligned to the reference: " + chain.status().message());
+        return ReadInto(ctx, model, key, layer, out);
+      }
       StatusOr<models::AlignmentReport> aligned = models::AlignToReference(model, reference);
       if (!aligned.ok()) return aligned.status().WithContext("aligning 'model' to 'reference'");
+      out.SetAttr("alignment", "done");
       out.SetAttr("aligned_units_moved", std::to_string(aligned->units_moved));
       out.SetAttr("aligned_dummies_dropped", std::to_string(aligned->dummies_dropped));
       out.SetAttr("aligned_similarity", std::to_string(aligned->mean_similarity));
@@ -55,6 +65,12 @@ class ProjectionExtractor : public Node {
                " units moved back, " + std::to_string(aligned->dummies_dropped) +
                " dummies dropped, mean similarity " + std::to_string(aligned->mean_similarity));
     }
+    return ReadInto(ctx, model, key, layer, out);
+  }
+
+ private:
+  static Status ReadInto(Context& ctx, torch::jit::Module& model, const models::ProjectionKey& key,
+                         const std::string& layer, domain::Extraction& out) {
     StatusOr<TensorMap> read = models::ReadFingerprint(model, key, layer);
     if (!read.ok()) return read.status().WithContext("input 'model'");
     for (const auto& [name, tensor] : read->tensors()) out.Put(name, tensor);

@@ -89,10 +89,16 @@ StatusOr<std::vector<ChainLayer>> LayerChain(const torch::jit::Module& model) {
                chain.back().name == layer && chain.back().bias.empty()) {
       chain.back().bias = p.name;
     } else {
-      return FailedPreconditionError("parameter '" + p.name +
-                                     "' is not part of a plain chain of linear and convolutional "
-                                     "layers (batch norm or a shortcut?); such models cannot be "
-                                     "re-parameterised or aligned here");
+      // Name what the parameter belongs to, from the module's own type.
+      auto [owner, attribute] = Owner(model, p.name);
+      std::string type = owner.type()->name() ? owner.type()->name()->name() : "module";
+      const std::string module = p.name.substr(0, p.name.size() - attribute.size());
+      return FailedPreconditionError(
+          "parameter '" + p.name + "' belongs to a " + type + " module" +
+          (module.empty() ? std::string() : " ('" + module.substr(0, module.size() - 1) + "')") +
+          "; alignment and re-parameterisation handle only plain chains of Linear and Conv "
+          "layers (weight and bias each, every layer's outputs the next one's inputs), so "
+          "permuted, rescaled or padded units of this model cannot be undone");
     }
   }
   if (chain.size() < 2) return FailedPreconditionError("the model has fewer than two layers");
