@@ -1,6 +1,7 @@
 // Every pipeline in pipelines/ validates, and the quick ones run (with fewer trials).
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -63,6 +64,34 @@ TEST(ShippedPipelinesTest, CodeEvaluationRuns) {
   EXPECT_NE(out.find("\"hard_threshold\",31,31,hard_threshold,5,300,1.0,0.0"), std::string::npos)
       << out;
   EXPECT_NE(out.find("\"sequential\",31,31,sequential,5,300,1.0,0.0"), std::string::npos) << out;
+}
+
+// The community-code table: every graph, generator and length has its row, and on every
+// graph spectral codes rank same-community pairs far better than NPH and random codes.
+TEST(ShippedPipelinesTest, CommunityCodeEvaluationProducesTheWholeTable) {
+  const std::string edges = kSource + "/../shared/data/ego-facebook/facebook_combined.txt";
+  if (!std::filesystem::exists(edges)) GTEST_SKIP() << "no ego-Facebook data beside the project";
+  const std::string store = testing::TempDir() + "/shipped_crc_eval";
+  std::filesystem::remove_all(store);
+  std::string out;
+  ASSERT_EQ(Securemark("run " + kSource + "/pipelines/crc-eval.yaml --plain --jobs 2 --store " +
+                           store + " --set edges=" + edges + " trials=100 max_pairs=300000",
+                       &out),
+            0)
+      << out;
+  ASSERT_EQ(Securemark("show table.summary --content --store " + store, &out), 0) << out;
+  const nlohmann::json rows = nlohmann::json::parse(out)["rows"];
+  ASSERT_EQ(rows.size(), 9u * 2 * 3);  // graphs x lengths x generators
+  std::map<std::string, double> auc;
+  for (const auto& row : rows) auc[row["label"].get<std::string>()] = row["auc"].get<double>();
+  for (const auto& [label, value] : auc) {
+    const size_t space = label.rfind(' ');
+    if (label.substr(space + 1) != "spectral") continue;
+    const std::string key = label.substr(0, space);
+    EXPECT_GT(value, 0.7) << label;
+    EXPECT_GT(value, auc.at(key + " nph") + 0.1) << label;
+    EXPECT_NEAR(auc.at(key + " random"), 0.5, 0.05) << label;
+  }
 }
 
 // DeepMarks end to end on a small slice of Fashion-MNIST: 31 fingerprinted copies,
