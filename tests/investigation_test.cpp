@@ -12,6 +12,7 @@
 
 #include "investigation_fixture.h"
 #include "report/testing/headless_browser.h"
+#include "securemark/typed.h"
 #include "securemark/values.h"
 #include "store.h"
 #include "util/files.h"
@@ -120,7 +121,7 @@ TEST_F(InvestigationTest, DeliveredFilesCarryNoSecretBytesAndSecretsAre0600) {
     ASSERT_EQ(stat((*store)->blobs().PathOf(a.digest).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
     ++secrets;
-    if (a.type != "Tensors") continue;
+    if (BaseTypeOf(a.type) != "Tensors") continue;
     auto bytes = (*store)->ReadArtifact(a.id);
     ASSERT_TRUE(bytes.ok());
     auto map = TensorMap::Decode(*bytes);

@@ -89,16 +89,24 @@ StatusOr<std::vector<ChainLayer>> LayerChain(const torch::jit::Module& model) {
                chain.back().name == layer && chain.back().bias.empty()) {
       chain.back().bias = p.name;
     } else {
-      // Name what the parameter belongs to, from the module's own type.
+      // Say what the parameter is, and which module holds it when that is a submodule.
+      std::string what;
+      if (kind == "weight")
+        what = "is a one-dimensional weight, as a normalisation layer's scale is";
+      else if (kind == "bias")
+        what = "is a bias with no weight of its own layer right before it";
+      else
+        what = "is neither a layer's weight nor its bias";
       auto [owner, attribute] = Owner(model, p.name);
-      std::string type = owner.type()->name() ? owner.type()->name()->name() : "module";
-      const std::string module = p.name.substr(0, p.name.size() - attribute.size());
+      if (attribute.size() < p.name.size() && owner.type()->name()) {
+        what += " (it belongs to a " + owner.type()->name()->name() + " module, '" +
+                p.name.substr(0, p.name.size() - attribute.size() - 1) + "')";
+      }
       return FailedPreconditionError(
-          "parameter '" + p.name + "' belongs to a " + type + " module" +
-          (module.empty() ? std::string() : " ('" + module.substr(0, module.size() - 1) + "')") +
+          "parameter '" + p.name + "' " + what +
           "; alignment and re-parameterisation handle only plain chains of Linear and Conv "
-          "layers (weight and bias each, every layer's outputs the next one's inputs), so "
-          "permuted, rescaled or padded units of this model cannot be undone");
+          "layers (a weight and a bias each, every layer's outputs the next one's inputs), "
+          "so permuted, rescaled or padded units of this model cannot be undone");
     }
   }
   if (chain.size() < 2) return FailedPreconditionError("the model has fewer than two layers");
