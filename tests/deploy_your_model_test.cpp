@@ -46,12 +46,7 @@ class DeployYourModelTest : public ::testing::Test {
               0);
     return json::parse(out, nullptr, false);
   }
-  static std::vector<int64_t> Accused(const json& verdict) {
-    std::vector<int64_t> users;
-    for (const json& a : verdict["accused"]) users.push_back(a["user"].get<int64_t>());
-    std::sort(users.begin(), users.end());
-    return users;
-  }
+  static std::vector<int64_t> Accused(const json& verdict) { return AccusedUsers(verdict); }
   std::string Copy(int customer) {
     return dir_ + "/delivered/customer-" + std::to_string(customer) + ".pt";
   }

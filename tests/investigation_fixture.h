@@ -31,6 +31,14 @@ inline int Securemark(const std::string& args, std::string* output = nullptr,
   return r->exit_code;
 }
 
+// The customers a verdict accuses, in ascending order.
+inline std::vector<int64_t> AccusedUsers(const json& verdict) {
+  std::vector<int64_t> users;
+  for (const json& a : verdict["accused"]) users.push_back(a["user"].get<int64_t>());
+  std::sort(users.begin(), users.end());
+  return users;
+}
+
 class InvestigationTest : public ::testing::Test {
  protected:
   // ctest runs each case in its own process; the first builds the store, the others find
@@ -62,12 +70,7 @@ class InvestigationTest : public ::testing::Test {
               0);
     return json::parse(out, nullptr, false);
   }
-  static std::vector<int64_t> Accused(const json& verdict) {
-    std::vector<int64_t> users;
-    for (const json& a : verdict["accused"]) users.push_back(a["user"].get<int64_t>());
-    std::sort(users.begin(), users.end());
-    return users;
-  }
+  static std::vector<int64_t> Accused(const json& verdict) { return AccusedUsers(verdict); }
   static inline bool ran_ = false;
 };
 

@@ -47,15 +47,10 @@ std::string NpyDescr(DType d) {
 // NumPy's .npy format, version 1.0: magic, header length, a Python dict literal padded
 // so that the data starts at a multiple of 64 bytes.
 std::string Npy(const Tensor& t) {
-  std::string shape = "(";
-  for (int64_t d : t.shape()) shape += std::to_string(d) + ", ";
-  if (t.shape().size() > 1) shape.resize(shape.size() - 1);
-  if (t.shape().size() > 1)
-    shape.back() = ')';
-  else if (t.shape().size() == 1)
-    shape = shape.substr(0, shape.size() - 1) + ")";
-  else
-    shape = "()";
+  // A Python tuple: "()", "(3,)", "(2, 3)".
+  std::string shape;
+  for (int64_t d : t.shape()) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+  shape = "(" + shape + (t.shape().size() == 1 ? ",)" : ")");
   std::string header =
       "{'descr': '" + NpyDescr(t.dtype()) + "', 'fortran_order': False, 'shape': " + shape + ", }";
   const size_t unpadded = 10 + header.size() + 1;
