@@ -1,6 +1,7 @@
 #include "report/gnuplot.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -45,6 +46,31 @@ bool AllZero(const LinePlot& plot) {
   return true;
 }
 
+// Epochs, K and other counts get whole-number tics: gnuplot would label 1.5 colluders.
+std::string IntegerTics(const LinePlot& plot) {
+  double low = 0, high = 0;
+  bool any = false;
+  for (const Series& s : plot.series) {
+    for (const auto& point : s.points) {
+      if (point.first != std::floor(point.first)) return "";
+      low = any ? std::min(low, point.first) : point.first;
+      high = any ? std::max(high, point.first) : point.first;
+      any = true;
+    }
+  }
+  if (!any) return "";
+  double step = 1;  // the first of 1, 2, 5, 10, 20, 50, ... giving at most ten tics
+  for (double scale = 1; (high - low) / step > 10; scale *= 10) {
+    for (double m : {1.0, 2.0, 5.0}) {
+      step = m * scale;
+      if ((high - low) / step <= 10) break;
+    }
+  }
+  std::ostringstream gp;
+  gp << "set xtics " << step << "\nset format x '%.0f'\n";
+  return gp.str();
+}
+
 }  // namespace
 
 Status Gnuplot::Check() {
@@ -66,7 +92,7 @@ StatusOr<std::string> Gnuplot::Draw(const LinePlot& plot) {
   else
     gp << (AllZero(plot) ? "set yrange [0:1]\n"    // gnuplot cannot scale a flat zero line
                          : "set yrange [0:*]\n");  // every metric plotted is non-negative
-  gp << "set offsets graph 0.02, graph 0.02, 0, 0\n";
+  gp << "set offsets graph 0.02, graph 0.02, 0, 0\n" << IntegerTics(plot);
   std::string plots;
   for (size_t i = 0; i < plot.series.size(); ++i) {
     std::vector<std::pair<double, double>> points = plot.series[i].points;

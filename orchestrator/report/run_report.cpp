@@ -1,5 +1,6 @@
 #include "report/run_report.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +14,7 @@
 #include "report/csv_table.h"
 #include "report/figures.h"
 #include "report/gnuplot.h"
+#include "report/run_summary.h"
 #include "securemark/typed.h"
 #include "util/files.h"
 #include "util/process.h"
@@ -115,6 +117,8 @@ Status DrawLineage(const store::LineageGraph& graph, const fs::path& out) {
 
 class Page {
  public:
+  // What goes above the table of contents: the answer, before the way to the details.
+  void Lead(const std::string& html) { lead_ << html << "\n"; }
   void Section(const std::string& id, const std::string& title) {
     body_ << "<h2 id=\"" << id << "\">" << Escape(title) << "</h2>\n";
     toc_ << "<li><a href=\"#" << id << "\">" << Escape(title) << "</a></li>\n";
@@ -126,53 +130,75 @@ class Page {
   }
   void Table(const std::vector<std::string>& columns,
              const std::vector<std::vector<std::string>>& rows) {
-    body_ << "<div class=\"scroll\"><table><thead><tr>";
-    for (const std::string& c : columns) body_ << "<th>" << Escape(c) << "</th>";
-    body_ << "</tr></thead><tbody>\n";
-    for (size_t r = 0; r < rows.size() && r < kMaxTableRows; ++r) {
-      body_ << "<tr>";
-      for (const std::string& v : rows[r]) body_ << "<td>" << Escape(v) << "</td>";
-      body_ << "</tr>\n";
+    TableTo(body_, columns, rows);
+  }
+  void Summary(const RunSummary& summary) {
+    lead_ << "<h2 id=\"summary\">Summary</h2>\n<dl class=\"summary\">\n";
+    for (const auto& [topic, sentence] : summary.findings)
+      lead_ << "<dt>" << Escape(topic) << "</dt><dd>" << Escape(sentence) << "</dd>\n";
+    lead_ << "</dl>\n";
+    for (const SummaryTable& t : summary.tables) {
+      lead_ << "<h3>" << Escape(t.title) << "</h3>\n";
+      TableTo(lead_, t.columns, t.rows);
     }
-    body_ << "</tbody></table></div>\n";
-    if (rows.size() > kMaxTableRows)
-      body_ << "<p class=\"note\">" << rows.size() - kMaxTableRows
-            << " more rows in the CSV.</p>\n";
   }
   std::string Html(const std::string& title) const {
     std::ostringstream html;
-    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>"
+    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+         << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
          << Escape(title) << "</title>\n<style>\n"
          << "body{font-family:'DejaVu Sans',sans-serif;margin:2em auto;max-width:1100px;"
             "color:#222;padding:0 1em}\n"
          << "table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}\n"
          << "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}\n"
          << "th{background:#f0f0f0}\n.scroll{overflow-x:auto;max-height:32em}\n"
-         << "figure{display:inline-block;margin:0.5em}\nfigure img{max-width:100%;"
+         << "figure{display:inline-block;margin:0.5em;max-width:100%}\nfigure img{max-width:100%;"
             "border:1px solid #eee}\nfigcaption{font-size:0.85em;color:#555}\n"
          << ".note{color:#666;font-size:0.85em}\npre{background:#f7f7f7;padding:0.5em;"
             "overflow-x:auto;font-size:0.8em}\n"
+         << "dl.summary dt{font-weight:bold;margin-top:0.4em}\ndl.summary dd{margin:0 0 0 1em}\n"
+         << "td:first-child,th:first-child{text-align:left}\n"
+         << "@media (max-width:600px){body{margin:0.5em auto;padding:0 0.5em}"
+            "figure{margin:0.5em 0}}\n"
          << "</style>\n"
          // Lets a headless browser (and a reader) see whether every picture loaded.
          << "<script>window.addEventListener('load',function(){var n=0,ok=0,bad=[];"
             "for(const i of document.images){n++;if(i.complete&&i.naturalWidth>0)ok++;"
             "else bad.push(i.getAttribute('src'));}"
             "document.body.setAttribute('data-images-loaded',ok+'/'+n);"
-            "document.body.setAttribute('data-images-broken',bad.join(' '));});</script>\n"
-         << "</head><body>\n<h1>" << Escape(title) << "</h1>\n<ul>" << toc_.str() << "</ul>\n"
+            "document.body.setAttribute('data-images-broken',bad.join(' '));"
+            "document.body.setAttribute('data-page-width',"
+            "document.documentElement.scrollWidth);});</script>\n"
+         << "</head><body>\n<h1>" << Escape(title) << "</h1>\n"
+         << lead_.str() << "<h2>Contents</h2>\n<ul>" << toc_.str() << "</ul>\n"
          << body_.str() << "</body></html>\n";
     return html.str();
   }
 
  private:
-  std::ostringstream body_, toc_;
+  static void TableTo(std::ostringstream& out, const std::vector<std::string>& columns,
+                      const std::vector<std::vector<std::string>>& rows) {
+    out << "<div class=\"scroll\"><table><thead><tr>";
+    for (const std::string& c : columns) out << "<th>" << Escape(c) << "</th>";
+    out << "</tr></thead><tbody>\n";
+    for (size_t r = 0; r < rows.size() && r < kMaxTableRows; ++r) {
+      out << "<tr>";
+      for (const std::string& v : rows[r]) out << "<td>" << Escape(v) << "</td>";
+      out << "</tr>\n";
+    }
+    out << "</tbody></table></div>\n";
+    if (rows.size() > kMaxTableRows)
+      out << "<p class=\"note\">" << rows.size() - kMaxTableRows << " more rows in the CSV.</p>\n";
+  }
+
+  std::ostringstream lead_, body_, toc_;
 };
 
-std::string ParamsText(const store::ContextRecord& run) {
+json ParamsOf(const store::ContextRecord& run) {
   auto it = run.properties.find("params");
-  if (it == run.properties.end()) return "{}";
+  if (it == run.properties.end()) return json::object();
   const json params = json::parse(std::get<std::string>(it->second), nullptr, false);
-  return params.is_discarded() ? "{}" : params.dump(2);
+  return params.is_object() ? params : json::object();
 }
 
 std::string Signature(const LinePlot& p) {
@@ -249,13 +275,8 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
   summary.run = run.name;
   Page page;
   Gnuplot gnuplot(out.string());
-  page.Section("run", "Run");
-  page.Text("<p>Run <b>" + Escape(run.name) + "</b>, started " +
-            investigate::TimeText(run.create_time_ms) + ", " + std::to_string(executions.size()) +
-            " executions.</p><pre>" + Escape(ParamsText(run)) + "</pre>");
-  StepsSection(page, executions);
-
   std::vector<std::pair<std::string, json>> epoch_reports;
+  std::vector<StepDocument> documents;
   std::vector<std::vector<std::string>> accuracy_rows;
   std::vector<std::pair<std::string, CsvTable>> tables;
   std::vector<std::pair<const Output*, std::string>> images;
@@ -265,6 +286,7 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
     if (BaseTypeOf(o.artifact.type) == "Json") {
       json doc = json::parse(o.bytes, nullptr, false);
       if (!doc.is_object()) continue;
+      documents.push_back({o.execution.name, o.execution.plugin, doc});
       if (doc.contains("epochs") && doc["epochs"].is_array())
         epoch_reports.push_back({o.execution.name, doc});
       if (doc.contains("test_accuracy") && doc["test_accuracy"].is_number()) {
@@ -281,6 +303,21 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
       tables.push_back({name, std::move(*t)});
     }
   }
+
+  std::vector<StepRecord> steps;
+  for (const store::Execution& e : executions) {
+    std::string state(store::Name(e.state));
+    std::transform(state.begin(), state.end(), state.begin(), ::tolower);
+    steps.push_back({e.name, e.plugin, state});
+  }
+  page.Summary(Summarise(steps, documents, tables));
+  page.Section("run", "Run");
+  page.Text("<p>Run <b>" + Escape(run.name) + "</b>, started " +
+            investigate::TimeText(run.create_time_ms) + ", " + std::to_string(executions.size()) +
+            " executions.</p>");
+  const auto params = ParameterRows(ParamsOf(run));
+  if (!params.empty()) page.Table({"parameter", "value"}, params);
+  StepsSection(page, executions);
 
   // Summary tables repeat the rows of the tables they gather; a figure is drawn once.
   std::set<std::string> drawn;

@@ -125,6 +125,33 @@ TEST_F(RunReportTest, DrawsEveryFigureAndChromiumLoadsEveryImage) {
   ASSERT_TRUE(page.rendered) << page.dom.substr(0, 2000);
   EXPECT_EQ(page.total, 8);  // 6 plots, 1 image, the lineage
   EXPECT_EQ(page.loaded, page.total) << "broken: " << page.broken;
+
+  // The answer comes first: the summary is the first section, above the contents and the
+  // run's details, with the detection per K and the privacy bought; parameters are a table.
+  auto html = ReadFile(summary->index);
+  ASSERT_TRUE(html.ok());
+  const size_t first_section = html->find("<h2");
+  ASSERT_NE(first_section, std::string::npos);
+  EXPECT_EQ(html->substr(first_section, 17), "<h2 id=\"summary\">")
+      << html->substr(first_section, 60);
+  EXPECT_LT(html->find("Detection / false alarm per number of colluders K"),
+            html->find("<h2>Contents</h2>"));
+  EXPECT_NE(html->find("7 executions: 7 complete."), std::string::npos);
+  EXPECT_NE(html->find("<td>1.00 / 0.000</td>"), std::string::npos);
+  EXPECT_NE(html->find("the best attack reconstructs with SSIM 0.300"), std::string::npos);
+  EXPECT_NE(html->find("<td>epochs</td><td>3</td>"), std::string::npos);
+  // Integer axes where the data are integers (epochs, K).
+  auto script = ReadFile(dir_ + "/report/plots/accuracy-per-epoch.gp");
+  ASSERT_TRUE(script.ok());
+  EXPECT_NE(script->find("set xtics 1"), std::string::npos) << *script;
+
+  // On a phone-sized screen, offline: every picture loads and the page does not scroll
+  // sideways (wide tables scroll inside their own box; figures shrink).
+  testing::RenderedImages phone = testing::RenderInChromium(summary->index, 400);
+  ASSERT_TRUE(phone.rendered);
+  EXPECT_EQ(phone.loaded, phone.total) << "broken: " << phone.broken;
+  EXPECT_GT(phone.page_width, 0);
+  EXPECT_LE(phone.page_width, 400);
 }
 
 TEST_F(RunReportTest, UnknownRunAndUnwritableOutputAreClearErrors) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/dataset_source.h"
 #include "data/idx_reader.h"
 #include "data/partition.h"
 #include "exec/local_context.h"
@@ -21,6 +22,7 @@
 #include "securemark/node.h"
 #include "split/privacy_nets.h"
 #include "split/protocol.h"
+#include "split/split_config.h"
 #include "split/split_model.h"
 #include "split/tensor_frames.h"
 #include "util/digest.h"
@@ -36,8 +38,20 @@ class DataOwner : public Node {
  public:
   static constexpr Output<JsonDocument> kSummary{
       "summary", "What the store may know of this owner: counts, a digest, the defender."};
-  static constexpr Param<std::string> kImages{"images", "", "IDX images on this owner's disk."};
-  static constexpr Param<std::string> kLabels{"labels", "", "IDX labels on this owner's disk."};
+  static constexpr Param<std::string> kDataDir{
+      "data_dir", "", "This owner's data set directory (read as `format`; see dataset.load)."};
+  static constexpr Param<std::string> kFormat{"format", "idx", "Format of data_dir.",
+                                              Choices{data::kDatasetFormats}};
+  static constexpr Param<std::string> kImages{"images", "",
+                                              "IDX images file (instead of data_dir)."};
+  static constexpr Param<std::string> kLabels{"labels", "",
+                                              "IDX labels file (instead of data_dir)."};
+  static constexpr Param<int64_t> kChannels{"channels", 0, "Convert to 1 or 3 channels (0: keep).",
+                                            Range{0, 3}};
+  static constexpr Param<int64_t> kHeight{"height", 0, "Resize to this height (0: keep).",
+                                          Range{0, 4096}};
+  static constexpr Param<int64_t> kWidth{"width", 0, "Resize to this width (0: keep).",
+                                         Range{0, 4096}};
   static constexpr Param<int64_t> kLimit{"limit", 0, "Read at most this many examples (0: all).",
                                          Range{0, 1e9}};
   static constexpr Param<int64_t> kShard{"shard", -1,
@@ -79,9 +93,10 @@ class DataOwner : public Node {
   static Contract GetContract() {
     return Contract::Build(
         "1.0.0", "A data owner of split learning: trains the head and its defender locally.",
-        kSummary, kImages, kLabels, kLimit, kShard, kShards, kPartition, kAlpha, kPartitionSeed,
-        kDefenders, kDefenderSeed, kDefenderLr, kPrivacyWeight, kMetric, kInverter, kInverterLr,
-        kServerTimeout, kRejoinAfter, kMaxMessageMb, kThreads, kDefenderOut, kReleaseDefender);
+        kSummary, kDataDir, kFormat, kImages, kLabels, kChannels, kHeight, kWidth, kLimit, kShard,
+        kShards, kPartition, kAlpha, kPartitionSeed, kDefenders, kDefenderSeed, kDefenderLr,
+        kPrivacyWeight, kMetric, kInverter, kInverterLr, kServerTimeout, kRejoinAfter,
+        kMaxMessageMb, kThreads, kDefenderOut, kReleaseDefender);
   }
 
   Status Process(Context& ctx) override;
@@ -89,7 +104,7 @@ class DataOwner : public Node {
  private:
   Status LoadShard(Context& ctx, const PartyInfo& me);
   StatusOr<std::string> PickDefender(Context& ctx, const PartyInfo& me) const;
-  Status Start(Context& ctx, const json& config);
+  Status Start(Context& ctx, const split::SplitConfig& config);
   Status SendActivations(int64_t round);
   // Keeps up to `depth_` batches in flight within the current synchronisation window.
   Status RunAhead(int64_t after_round);
@@ -122,13 +137,36 @@ class DataOwner : public Node {
   int64_t config_batch_ = 32;
   int64_t rounds_ = 0, syncs_ = 0;
   double last_inversion_ = -1;
+  // Where this owner's time goes (reported in its summary): the head's forward pass and
+  // defender, the backward pass with the optimiser steps, and waiting for the server.
+  double forward_seconds_ = 0, update_seconds_ = 0, waiting_seconds_ = 0;
+};
+
+// Adds the time until it goes out of scope to `total`.
+struct Stopwatch {
+  double& total;
+  Clock::time_point start = Clock::now();
+  ~Stopwatch() { total += std::chrono::duration<double>(Clock::now() - start).count(); }
 };
 
 Status DataOwner::LoadShard(Context& ctx, const PartyInfo& me) {
-  if (ctx.Get(kImages).empty() || ctx.Get(kLabels).empty())
-    return InvalidArgumentError("data_owner.node needs 'images' and 'labels' (IDX files)");
-  SM_ASSIGN_OR_RETURN(Dataset all,
-                      data::ReadIdxDataset(ctx.Get(kImages), ctx.Get(kLabels), ctx.Get(kLimit)));
+  const bool files = !ctx.Get(kImages).empty() || !ctx.Get(kLabels).empty();
+  if (files == !ctx.Get(kDataDir).empty() || ctx.Get(kImages).empty() != ctx.Get(kLabels).empty())
+    return InvalidArgumentError(
+        "data_owner.node needs either 'data_dir' (with 'format') or both 'images' and 'labels' "
+        "(IDX files)");
+  data::DatasetSource source{ctx.Get(kFormat),   ctx.Get(kDataDir), "train",        ctx.Get(kLimit),
+                             ctx.Get(kChannels), ctx.Get(kHeight),  ctx.Get(kWidth)};
+  Dataset all;
+  if (files) {
+    SM_ASSIGN_OR_RETURN(all,
+                        data::ReadIdxDataset(ctx.Get(kImages), ctx.Get(kLabels), ctx.Get(kLimit)));
+    SM_ASSIGN_OR_RETURN(Tensor conformed, data::ConformImages(all.images(), ctx.Get(kChannels),
+                                                              ctx.Get(kHeight), ctx.Get(kWidth)));
+    all.Put("images", std::move(conformed));
+  } else {
+    SM_ASSIGN_OR_RETURN(all, data::LoadDataset(source));
+  }
   data::PartitionOptions p;
   p.shards = ctx.Get(kShards) > 0 ? ctx.Get(kShards) : me.count;
   p.scheme = ctx.Get(kPartition);
@@ -166,26 +204,25 @@ StatusOr<std::string> DataOwner::PickDefender(Context& ctx, const PartyInfo& me)
   return list[position % list.size()];
 }
 
-Status DataOwner::Start(Context& ctx, const json& config) {
+Status DataOwner::Start(Context& ctx, const split::SplitConfig& config) {
   SM_ASSIGN_OR_RETURN(
       torch::jit::Module module,
-      models::BuildModel(config.value("architecture", ""), config.value("channels", int64_t{1}),
-                         config.value("height", int64_t{28}), config.value("width", int64_t{28}),
-                         config.value("classes", int64_t{10}), config.value("seed", uint64_t{0})));
-  if (bytes_.size(1) != config.value("channels", int64_t{1}) ||
-      bytes_.size(2) != config.value("height", int64_t{28}) ||
-      bytes_.size(3) != config.value("width", int64_t{28}))
-    return InvalidArgumentError("this owner's images are " + c10::str(bytes_.sizes().slice(1)) +
-                                " but the server trains on " + config.dump());
+      models::BuildModel(config.architecture, config.channels, config.height, config.width,
+                         config.classes, static_cast<uint64_t>(config.seed)));
+  if (bytes_.size(1) != config.channels || bytes_.size(2) != config.height ||
+      bytes_.size(3) != config.width)
+    return InvalidArgumentError(
+        "this owner's images are " + c10::str(bytes_.sizes().slice(1)) +
+        " (channels, height, width) but the server trains on [" + std::to_string(config.channels) +
+        ", " + std::to_string(config.height) + ", " + std::to_string(config.width) +
+        "]; set the owner's channels, height and width to convert them");
   models::MakeParametersTrainable(module);
-  SM_ASSIGN_OR_RETURN(
-      split::SplitModel m,
-      split::SplitModel::Make(std::move(module), config.value("architecture", ""),
-                              config.value("split_after", ""), bytes_.sizes().slice(1).vec()));
+  SM_ASSIGN_OR_RETURN(split::SplitModel m,
+                      split::SplitModel::Make(std::move(module), config.architecture,
+                                              config.split_after, bytes_.sizes().slice(1).vec()));
   model_.emplace(std::move(m));
   head_optimizer_ = std::make_unique<torch::optim::SGD>(
-      model_->HeadParameters(),
-      torch::optim::SGDOptions(config.value("lr", 0.05)).momentum(config.value("momentum", 0.9)));
+      model_->HeadParameters(), torch::optim::SGDOptions(config.lr).momentum(config.momentum));
   // The defender: a nested plugin choice, built by its plugin in this process.
   const std::string spec = defender_name_;
   const std::string plugin_name = spec.substr(0, spec.find(':'));
@@ -228,6 +265,7 @@ Status DataOwner::SendActivations(int64_t round) {
     }
     picked.push_back(order_[cursor_++]);
   }
+  Stopwatch timer{forward_seconds_};
   const torch::Tensor index = torch::tensor(picked, torch::kLong);
   InFlight flight{round, models::ToUnitRange(bytes_.index_select(0, index)), {}};
   flight.z = defender_.forward({model_->Head(flight.x, depth_ > 1)}).toTensor();
@@ -250,10 +288,11 @@ Status DataOwner::RunAhead(int64_t after_round) {
 }
 
 Status DataOwner::ApplyGradient(Context& ctx, const transport::Message& grad) {
-  const int64_t round = grad.header.value("round", int64_t{-1});
+  const int64_t round = split::HeaderInt(grad.header, "round", -1);
   while (!in_flight_.empty() && in_flight_.front().round < round) in_flight_.pop_front();
   if (in_flight_.empty() || in_flight_.front().round != round)
     return OkStatus();  // a gradient for a batch this owner no longer holds
+  Stopwatch timer{update_seconds_};
   const torch::Tensor x = in_flight_.front().x, z = in_flight_.front().z;
   in_flight_.pop_front();
   SM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> t, split::TensorsOf(grad, {"hidden_grad"}));
@@ -316,7 +355,11 @@ Status DataOwner::Process(Context& ctx) {
   auto last_word = Clock::now();
   for (;;) {
     if (ctx.Cancelled()) return CancelledError("cancelled");
-    std::optional<transport::Message> m = connection_->Receive(milliseconds(200), why);
+    std::optional<transport::Message> m;
+    {
+      Stopwatch timer{waiting_seconds_};
+      m = connection_->Receive(milliseconds(200), why);
+    }
     for (const std::string& w : why) ctx.Warn(w);
     why.clear();
     const double silent = std::chrono::duration<double>(Clock::now() - last_word).count();
@@ -334,16 +377,19 @@ Status DataOwner::Process(Context& ctx) {
     if (m->kind == "STOP") break;
     Status handled = OkStatus();
     if (m->kind == "STEP") {
-      const json& config = m->header.contains("config") ? m->header["config"] : json::object();
       if (!model_) {
-        handled = Start(ctx, config);
-        config_batch_ = std::max<int64_t>(1, config.value("batch", int64_t{32}));
-        sync_every_ = std::max<int64_t>(1, config.value("sync_every", int64_t{1}));
-        total_rounds_ = config.value("rounds", int64_t{0});
-        // Pipelined rounds need a head whose parameters can change under a batch in
-        // flight; a trained defender's cannot (its module holds them), so it goes one
-        // batch at a time.
-        depth_ = config.value("pipeline", true) && !defended_ ? 2 : 1;
+        StatusOr<split::SplitConfig> config = split::SplitConfig::FromJson(
+            m->header.contains("config") ? m->header["config"] : json());
+        handled = config.ok() ? Start(ctx, *config) : config.status();
+        if (handled.ok()) {
+          config_batch_ = config->batch;
+          sync_every_ = config->sync_every;
+          total_rounds_ = config->rounds;
+          // Pipelined rounds need a head whose parameters can change under a batch in
+          // flight; a trained defender's cannot (its module holds them), so it goes one
+          // batch at a time.
+          depth_ = config->pipeline && !defended_ ? 2 : 1;
+        }
       }
       if (handled.ok()) {
         auto state = split::TensorsOf(*m, split::HeadStateNames(model_->head_names()));
@@ -356,17 +402,19 @@ Status DataOwner::Process(Context& ctx) {
         }
       }
       in_flight_.clear();
-      const int64_t round = m->header.value("round", int64_t{0});
+      const int64_t round = split::HeaderInt(m->header, "round", -1);
+      if (handled.ok() && round < 0) handled = InvalidArgumentError("STEP has no round");
       if (handled.ok()) handled = SendActivations(round);
       if (handled.ok()) handled = RunAhead(round);
     } else if (m->kind == "GRAD" && model_) {
+      const int64_t round = split::HeaderInt(m->header, "round", -1);
+      const bool sync = split::HeaderBool(m->header, "sync", false);
       handled = ApplyGradient(ctx, *m);
-      if (handled.ok() && m->header.value("sync", false)) {
+      if (handled.ok() && sync) {
         ++syncs_;
-        handled = connection_->Send(HeadState("THETA", m->header.value("round", int64_t{0})));
+        handled = connection_->Send(HeadState("THETA", round));
       }
-      if (handled.ok() && !m->header.value("sync", false))
-        handled = RunAhead(m->header.value("round", int64_t{0}));
+      if (handled.ok() && !sync) handled = RunAhead(round);
     }
     // A message this owner cannot use is the server's problem, not a reason to stop.
     if (!handled.ok()) ctx.Warn("ignored " + m->kind + " from the server: " + handled.message());
@@ -381,7 +429,10 @@ Status DataOwner::Process(Context& ctx) {
       {"rounds", rounds_},
       {"synchronisations", syncs_},
       {"passes", passes_},
-      {"last_inversion_distance", last_inversion_ < 0 ? json(nullptr) : json(last_inversion_)}};
+      {"last_inversion_distance", last_inversion_ < 0 ? json(nullptr) : json(last_inversion_)},
+      {"seconds_forward", forward_seconds_},
+      {"seconds_backward_and_update", update_seconds_},
+      {"seconds_waiting", waiting_seconds_}};
   if (ctx.Get(kReleaseDefender) && model_) {
     torch::jit::Module released = defender_.clone();
     released.register_attribute("securemark_defender", c10::StringType::get(), defender_name_);

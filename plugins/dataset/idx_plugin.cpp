@@ -1,22 +1,13 @@
 // dataset.idx: images and labels from IDX files (MNIST, Fashion-MNIST) into a Dataset.
 #include <filesystem>
 
+#include "data/dataset_source.h"
 #include "data/idx_reader.h"
 #include "securemark/node.h"
 
 namespace securemark {
 namespace {
 namespace fs = std::filesystem;
-
-// Files are looked up with and without .gz, as distributions ship either.
-StatusOr<std::string> FindFile(const std::string& dir, const std::string& stem) {
-  for (const char* suffix : {".gz", ""}) {
-    fs::path p = fs::path(dir) / (stem + suffix);
-    if (fs::exists(p)) return p.string();
-  }
-  return NotFoundError("no " + stem + "[.gz] in " + dir +
-                       " (for Fashion-MNIST install the Debian package dataset-fashion-mnist)");
-}
 
 class IdxDataset : public Node {
  public:
@@ -36,19 +27,18 @@ class IdxDataset : public Node {
   }
 
   Status Process(Context& ctx) override {
-    const std::string prefix = ctx.Get(kSplit) == "train" ? "train" : "t10k";
-    std::string images_path = ctx.Get(kImages);
-    std::string labels_path = ctx.Get(kLabels);
-    if (images_path.empty()) {
-      SM_ASSIGN_OR_RETURN(images_path, FindFile(ctx.Get(kDir), prefix + "-images-idx3-ubyte"));
+    if (ctx.Get(kImages).empty() != ctx.Get(kLabels).empty())
+      return InvalidArgumentError("give both 'images' and 'labels', or neither (then dir/split)");
+    Dataset dataset;
+    if (ctx.Get(kImages).empty()) {
+      SM_ASSIGN_OR_RETURN(
+          dataset, data::LoadDataset({"idx", ctx.Get(kDir), ctx.Get(kSplit), ctx.Get(kLimit)}));
+    } else {
+      SM_ASSIGN_OR_RETURN(
+          dataset, data::ReadIdxDataset(ctx.Get(kImages), ctx.Get(kLabels), ctx.Get(kLimit)));
+      dataset.SetAttr("name", fs::path(ctx.Get(kImages)).filename().string());
     }
-    if (labels_path.empty()) {
-      SM_ASSIGN_OR_RETURN(labels_path, FindFile(ctx.Get(kDir), prefix + "-labels-idx1-ubyte"));
-    }
-    SM_ASSIGN_OR_RETURN(Dataset dataset,
-                        data::ReadIdxDataset(images_path, labels_path, ctx.Get(kLimit)));
-    dataset.SetAttr("name", fs::path(ctx.Get(kDir)).filename().string() + "/" + ctx.Get(kSplit));
-    ctx.Info("read " + dataset.images().ShapeString() + " from " + images_path);
+    ctx.Info("read " + dataset.images().ShapeString() + " (" + dataset.Attr("name") + ")");
     return ctx.Set(kDataset, dataset);
   }
 };

@@ -15,7 +15,7 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "attacks/attacks.h"
+#include "attacks/attack_params.h"
 #include "codes/calibration.h"
 #include "codes/calibration_json.h"
 #include "codes/detection_inputs.h"
@@ -40,7 +40,7 @@ constexpr Input<Dataset> kTest{"test", "Test set for the attacked models' accura
 constexpr Output<JsonDocument> kReport{"report", "Rates per attack strength and coalition size."};
 constexpr Output<Blob> kTable{"table", "The same as CSV."};
 constexpr Param<std::string> kAttack{"attack", "none", "What is done to each pooled model.",
-                                     Choices{"none|finetune|prune|reparam|weight_shift"}};
+                                     Choices{attacks::kAttackKinds}};
 constexpr Param<std::vector<double>> kStrengths{
     "strengths", "[0]", "Pruning rates, or weight-shift multiples (one row set per value)."};
 constexpr Param<std::vector<int64_t>> kKValues{"k_values", "[1, 2, 3]", "Coalition sizes."};
@@ -59,22 +59,9 @@ constexpr Param<std::vector<int64_t>> kCustomers{
     "customers", "[]", "Customer behind each of 'models' (empty: index = customer)."};
 constexpr Param<std::string> kPool{"pool", "average", "How a coalition pools its copies.",
                                    Choices{"average|median|random"}};
-constexpr Param<double> kFraction{"finetune_fraction", 0.1, "Share of 'data' fine-tuned on.",
-                                  Range{0, 1}};
-constexpr Param<int64_t> kEpochs{"finetune_epochs", 1,
-                                 "Fine-tuning epochs (finetune; prune: sparse, 0 = none).",
-                                 Range{0, 1000}};
-constexpr Param<double> kLr{"finetune_lr", 0.01, "Fine-tuning learning rate.", Range{0, 10}};
-constexpr Param<std::string> kScope{"prune_scope", "layer", "Pruning per layer or global.",
-                                    Choices{"layer|global"}};
-constexpr Param<int64_t> kDummyPairs{"dummy_pairs", 4, "Re-parameterisation dummy unit pairs.",
-                                     Range{0, 10000}};
-constexpr Param<double> kMaxScale{
-    "max_scale", 2.0, "Re-parameterisation scales in [1/max_scale, max_scale].", Range{1, 1000}};
 constexpr Param<std::string> kShiftLayer{"shift_layer", "",
                                          "Layer weight_shift attacks (default: the marked one)."};
 constexpr Param<int64_t> kSeed{"seed", 0, "Seed of coalitions and attacks.", Range{0, 9.2e18}};
-constexpr Param<int64_t> kThreads{"threads", 0, "LibTorch threads (0: automatic).", Range{0, 1024}};
 constexpr Param<std::string> kLabel{"label", "", "Name of this evaluation in reports."};
 
 // One attacked model: who made it, what the vendor found.
@@ -89,11 +76,13 @@ class RobustnessEvaluation : public Node {
  public:
   static Contract GetContract() {
     return Contract::Build(
-        "2.0.1", "Detection and false alarm on real models after collusion and an attack.", kModels,
+        "3.0.0", "Detection and false alarm on real models after collusion and an attack.", kModels,
         kReference, kKey, codes::kCodebook, codes::kBasis, kData, kTest, kReport, kTable, kAttack,
         kStrengths, kKValues, kTrials, kNullModels, kAlign, kCalibrate, kFalseAccusation, kDetector,
-        codes::kTau, kCustomers, kPool, kFraction, kEpochs, kLr, kScope, kDummyPairs, kMaxScale,
-        kShiftLayer, codes::kCommunityBits, kSeed, kThreads, kLabel);
+        codes::kTau, kCustomers, kPool, attacks::kFraction, attacks::kEpochs, attacks::kLr,
+        attacks::kBatch, attacks::kScope, attacks::kLayers, attacks::kPermute, attacks::kMinScale,
+        attacks::kMaxScale, attacks::kDummyPairs, kShiftLayer, codes::kCommunityBits, kSeed,
+        attacks::kThreads, kLabel);
   }
 
   Status Process(Context& ctx) override {
@@ -224,7 +213,7 @@ class RobustnessEvaluation : public Node {
   }
 
   Status Load(Context& ctx) {
-    models::UseThreads(ctx.Get(kThreads));
+    models::UseThreads(ctx.Get(attacks::kThreads));
     SM_ASSIGN_OR_RETURN(files_, ctx.GetAll(kModels));
     if (files_.size() < 2) return InvalidArgumentError("input 'models' needs at least two copies");
     SM_ASSIGN_OR_RETURN(codebook_, ctx.Get(codes::kCodebook));
@@ -254,10 +243,10 @@ class RobustnessEvaluation : public Node {
     if (aligned_) {
       SM_ASSIGN_OR_RETURN(reference_, models::GetModel(ctx, kReference));
     }
-    const std::string attack = ctx.Get(kAttack);
-    if (attack == "finetune" || (attack == "prune" && ctx.Get(kEpochs) > 0)) {
+    SM_ASSIGN_OR_RETURN(attacks::AttackSpec spec, Spec(ctx, 0, 0));
+    if (attacks::NeedsData(spec)) {
       if (!ctx.Has(kData))
-        return InvalidArgumentError("attack '" + attack + "' needs input 'data'");
+        return InvalidArgumentError("attack '" + spec.kind + "' fine-tunes and needs input 'data'");
       SM_ASSIGN_OR_RETURN(Dataset d, ctx.Get(kData));
       data_ = std::move(d);
     }
@@ -309,34 +298,22 @@ class RobustnessEvaluation : public Node {
     return t;
   }
 
+  // The attack of one trial, from the same parameters the attacker plugins read.
+  StatusOr<attacks::AttackSpec> Spec(Context& ctx, double strength, uint64_t seed) const {
+    attacks::AttackSpec spec;
+    spec.kind = ctx.Get(kAttack);
+    spec.finetune = attacks::FineTuneFrom(ctx, seed);
+    spec.prune_rate = strength;
+    spec.prune_global = ctx.Get(attacks::kScope) == "global";
+    SM_ASSIGN_OR_RETURN(spec.reparam, attacks::ReparamFrom(ctx, seed));
+    spec.shift_layer = ctx.Get(kShiftLayer).empty() ? layer_ : ctx.Get(kShiftLayer);
+    spec.shift_alpha = strength;
+    return spec;
+  }
+
   Status Attack(Context& ctx, torch::jit::Module& model, double strength, uint64_t seed) {
-    const std::string attack = ctx.Get(kAttack);
-    attacks::FineTuneOptions o;
-    o.fraction = ctx.Get(kFraction);
-    o.epochs = ctx.Get(kEpochs);
-    o.learning_rate = ctx.Get(kLr);
-    o.seed = seed;
-    o.threads = ctx.Get(kThreads);
-    if (attack == "finetune") return attacks::FineTune(model, *data_, o).status();
-    if (attack == "prune") {
-      SM_ASSIGN_OR_RETURN(attacks::Pruning p,
-                          attacks::PruneByMagnitude(model, strength, ctx.Get(kScope) == "global"));
-      if (o.epochs == 0) return OkStatus();
-      return attacks::FineTune(model, *data_, o, [&] { p.Reapply(model); }).status();
-    }
-    if (attack == "reparam") {
-      models::ReparamOptions r;
-      r.min_scale = 1.0 / ctx.Get(kMaxScale);
-      r.max_scale = ctx.Get(kMaxScale);
-      r.dummy_pairs = ctx.Get(kDummyPairs);
-      r.seed = seed;
-      return models::Reparameterise(model, r);
-    }
-    if (attack == "weight_shift") {
-      const std::string layer = ctx.Get(kShiftLayer).empty() ? layer_ : ctx.Get(kShiftLayer);
-      return models::ShiftWeights(model, layer, strength);
-    }
-    return OkStatus();
+    SM_ASSIGN_OR_RETURN(attacks::AttackSpec spec, Spec(ctx, strength, seed));
+    return attacks::Apply(model, spec, data_ ? &*data_ : nullptr).status();
   }
 
   // The same rule as every detector and trace (codes/verdict.h).

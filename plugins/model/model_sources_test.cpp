@@ -1,5 +1,7 @@
 // model.torchscript and model.checkpoint on files PyTorch itself wrote, run as plugins:
 // what they import, what they report, and what they refuse, naming why.
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -36,7 +38,8 @@ class ModelSourcesTest : public testing::Test {
   static void SetUpTestSuite() {
     catalog_ = new PluginCatalog(
         PluginCatalog::Discover({std::string(SECUREMARK_BUILD_DIR) + "/plugins"}));
-    dir_ = new std::string(testing::TempDir() + "/model_sources");
+    // ctest runs each test in its own process, two at a time: one directory per process.
+    dir_ = new std::string(testing::TempDir() + "/model_sources_" + std::to_string(getpid()));
     std::filesystem::remove_all(*dir_);
     std::filesystem::create_directories(*dir_);
     zoo_ = new torch::jit::Module(*models::BuildModel("fc900", 1, 28, 28, 10, 5));

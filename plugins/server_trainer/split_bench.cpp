@@ -43,6 +43,25 @@ json RunReport(const std::string& dir, const std::string& steps) {
   return start == std::string::npos ? json() : json::parse(r->output.substr(start), nullptr, false);
 }
 
+// Where the owners' time went, summed over owners (from their summaries).
+json OwnerSeconds(const std::string& dir, int owners) {
+  json total = {
+      {"seconds_forward", 0.0}, {"seconds_backward_and_update", 0.0}, {"seconds_waiting", 0.0}};
+  for (int i = 0; i < owners; ++i) {
+    auto r = RunProcess({"/bin/sh", "-c",
+                         kBuild + "/bin/securemark show 'train.owner@" + std::to_string(i) +
+                             "/summary' --store " + dir + "/store --content"},
+                        true);
+    if (!r.ok() || r->exit_code != 0) return json();
+    const auto start = r->output.find('{');
+    const json summary =
+        start == std::string::npos ? json() : json::parse(r->output.substr(start), nullptr, false);
+    if (!summary.is_object()) return json();
+    for (auto& [key, value] : total.items()) value = value.get<double>() + summary.value(key, 0.0);
+  }
+  return total;
+}
+
 std::string DataStep(int64_t examples) {
   return "  - id: data\n    uses: dataset.idx\n    with: {split: train, limit: " +
          std::to_string(examples) + "}\n";
@@ -92,6 +111,16 @@ int main(int argc, char** argv) {
       std::printf("%-8d %-10s %9lld %12.2f %10.0f %8.2f\n", owners,
                   encrypt ? "split+curve" : "split", (long long)examples,
                   split["train_seconds"].get<double>(), rate, rate / single_rate);
+      // The profile: CPU-seconds of all owners together against the cores there are.
+      const json owner = OwnerSeconds(dir + (encrypt ? "-curve" : "-plain"), owners);
+      if (owner.is_object())
+        std::printf(
+            "         owners in all: forward %.2f s, backward+update %.2f s, waiting %.2f s;"
+            " server: waiting %.2f s, tail %.2f s, averaging heads %.2f s\n",
+            owner["seconds_forward"].get<double>(),
+            owner["seconds_backward_and_update"].get<double>(),
+            owner["seconds_waiting"].get<double>(), split.value("seconds_waiting_for_owners", 0.0),
+            split.value("seconds_server_compute", 0.0), split.value("seconds_synchronising", 0.0));
     }
   }
   return 0;

@@ -2,7 +2,7 @@
 // tail Θ_r and an averaged copy of the head Θ_l, trains on the hidden states the data
 // owners send, drops owners that miss a round's deadline, takes back owners that join
 // again, checkpoints every round to its state directory and resumes from there.
-// split_server.cpp has the rounds, split_server_setup.cpp setting up and the outputs.
+// split_plugin.cpp has the rounds and the outputs, split_plugin_setup.cpp setting up.
 #pragma once
 
 #include <deque>
@@ -22,6 +22,7 @@
 #include "securemark/node.h"
 #include "split/checkpoint.h"
 #include "split/protocol.h"
+#include "split/split_config.h"
 #include "split/split_model.h"
 #include "split/tensor_frames.h"
 #include "util/files.h"
@@ -36,6 +37,12 @@ using nlohmann::json;
 using split::AddTensor;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
+
+// An owner's pixel sums from its JOIN, per channel.
+struct PixelStats {
+  std::vector<double> sum, sq;
+  double pixels = 0;
+};
 
 struct Owner {
   int64_t examples = 0;
@@ -134,17 +141,18 @@ class SplitServer : public Node {
   Status WaitForOwners(Context& ctx);
   Status Round(Context& ctx, int64_t round, bool last);
   std::optional<party::Envelope> Receive(Context& ctx, milliseconds timeout);
-  void Enrol(const std::string& peer, const transport::Message& join);
+  void Enrol(Context& ctx, const std::string& peer, const transport::Message& join);
   Status SendStep(Context& ctx, const std::string& peer, int64_t round);
   void Drop(Context& ctx, const std::string& peer, const std::string& why);
-  json Config(Context& ctx) const;
+  split::SplitConfig Config(Context& ctx) const;
 
   std::unique_ptr<party::Listener> listener_;
   std::optional<split::SplitModel> model_;
   std::unique_ptr<torch::optim::SGD> tail_optimizer_;
   std::map<std::string, Owner> owners_;
-  std::set<std::string> joining_;  // asked to take part from the next round
-  std::vector<json> stats_;        // JOIN headers with pixel statistics
+  std::set<std::string> joining_;                // asked to take part from the next round
+  std::map<std::string, PixelStats> stats_;      // from the first JOINs
+  std::map<std::string, std::string> refusals_;  // owners whose JOIN was refused, and why
   std::map<std::string, std::map<int64_t, party::Envelope>> early_;  // ACTs of later rounds
   int64_t rounds_ = 0;
   std::deque<std::pair<torch::Tensor, torch::Tensor>> cache_;  // (hidden, labels) per batch

@@ -32,12 +32,20 @@ class ResNet(nn.Module):
         x = self.layer2(self.layer1(x))
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 m = ResNet()
-opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
-for epoch in range(int(sys.argv[3])):
+epochs = int(sys.argv[3])
+opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+# The usual step schedule: the last epoch at a tenth of the rate, which also lets batch
+# norm's running statistics settle on the final weights.
+sched = torch.optim.lr_scheduler.MultiStepLR(opt, [max(1, epochs - 1)], 0.1)
+for epoch in range(epochs):
     perm = torch.randperm(len(x))
     for i in range(0, len(x), 64):
         b = perm[i:i + 64]
         opt.zero_grad(); loss = nn.functional.cross_entropy(m(x[b]), y[b]); loss.backward(); opt.step()
+    sched.step()
+# Batch norm's running statistics recomputed on the final weights (torch's update_bn), as
+# for any model whose last steps moved its weights faster than the running averages follow.
+torch.optim.swa_utils.update_bn([x[i:i + 256] for i in range(0, len(x), 256)], m)
 m.eval()
 torch.jit.save(torch.jit.script(m), sys.argv[1])
 print('saved', sys.argv[1])

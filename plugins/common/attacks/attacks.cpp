@@ -139,4 +139,44 @@ StatusOr<Pruning> PruneByMagnitude(torch::jit::Module& model, double rate, bool 
   return pruning;
 }
 
+bool NeedsData(const AttackSpec& spec) {
+  return spec.finetune.epochs > 0 && spec.finetune.fraction > 0 &&
+         (spec.kind == "finetune" || spec.kind == "prune");
+}
+
+StatusOr<AttackOutcome> Apply(torch::jit::Module& model, const AttackSpec& spec,
+                              const Dataset* data, std::function<void(int64_t)> on_epoch) {
+  AttackOutcome outcome;
+  if (NeedsData(spec) && data == nullptr)
+    return InvalidArgumentError("attack '" + spec.kind + "' fine-tunes and needs data");
+  if (spec.kind == "none") return outcome;
+  if (spec.kind == "finetune") {
+    SM_ASSIGN_OR_RETURN(outcome.examples,
+                        FineTune(model, *data, spec.finetune, {}, std::move(on_epoch)));
+    return outcome;
+  }
+  if (spec.kind == "prune") {
+    SM_ASSIGN_OR_RETURN(Pruning p, PruneByMagnitude(model, spec.prune_rate, spec.prune_global));
+    outcome.zeroed = p.zeroed;
+    outcome.prunable = p.total;
+    if (NeedsData(spec)) {
+      // The masks hold the pruned weights at zero through fine-tuning.
+      SM_ASSIGN_OR_RETURN(outcome.examples, FineTune(
+                                                model, *data, spec.finetune,
+                                                [&] { p.Reapply(model); }, std::move(on_epoch)));
+    }
+    return outcome;
+  }
+  if (spec.kind == "reparam") {
+    SM_RETURN_IF_ERROR(models::Reparameterise(model, spec.reparam));
+    return outcome;
+  }
+  if (spec.kind == "weight_shift") {
+    SM_RETURN_IF_ERROR(models::ShiftWeights(model, spec.shift_layer, spec.shift_alpha));
+    return outcome;
+  }
+  return InvalidArgumentError("unknown attack '" + spec.kind + "'; expected one of " +
+                              std::string(kAttackKinds));
+}
+
 }  // namespace securemark::attacks

@@ -1,8 +1,8 @@
 // What a malicious customer does to a fingerprinted copy, as functions on TorchScript
 // modules: pool several copies (collusion), fine-tune on a little data, prune by
-// magnitude. The attacker plugins wrap them one per step; evaluate.robustness runs
-// hundreds of them in one step. (Re-parameterisation and weight shift live with the
-// layer chain they need: models/layer_chain.h.)
+// magnitude, re-parameterise, shift weights. The attacker plugins run one per step and
+// evaluate.robustness hundreds in one step, both through Apply(); their parameters are
+// declared once in attack_params.h.
 #pragma once
 
 #include <functional>
@@ -11,6 +11,7 @@
 
 #include <torch/script.h>
 
+#include "models/layer_chain.h"
 #include "securemark/status.h"
 #include "securemark/values.h"
 
@@ -47,5 +48,31 @@ struct Pruning {
   void Reapply(torch::jit::Module& model) const;
 };
 StatusOr<Pruning> PruneByMagnitude(torch::jit::Module& model, double rate, bool global);
+
+// One attack on one model, whichever way it is run.
+struct AttackSpec {
+  std::string kind = "none";  // one of kAttackKinds
+  FineTuneOptions finetune;   // finetune; after pruning when finetune.epochs > 0
+  double prune_rate = 0.5;
+  bool prune_global = false;
+  models::ReparamOptions reparam;
+  std::string shift_layer;
+  double shift_alpha = 1.0;
+};
+inline constexpr const char* kAttackKinds = "none|finetune|prune|reparam|weight_shift";
+
+// Whether Apply() fine-tunes, and so needs data.
+bool NeedsData(const AttackSpec& spec);
+
+// What an attack did, for reports.
+struct AttackOutcome {
+  int64_t examples = 0;              // fine-tuned on
+  int64_t zeroed = 0, prunable = 0;  // pruning
+};
+
+// Attacks `model` in place. `data` is read only when NeedsData(spec); `on_epoch` is told
+// each finished fine-tuning epoch.
+StatusOr<AttackOutcome> Apply(torch::jit::Module& model, const AttackSpec& spec,
+                              const Dataset* data, std::function<void(int64_t)> on_epoch = {});
 
 }  // namespace securemark::attacks

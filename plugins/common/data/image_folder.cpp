@@ -117,9 +117,9 @@ StatusOr<Dataset> ReadImageFolder(const std::string& root, const ImageFolderOpti
     for (const auto& entry : fs::directory_iterator(fs::path(root) / classes[label], ec)) {
       std::string ext = entry.path().extension().string();
       std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-      if (entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) {
-        in_class.push_back(entry.path().string());
-      }
+      if (!entry.is_regular_file() || (ext != ".png" && ext != ".jpg" && ext != ".jpeg")) continue;
+      if (o.select && !o.select(classes[label] + "/" + entry.path().filename().string())) continue;
+      in_class.push_back(entry.path().string());
     }
     std::sort(in_class.begin(), in_class.end());
     if (o.limit_per_class > 0 && static_cast<int64_t>(in_class.size()) > o.limit_per_class) {

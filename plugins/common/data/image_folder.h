@@ -3,6 +3,7 @@
 // the requested channels and resized (nearest neighbour) to one size.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "securemark/status.h"
@@ -15,6 +16,8 @@ struct ImageFolderOptions {
   int64_t width = 0;
   int64_t channels = 3;         // 1 (grey) or 3 (RGB)
   int64_t limit_per_class = 0;  // 0: all
+  // Reads only the files this accepts (given "class/file.png"); empty: all.
+  std::function<bool(const std::string&)> select;
 };
 
 // images uint8 [N, C, H, W], labels int64 [N]; attribute "class_names" (one per line).

@@ -12,6 +12,8 @@
 // the network once per synchronisation instead of twice per round.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "party/channel.h"
 
 namespace securemark::split {
@@ -21,6 +23,17 @@ inline party::ChannelOptions ProtocolOptions(int64_t max_message_mb) {
   o.kinds = {"JOIN", "STEP", "ACT", "GRAD", "THETA", "STOP"};
   o.max_message_bytes = max_message_mb << 20;
   return o;
+}
+
+// A header's integer (or boolean) field, or `fallback` when absent or of another type: a
+// malformed message from a peer is then ignored like a stale one, never thrown on.
+inline int64_t HeaderInt(const nlohmann::json& header, const char* key, int64_t fallback) {
+  auto it = header.find(key);
+  return it != header.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+}
+inline bool HeaderBool(const nlohmann::json& header, const char* key, bool fallback) {
+  auto it = header.find(key);
+  return it != header.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
 // Names of the head state in STEP and THETA: normalisation buffers, then parameters.

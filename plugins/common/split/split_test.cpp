@@ -3,6 +3,7 @@
 #include "metrics/image_metrics.h"
 #include "models/model_zoo.h"
 #include "split/privacy_nets.h"
+#include "split/split_config.h"
 #include "split/split_model.h"
 #include "split/tensor_frames.h"
 
@@ -166,6 +167,35 @@ TEST(PrivacyNetsTest, DefendersKeepWidthAndTheNullDefenderIsTheIdentity) {
     EXPECT_EQ(x.sizes(), (std::vector<int64_t>{4, 1, 28, 28})) << v;
     EXPECT_TRUE((x >= 0).all().item<bool>() && (x <= 1).all().item<bool>());
   }
+}
+
+TEST(SplitConfigTest, RoundTripsAndRefusesMalformedFieldsByName) {
+  SplitConfig c;
+  c.architecture = "deepmarks_cnn";
+  c.split_after = "conv2";
+  c.batch = 7;
+  c.lr = 0.02;
+  c.rounds = 1234;
+  c.pipeline = false;
+  auto back = SplitConfig::FromJson(c.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->ToJson(), c.ToJson());
+  // What a hostile or broken server might send: each refused, naming the field.
+  const std::vector<std::pair<std::string, nlohmann::json>> bad = {
+      {"batch", "32"}, {"batch", 0},         {"lr", -1.0},        {"lr", nullptr},
+      {"pipeline", 1}, {"architecture", ""}, {"sync_every", 2.5}, {"channels", 1 << 20}};
+  for (const auto& [field, value] : bad) {
+    nlohmann::json j = c.ToJson();
+    j[field] = value;
+    auto refused = SplitConfig::FromJson(j);
+    ASSERT_FALSE(refused.ok()) << field << " = " << value.dump();
+    EXPECT_NE(refused.status().message().find("'" + field + "'"), std::string::npos)
+        << refused.status();
+  }
+  nlohmann::json missing = c.ToJson();
+  missing.erase("rounds");
+  EXPECT_FALSE(SplitConfig::FromJson(missing).ok());
+  EXPECT_FALSE(SplitConfig::FromJson(nlohmann::json::array()).ok());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // the tail on what comes back, synchronising heads, checkpointing.
 #include "split_server.h"
 
+#include <cmath>
+
 namespace securemark::split_server {
 
 std::optional<party::Envelope> SplitServer::Receive(Context& ctx, milliseconds timeout) {
@@ -22,7 +24,7 @@ std::optional<party::Envelope> SplitServer::Receive(Context& ctx, milliseconds t
   // A message from an owner that is not taking part asks it back in (it may have crashed,
   // stalled past a deadline, or just started).
   if (e->message.kind == "JOIN") {
-    Enrol(e->peer, e->message);
+    Enrol(ctx, e->peer, e->message);
     return std::nullopt;
   }
   auto it = owners_.find(e->peer);
@@ -33,18 +35,58 @@ std::optional<party::Envelope> SplitServer::Receive(Context& ctx, milliseconds t
   return e;
 }
 
-void SplitServer::Enrol(const std::string& peer, const transport::Message& join) {
+namespace {
+
+// The pixel statistics of a JOIN, or why they are unusable.
+StatusOr<PixelStats> PixelStatsOf(const json& header, int64_t channels) {
+  auto numbers = [&](const char* key) -> StatusOr<std::vector<double>> {
+    auto it = header.find(key);
+    if (it == header.end() || !it->is_array() || it->size() != static_cast<size_t>(channels))
+      return InvalidArgumentError(std::string(key) + " is not " + std::to_string(channels) +
+                                  " numbers (one per channel of the model's input)");
+    std::vector<double> out;
+    for (const json& v : *it) {
+      if (!v.is_number() || !std::isfinite(v.get<double>()))
+        return InvalidArgumentError(std::string(key) + " holds " + v.dump() + ", not a number");
+      out.push_back(v.get<double>());
+    }
+    return out;
+  };
+  PixelStats stats;
+  SM_ASSIGN_OR_RETURN(stats.sum, numbers("pixel_sum"));
+  SM_ASSIGN_OR_RETURN(stats.sq, numbers("pixel_sq_sum"));
+  auto pixels = header.find("pixels");
+  if (pixels == header.end() || !pixels->is_number() || !(pixels->get<double>() >= 0))
+    return InvalidArgumentError("pixels is not a count");
+  stats.pixels = pixels->get<double>();
+  return stats;
+}
+
+}  // namespace
+
+void SplitServer::Enrol(Context& ctx, const std::string& peer, const transport::Message& join) {
+  // The first joins carry pixel statistics for the input normalisation; an owner whose
+  // statistics are unusable does not take part (it would skew everyone's inputs).
+  std::optional<PixelStats> stats;
+  if (!resumed_ && join.header.contains("pixel_sum")) {
+    StatusOr<PixelStats> parsed = PixelStatsOf(join.header, ctx.Get(kChannels));
+    if (!parsed.ok()) {
+      refusals_[peer] = "JOIN refused: " + parsed.status().message();
+      ctx.Warn(peer + ": " + refusals_[peer]);
+      if (rejected_.size() < 100) rejected_.push_back(peer + ": " + refusals_[peer]);
+      return;
+    }
+    stats = *parsed;
+  }
   Owner& o = owners_[peer];
   const bool again = o.examples > 0;
-  o.examples = std::max<int64_t>(0, join.header.value("examples", int64_t{0}));
+  o.examples = std::max<int64_t>(0, split::HeaderInt(join.header, "examples", 0));
   o.active = false;
   o.needs_head = true;
   joining_.insert(peer);
+  refusals_.erase(peer);
   if (again) events_.push_back({{"event", "rejoined"}, {"owner", peer}});
-  // The first joins also carry pixel statistics for the input normalisation.
-  if (!resumed_ && join.header.contains("pixel_sum")) {
-    stats_.push_back(join.header);
-  }
+  if (stats) stats_[peer] = *stats;
 }
 
 Status SplitServer::WaitForOwners(Context& ctx) {
@@ -55,26 +97,24 @@ Status SplitServer::WaitForOwners(Context& ctx) {
     if (ctx.Cancelled()) return CancelledError("cancelled while owners joined");
     Receive(ctx, milliseconds(100));
   }
-  if (joining_.size() < static_cast<size_t>(ctx.Get(kMinOwners)))
+  if (joining_.size() < static_cast<size_t>(ctx.Get(kMinOwners))) {
+    std::string refused;
+    for (const auto& [peer, why] : refusals_) refused += "; " + peer + ": " + why;
     return UnavailableError(std::to_string(joining_.size()) + " of " + std::to_string(expected) +
                             " owners joined within " + std::to_string(ctx.Get(kJoinTimeout)) +
-                            " s; min_owners is " + std::to_string(ctx.Get(kMinOwners)));
+                            " s; min_owners is " + std::to_string(ctx.Get(kMinOwners)) + refused);
+  }
   if (resumed_ || stats_.empty()) return OkStatus();
   // Normalisation from the owners' pixel sums: the server learns aggregates, not pixels.
   const int64_t c = ctx.Get(kChannels);
   std::vector<double> sum(c), sq(c);
   double pixels = 0;
-  for (const json& j : stats_) {
-    if (!j["pixel_sum"].is_array() || !j["pixel_sq_sum"].is_array() ||
-        j["pixel_sum"].size() != static_cast<size_t>(c) ||
-        j["pixel_sq_sum"].size() != static_cast<size_t>(c))
-      return InvalidArgumentError("an owner's pixel statistics do not have " + std::to_string(c) +
-                                  " channels");
+  for (const auto& [peer, stats] : stats_) {
     for (int64_t i = 0; i < c; ++i) {
-      sum[i] += j["pixel_sum"][i].get<double>();
-      sq[i] += j["pixel_sq_sum"][i].get<double>();
+      sum[i] += stats.sum[i];
+      sq[i] += stats.sq[i];
     }
-    pixels += j.value("pixels", 0.0);
+    pixels += stats.pixels;
   }
   if (pixels <= 0) return OkStatus();
   std::vector<double> mean(c), std(c);
@@ -86,7 +126,7 @@ Status SplitServer::WaitForOwners(Context& ctx) {
 }
 
 Status SplitServer::SendStep(Context& ctx, const std::string& peer, int64_t round) {
-  transport::Message step{"STEP", {{"round", round}, {"config", Config(ctx)}}, {}};
+  transport::Message step{"STEP", {{"round", round}, {"config", Config(ctx).ToJson()}}, {}};
   torch::jit::Module& m = model_->module();
   AddTensor(step, "input_mean", m.attr("input_mean").toTensor());
   AddTensor(step, "input_std", m.attr("input_std").toTensor());
@@ -136,7 +176,7 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
     }
     if (!e) e = Receive(ctx, milliseconds(50));
     if (!e || e->message.kind != "ACT" || !owners_[e->peer].active) continue;
-    const int64_t act_round = e->message.header.value("round", int64_t{-1});
+    const int64_t act_round = split::HeaderInt(e->message.header, "round", -1);
     if (act_round > round && act_round <= round + 2 && early_[e->peer].size() < 4) {
       early_[e->peer].emplace(act_round, std::move(*e));
       continue;
@@ -218,7 +258,7 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
   while (!pending.empty() && Clock::now() < sync_deadline) {
     std::optional<party::Envelope> e = Receive(ctx, milliseconds(50));
     if (!e || e->message.kind != "THETA" || !pending.count(e->peer)) continue;
-    if (e->message.header.value("round", int64_t{-1}) != round) continue;
+    if (split::HeaderInt(e->message.header, "round", -1) != round) continue;
     pending.erase(e->peer);
     auto tensors = split::TensorsOf(e->message, names);
     Status ok = tensors.status();

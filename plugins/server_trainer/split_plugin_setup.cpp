@@ -4,20 +4,22 @@
 
 namespace securemark::split_server {
 
-json SplitServer::Config(Context& ctx) const {
-  return {{"architecture", ctx.Get(kArchitecture)},
-          {"split_after", ctx.Get(kSplitAfter)},
-          {"channels", ctx.Get(kChannels)},
-          {"height", ctx.Get(kHeight)},
-          {"width", ctx.Get(kWidth)},
-          {"classes", ctx.Get(kClasses)},
-          {"batch", ctx.Get(kBatch)},
-          {"lr", ctx.Get(kLr)},
-          {"momentum", ctx.Get(kMomentum)},
-          {"seed", ctx.Get(kSeed)},
-          {"sync_every", ctx.Get(kSyncEvery)},
-          {"rounds", rounds_},
-          {"pipeline", ctx.Get(kPipeline)}};
+split::SplitConfig SplitServer::Config(Context& ctx) const {
+  split::SplitConfig c;
+  c.architecture = ctx.Get(kArchitecture);
+  c.split_after = ctx.Get(kSplitAfter);
+  c.channels = ctx.Get(kChannels);
+  c.height = ctx.Get(kHeight);
+  c.width = ctx.Get(kWidth);
+  c.classes = ctx.Get(kClasses);
+  c.batch = ctx.Get(kBatch);
+  c.lr = ctx.Get(kLr);
+  c.momentum = ctx.Get(kMomentum);
+  c.seed = ctx.Get(kSeed);
+  c.sync_every = ctx.Get(kSyncEvery);
+  c.rounds = rounds_;
+  c.pipeline = ctx.Get(kPipeline);
+  return c;
 }
 
 Status SplitServer::Setup(Context& ctx) {

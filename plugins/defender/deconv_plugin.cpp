@@ -1,0 +1,28 @@
+// defender.deconv: for convolutional cuts, 3x3 convolutions each undone by a transposed
+// convolution (1-3 pairs, or variant 4 a half-channel bottleneck), near the identity.
+#include "defender_ports.h"
+
+namespace securemark::defender {
+namespace {
+
+class DeconvDefender : public Node {
+ public:
+  static constexpr Param<int64_t> kVariant{"variant", 1, "1-3 conv/deconv pairs, 4 bottleneck.",
+                                           Range{1, 4}};
+  static Contract GetContract() {
+    return Contract::Build("1.0.0", "A convolutional defender for [C, H, W] hidden states.",
+                           kDefender, kShape, kSeed, kVariant);
+  }
+  Status Process(Context& ctx) override {
+    SM_ASSIGN_OR_RETURN(
+        torch::jit::Module m,
+        split::MakeDeconvDefender(ctx.Get(kShape), static_cast<int>(ctx.Get(kVariant)),
+                                  static_cast<uint64_t>(ctx.Get(kSeed))));
+    return ctx.Set(kDefender, models::ModelFile(models::SaveModel(m)));
+  }
+};
+
+}  // namespace
+}  // namespace securemark::defender
+
+SECUREMARK_PLUGIN(securemark::defender::DeconvDefender, defender, deconv)
