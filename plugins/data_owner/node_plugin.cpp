@@ -24,6 +24,7 @@
 #include "split/protocol.h"
 #include "split/split_config.h"
 #include "split/split_model.h"
+#include "split/stopwatch.h"
 #include "split/tensor_frames.h"
 #include "util/digest.h"
 
@@ -142,21 +143,12 @@ class DataOwner : public Node {
   double forward_seconds_ = 0, update_seconds_ = 0, waiting_seconds_ = 0;
 };
 
-// Adds the time until it goes out of scope to `total`.
-struct Stopwatch {
-  double& total;
-  Clock::time_point start = Clock::now();
-  ~Stopwatch() { total += std::chrono::duration<double>(Clock::now() - start).count(); }
-};
-
 Status DataOwner::LoadShard(Context& ctx, const PartyInfo& me) {
   const bool files = !ctx.Get(kImages).empty() || !ctx.Get(kLabels).empty();
   if (files == !ctx.Get(kDataDir).empty() || ctx.Get(kImages).empty() != ctx.Get(kLabels).empty())
     return InvalidArgumentError(
         "data_owner.node needs either 'data_dir' (with 'format') or both 'images' and 'labels' "
         "(IDX files)");
-  data::DatasetSource source{ctx.Get(kFormat),   ctx.Get(kDataDir), "train",        ctx.Get(kLimit),
-                             ctx.Get(kChannels), ctx.Get(kHeight),  ctx.Get(kWidth)};
   Dataset all;
   if (files) {
     SM_ASSIGN_OR_RETURN(all,
@@ -165,7 +157,9 @@ Status DataOwner::LoadShard(Context& ctx, const PartyInfo& me) {
                                                               ctx.Get(kHeight), ctx.Get(kWidth)));
     all.Put("images", std::move(conformed));
   } else {
-    SM_ASSIGN_OR_RETURN(all, data::LoadDataset(source));
+    SM_ASSIGN_OR_RETURN(
+        all, data::LoadDataset({ctx.Get(kFormat), ctx.Get(kDataDir), "train", ctx.Get(kLimit),
+                                ctx.Get(kChannels), ctx.Get(kHeight), ctx.Get(kWidth)}));
   }
   data::PartitionOptions p;
   p.shards = ctx.Get(kShards) > 0 ? ctx.Get(kShards) : me.count;
@@ -265,7 +259,7 @@ Status DataOwner::SendActivations(int64_t round) {
     }
     picked.push_back(order_[cursor_++]);
   }
-  Stopwatch timer{forward_seconds_};
+  split::Stopwatch timer{forward_seconds_};
   const torch::Tensor index = torch::tensor(picked, torch::kLong);
   InFlight flight{round, models::ToUnitRange(bytes_.index_select(0, index)), {}};
   flight.z = defender_.forward({model_->Head(flight.x, depth_ > 1)}).toTensor();
@@ -292,7 +286,7 @@ Status DataOwner::ApplyGradient(Context& ctx, const transport::Message& grad) {
   while (!in_flight_.empty() && in_flight_.front().round < round) in_flight_.pop_front();
   if (in_flight_.empty() || in_flight_.front().round != round)
     return OkStatus();  // a gradient for a batch this owner no longer holds
-  Stopwatch timer{update_seconds_};
+  split::Stopwatch timer{update_seconds_};
   const torch::Tensor x = in_flight_.front().x, z = in_flight_.front().z;
   in_flight_.pop_front();
   SM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> t, split::TensorsOf(grad, {"hidden_grad"}));
@@ -357,7 +351,7 @@ Status DataOwner::Process(Context& ctx) {
     if (ctx.Cancelled()) return CancelledError("cancelled");
     std::optional<transport::Message> m;
     {
-      Stopwatch timer{waiting_seconds_};
+      split::Stopwatch timer{waiting_seconds_};
       m = connection_->Receive(milliseconds(200), why);
     }
     for (const std::string& w : why) ctx.Warn(w);

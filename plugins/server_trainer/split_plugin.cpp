@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "split/stopwatch.h"
+
 namespace securemark::split_server {
 
 std::optional<party::Envelope> SplitServer::Receive(Context& ctx, milliseconds timeout) {
@@ -243,11 +245,7 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
   const auto synced = Clock::now();
   compute_seconds_ += std::chrono::duration<double>(synced - computed).count();
   if (!sync) return OkStatus();
-  struct SyncTimer {
-    double& total;
-    Clock::time_point start;
-    ~SyncTimer() { total += std::chrono::duration<double>(Clock::now() - start).count(); }
-  } timer{sync_seconds_, synced};
+  split::Stopwatch timer{sync_seconds_, synced};
 
   // Average the owners' heads, weighted by their examples.
   const std::vector<std::string> names = split::HeadStateNames(model_->head_names());

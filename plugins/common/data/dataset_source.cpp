@@ -107,9 +107,7 @@ StatusOr<Dataset> LoadImageFolder(const DatasetSource& s) {
     std::vector<int64_t> keep;
     const int64_t n = d.size();
     for (int64_t i = 0; i < s.limit; ++i) keep.push_back(i * n / s.limit);
-    Dataset limited = Subset(d, keep);
-    for (const auto& [k, v] : d.attrs()) limited.SetAttr(k, v);
-    return limited;
+    return Subset(d, keep);  // keeps the attributes
   }
   return d;
 }
