@@ -86,9 +86,8 @@ TEST_F(DeployYourModelTest, APyTorchResNetIsFingerprintedDeliveredAndTraced) {
   ASSERT_EQ(Deploy(8, &out), 0) << out;
   for (int c = 0; c < 8; ++c) ASSERT_TRUE(fs::exists(Copy(c))) << c;
 
-  // PyTorch loads and runs every copy. What the fingerprint costs in accuracy is measured
-  // here, not bounded: on this ResNet it is several points (README, "Your own model"); a
-  // copy that PyTorch could not run, or that no longer classifies, fails.
+  // PyTorch loads and runs every copy, and each classifies within a point of the original
+  // on 2,000 test images it never saw.
   std::vector<std::string> accuracy_args = {script + "accuracy.py", "2000", dir_ + "/resnet.pt"};
   for (int c = 0; c < 8; ++c) accuracy_args.push_back(Copy(c));
   std::string accuracies;
@@ -100,7 +99,7 @@ TEST_F(DeployYourModelTest, APyTorchResNetIsFingerprintedDeliveredAndTraced) {
   double mean = 0;
   for (int c = 0; c < 8; ++c) {
     ASSERT_TRUE(lines >> copy) << accuracies;
-    EXPECT_GT(copy, 0.4) << "customer " << c << "\n" << accuracies;  // chance is 0.1
+    EXPECT_GE(copy, original - 0.01) << "customer " << c << "\n" << accuracies;
     mean += copy / 8;
   }
   std::cout << "original accuracy " << original << ", copies' mean " << mean << "\n";

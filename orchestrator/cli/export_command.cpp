@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/torch_archive.h"
 #include "codes/codebook.h"
 #include "lineage.h"
 #include "securemark/typed.h"
@@ -138,10 +139,20 @@ StatusOr<std::string> ExportTensors(const std::string& bytes, const ExportOption
     }
     return j.dump(1) + "\n";
   }
+  if (format == "pt") {  // every tensor, or the one --tensor names, as a dict
+    std::vector<std::pair<std::string, const Tensor*>> picked;
+    if (!o.tensor.empty()) {
+      SM_ASSIGN_OR_RETURN(auto one, PickTensor(map, o.tensor));
+      picked.push_back(one);
+    } else {
+      for (const auto& [name, tensor] : map.tensors()) picked.emplace_back(name, &tensor);
+    }
+    return TorchSaveArchive(picked);
+  }
   SM_ASSIGN_OR_RETURN(auto picked, PickTensor(map, o.tensor));
   if (format == "npy") return Npy(*picked.second);
   if (format == "csv") return Csv(*picked.second, picked.first);
-  return InvalidArgumentError("tensors export as npy, csv or json, not " + format);
+  return InvalidArgumentError("tensors export as npy, csv, json or pt, not " + format);
 }
 
 StatusOr<std::string> ExportCodebook(const std::string& bytes, std::string& format) {
@@ -155,6 +166,7 @@ StatusOr<std::string> ExportCodebook(const std::string& bytes, std::string& form
   }
   if (format == "npy") return Npy(words);
   if (format == "csv") return Csv(words, "codebook");
+  if (format == "pt") return TorchSaveArchive({{"words", &words}});
   if (format == "json") {
     nlohmann::json rows = nlohmann::json::array();
     for (int64_t u = 0; u < codebook.users(); ++u)
@@ -168,7 +180,7 @@ StatusOr<std::string> ExportCodebook(const std::string& bytes, std::string& form
            "\n";
   }
   return InvalidArgumentError(
-      "a codebook exports as csv, npy or json (one row per customer), not " + format);
+      "a codebook exports as csv, npy, json or pt (one row per customer), not " + format);
 }
 
 StatusOr<std::string> Converted(const store::Artifact& a, const std::string& bytes,
@@ -282,8 +294,9 @@ void AddExportCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "export",
       "Write an artifact in a standard format: JSON documents as json; tensors (codes, "
-      "extractions, keys) as npy, csv or json; codebooks as csv, npy or json (one row per "
-      "customer); models as pt (TorchScript); tables and other blobs as they are\n"
+      "extractions, keys) as npy, csv, json or pt (a dict for torch.load); codebooks as csv, npy, "
+      "json or pt (one row per customer); models as pt (TorchScript); tables and other blobs as "
+      "they are\n"
       "Example: securemark export extract@3.extracted --tensor fingerprint --out f.npy");
   AddStoreOption(cmd, o->store_path);
   cmd->add_option("id", o->id, "a12, a digest prefix (6+ hex digits) or an artifact name")

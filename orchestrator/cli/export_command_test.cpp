@@ -53,7 +53,7 @@ class ExportCommandTest : public testing::Test {
   }
   Result Export(const std::string& args) {
     return Shell(std::string(SECUREMARK_BUILD_DIR) + "/bin/securemark export --store " + dir_ +
-               "/store " + args);
+                 "/store " + args);
   }
   std::string Out(const std::string& name) { return dir_ + "/" + name; }
   static std::string A(int64_t id) { return "a" + std::to_string(id); }
@@ -66,12 +66,12 @@ TEST_F(ExportCommandTest, TensorsAsNpyReadByNumPyAndAsCsvAndJson) {
   Result npy = Export(A(extraction_) + " --tensor fingerprint --out " + Out("f.npy"));
   ASSERT_EQ(npy.exit_code, 0) << npy.output;
   Result check = Shell("/usr/bin/python3 -c \"import numpy; a = numpy.load('" + Out("f.npy") +
-                     "'); print(a.dtype, a.shape, repr(a.tolist()))\"");
+                       "'); print(a.dtype, a.shape, repr(a.tolist()))\"");
   ASSERT_EQ(check.exit_code, 0) << check.output;
   EXPECT_EQ(check.output, "float64 (3,) [0.5, -1.25, 3e-07]\n");
   ASSERT_EQ(Export(A(extraction_) + " --tensor key_gram --out " + Out("g.npy")).exit_code, 0);
   Result gram = Shell("/usr/bin/python3 -c \"import numpy; print(numpy.load('" + Out("g.npy") +
-                    "').tolist())\"");
+                      "').tolist())\"");
   EXPECT_EQ(gram.output, "[[1.0, 2.0], [3.0, 4.0]]\n");
 
   ASSERT_EQ(
@@ -83,6 +83,40 @@ TEST_F(ExportCommandTest, TensorsAsNpyReadByNumPyAndAsCsvAndJson) {
   EXPECT_EQ(all["attributes"]["layer"], "fc2");
   EXPECT_EQ(all["tensors"]["key_gram"]["shape"], nlohmann::json::array({2, 2}));
   EXPECT_EQ(all["tensors"]["fingerprint"]["data"][1], -1.25);
+}
+
+// PyTorch's own loader reads a pt export as a dict of named tensors, with their dtypes,
+// shapes and values; a codebook comes out as its words, one row per customer.
+TEST_F(ExportCommandTest, TensorsAndCodebooksAsPtReadByTorchLoad) {
+  if (Shell("/usr/bin/python3 -c 'import torch'").exit_code != 0)
+    GTEST_SKIP() << "python3-torch is not installed";
+  ASSERT_EQ(Export(A(extraction_) + " --format pt --out " + Out("all.pt")).exit_code, 0);
+  Result all = Shell("/usr/bin/python3 -c \"import torch; d = torch.load('" + Out("all.pt") +
+                     "'); print(sorted(d), d['fingerprint'].dtype, d['fingerprint'].tolist(), "
+                     "d['key_gram'].shape, d['key_gram'][1, 0].item())\"");
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_EQ(all.output,
+            "['fingerprint', 'key_gram'] torch.float64 [0.5, -1.25, 3e-07] "
+            "torch.Size([2, 2]) 3.0\n");
+  ASSERT_EQ(
+      Export(A(extraction_) + " --tensor key_gram --format pt --out " + Out("g.pt")).exit_code, 0);
+  Result one =
+      Shell("/usr/bin/python3 -c \"import torch; print(list(torch.load('" + Out("g.pt") + "')))\"");
+  EXPECT_EQ(one.output, "['key_gram']\n");
+
+  ASSERT_EQ(Export(A(codebook_) + " --secret --format pt --out " + Out("code.pt")).exit_code, 0);
+  Result words = Shell("/usr/bin/python3 -c \"import torch; w = torch.load('" + Out("code.pt") +
+                       "')['words']; print(w.dtype, tuple(w.shape), w.sum(1).tolist())\"");
+  ASSERT_EQ(words.exit_code, 0) << words.output;
+  const codes::Codebook code = codes::Codebook::Orthogonal(4);
+  std::string sums;
+  for (int64_t u = 0; u < code.users(); ++u) {
+    int64_t ones = 0;
+    for (int64_t p = 0; p < code.length(); ++p) ones += code.Bit(p, u);
+    sums += (sums.empty() ? "" : ", ") + std::to_string(ones);
+  }
+  EXPECT_EQ(words.output, "torch.uint8 (" + std::to_string(code.users()) + ", " +
+                              std::to_string(code.length()) + ") [" + sums + "]\n");
 }
 
 TEST_F(ExportCommandTest, AmbiguousOrMissingTensorsAreNamed) {
@@ -120,7 +154,7 @@ TEST_F(ExportCommandTest, SecretsLeaveOnlyOnRequestIntoANewPrivateFile) {
   ASSERT_EQ(stat(Out("key.npy").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   Result check = Shell("/usr/bin/python3 -c \"import numpy; print(numpy.load('" + Out("key.npy") +
-                     "').shape)\"");
+                       "').shape)\"");
   EXPECT_EQ(check.output, "(2, 3)\n");
 
   // Never over an existing file, not even with --force; the file stays as it was.

@@ -64,6 +64,12 @@ class ProjectionEmbedder : public Node {
       "(which subtracting a common vector from every unit, the weight-shift attack, cannot "
       "touch).",
       Choices{"mean|secret"}};
+  static constexpr Param<std::string> kKeyScale{
+      "key_scale", "unit",
+      "How large a new key's entries are: N(0, 1) as in DeepMarks ('unit'), or scaled so that "
+      "the unmarked layer reads at the fingerprint's scale ('layer'), which changes a layer "
+      "of small weights far less.",
+      Choices{"unit|layer"}};
   static constexpr Param<int64_t> kSeed{"seed", 0, "Seed of shuffling.", Range{0, 9.2e18}};
   static constexpr auto kKeySeed = Param<int64_t>::Secret(
       "key_seed", 0,
@@ -74,11 +80,11 @@ class ProjectionEmbedder : public Node {
                                            Range{0, 256}};
 
   static Contract GetContract() {
-    return Contract::Build("2.0.0",
-                           "Fine-tunes a customer's copy of a model to carry their fingerprint.",
-                           kBase, kData, kActivations, kTest, kCodebook, kBasis, kKeyIn, kModel,
-                           kKeyOut, kReport, kCustomer, kLayer, kMu, kEpochs, kMaxBatches, kBatch,
-                           kRate, kTrainLayers, kExact, kUnits, kSeed, kKeySeed, kThreads);
+    return Contract::Build(
+        "2.1.0", "Fine-tunes a customer's copy of a model to carry their fingerprint.", kBase,
+        kData, kActivations, kTest, kCodebook, kBasis, kKeyIn, kModel, kKeyOut, kReport, kCustomer,
+        kLayer, kMu, kEpochs, kMaxBatches, kBatch, kRate, kTrainLayers, kExact, kUnits, kKeyScale,
+        kSeed, kKeySeed, kThreads);
   }
 
   Status Process(Context& ctx) override {
@@ -111,7 +117,8 @@ class ProjectionEmbedder : public Node {
         models::ProjectionKey key,
         models::KeyFromInputOrNew(ctx, kKeyIn, kKeyOut, fingerprint.numel(), signal.numel(), layer,
                                   models::KeyRoot(ctx.Get(kKeySeed), basis),
-                                  ctx.Get(kUnits) == "secret" ? weight.size(0) : 0));
+                                  ctx.Get(kUnits) == "secret" ? weight.size(0) : 0,
+                                  ctx.Get(kKeyScale) == "layer" ? weight : torch::Tensor()));
 
     models::EmbedOptions o;
     o.layer = layer;

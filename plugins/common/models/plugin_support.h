@@ -88,11 +88,14 @@ inline codes::SecretSeed KeyRoot(int64_t explicit_seed, const Eigen::MatrixXd& b
 // The key from the `key_in` input, or else a new Gaussian one drawn from `root` and
 // emitted on `key_out` (a secret output), for a fingerprint of `rows` entries read from
 // a layer carrying `cols` weights; with `secret_units` > 0, the new key also weighs that
-// many units with secret zero-sum weights instead of averaging them.
+// many units with secret zero-sum weights instead of averaging them. With `scale_to` (the
+// layer's weight in the model to be marked) defined, X is scaled so that the model reads
+// at the fingerprint's own scale (see LayerKeyScale).
 inline StatusOr<ProjectionKey> KeyFromInputOrNew(
     Context& ctx, const Input<domain::ProjectionKey>& key_in,
     const Output<domain::ProjectionKey>& key_out, int64_t rows, int64_t cols,
-    const std::string& layer, const codes::SecretSeed& root, int64_t secret_units = 0) {
+    const std::string& layer, const codes::SecretSeed& root, int64_t secret_units = 0,
+    const torch::Tensor& scale_to = {}) {
   if (ctx.Has(key_in)) {
     SM_ASSIGN_OR_RETURN(domain::ProjectionKey key_map, ctx.Get(key_in));
     return KeyFromMap(key_map);
@@ -108,6 +111,11 @@ inline StatusOr<ProjectionKey> KeyFromInputOrNew(
     codes::SecretStream order_stream(root.Derive("unit weights " + layer + " " + shape));
     key.unit_weights = UnitWeightsInOrder(order_stream.Permutation(secret_units));
     key_map.Put(std::string(kUnitWeightsTensor), codes::ToTensor(ToEigen(key.unit_weights)));
+  }
+  if (scale_to.defined()) {
+    SM_ASSIGN_OR_RETURN(const double scale, LayerKeyScale(scale_to, key.unit_weights, layer));
+    key.x = key.x * scale;
+    key_map.Put(std::string(kKeyTensor), codes::ToTensor(x * scale));
   }
   key_map.SetAttr("layer", layer);
   SM_RETURN_IF_ERROR(ctx.Set(key_out, key_map));

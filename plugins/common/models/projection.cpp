@@ -34,6 +34,22 @@ torch::Tensor MakeUnitWeights(int64_t units, uint64_t seed) {
       std::vector<int64_t>(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + units));
 }
 
+StatusOr<double> LayerKeyScale(const torch::Tensor& weight, const torch::Tensor& unit_weights,
+                               const std::string& layer) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor w = weight.to(torch::kFloat64);
+  const double norm = (unit_weights.defined()
+                           ? torch::matmul(unit_weights.to(torch::kFloat64).flatten(), w.flatten(1))
+                           : w.mean(0))
+                          .norm()
+                          .item<double>();
+  if (!std::isfinite(norm) || norm <= 0) {
+    return InvalidArgumentError("layer '" + layer + "' reads as zero (" + std::to_string(norm) +
+                                "), so a key cannot be scaled to it; use key_scale=unit");
+  }
+  return 1.0 / norm;
+}
+
 torch::Tensor MakeProjectionKey(int64_t fingerprint_length, int64_t signal_length, uint64_t seed) {
   torch::Generator generator = at::detail::createCPUGenerator(seed);
   return torch::randn({fingerprint_length, signal_length}, generator);
@@ -113,6 +129,9 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.learning_rate).momentum(0.9));
   const torch::Tensor target = fingerprint.to(torch::kFloat32).flatten();
   const torch::Tensor projection = key.x.to(torch::kFloat32);
+  // The fingerprint term is measured in the key's units: a key scaled by c (LayerKeyScale)
+  // would otherwise steepen it by c² and make the same mu and learning rate diverge.
+  const double key_energy = projection.pow(2).mean().item<double>();
   torch::Generator generator = at::detail::createCPUGenerator(o.seed);
   model.train();
   EmbedReport report;
@@ -133,7 +152,7 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
       ++report.steps;
       if (o.on_step) o.on_step(report.steps, planned);
       torch::Tensor w = *LayerSignal(model, o.layer, key.unit_weights);
-      loss = loss + o.mu * torch::mse_loss(torch::matmul(projection, w), target);
+      loss = loss + o.mu / key_energy * torch::mse_loss(torch::matmul(projection, w), target);
       if (!std::isfinite(loss.item<double>())) {
         return FailedPreconditionError(
             "embedding diverged at step " + std::to_string(report.steps) + " (loss " +

@@ -42,6 +42,15 @@ torch::Tensor MakeUnitWeights(int64_t units, uint64_t seed);
 Status CheckFingerprintFits(int64_t fingerprint_length, int64_t signal_length,
                             const std::string& layer);
 
+// The factor 1/‖w₀‖ for a key read from `weight` (w₀ its keyed signal): a Gaussian key
+// scaled by it reads the unmarked layer with entries of standard deviation 1, the
+// fingerprint's own scale. An unscaled N(0, 1) key (DeepMarks) asks w for entries of order
+// 1 whatever the layer's natural size; on a BatchNorm ResNet's 3x3 conv that moved the
+// layer by half its norm. The scaled key needs a change of order ‖w₀‖·√(v/β) instead.
+// InvalidArgument for a layer whose signal is zero.
+StatusOr<double> LayerKeyScale(const torch::Tensor& weight, const torch::Tensor& unit_weights,
+                               const std::string& layer);
+
 torch::Tensor MakeProjectionKey(int64_t fingerprint_length, int64_t signal_length, uint64_t seed);
 
 struct EmbedOptions {

@@ -168,5 +168,40 @@ TEST(ProjectionTest, SecretUnitWeightsSurviveWeightShift) {
   EXPECT_FALSE(LayerSignal(m, "fc3", torch::ones({7})).ok());  // one weight per unit
 }
 
+// A key scaled to the layer reads the unmarked layer at the fingerprint's scale, embeds
+// exactly, and moves the layer's weights far less than DeepMarks' N(0, 1) key, whose
+// target asks w for a norm of about 1 whatever the layer's size.
+TEST(ProjectionTest, AKeyScaledToTheLayerMarksItWithASmallerChange) {
+  if (!std::filesystem::exists(kFmnist)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  torch::jit::Module m = *BuildModel("deepmarks_cnn", 1, 28, 28, 10, 5);
+  const Dataset tiny = Load("t10k", 64);
+  const torch::Tensor weight = *LayerWeight(m, "conv2");
+  const torch::Tensor s = MakeUnitWeights(weight.size(0), 2);
+  const torch::Tensor unit = MakeProjectionKey(31, weight[0].numel(), 9);
+  const double scale = *LayerKeyScale(weight, s, "conv2");
+  EXPECT_GT(scale, 1.5);  // a conv kernel's signal is far below norm 1
+  const ProjectionKey scaled(unit * scale, s);
+  const torch::Tensor reading = *ExtractFingerprint(m, scaled, "conv2");
+  EXPECT_NEAR(reading.pow(2).mean().item<double>(), 1.0, 0.5);
+
+  const torch::Tensor target = torch::randn({31});
+  EmbedOptions eo;
+  eo.layer = "conv2";
+  eo.train_layers = {"conv2"};
+  std::vector<double> moved;
+  for (const ProjectionKey& key : {ProjectionKey(unit, s), scaled}) {
+    torch::jit::Module copy = m.clone();
+    auto r = EmbedFingerprint(copy, target, key, tiny, eo);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(torch::allclose(*ExtractFingerprint(copy, key, "conv2"), target, 1e-3, 1e-3));
+    moved.push_back(((*LayerWeight(copy, "conv2") - weight).norm() / weight.norm()).item<double>());
+  }
+  std::cout << "conv2 moved by " << moved[0] << " (unit key), " << moved[1] << " (scaled)\n";
+  EXPECT_LT(moved[1], moved[0] / 2);
+
+  EXPECT_EQ(LayerKeyScale(torch::zeros_like(weight), s, "conv2").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace securemark::models
