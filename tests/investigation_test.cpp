@@ -226,8 +226,23 @@ TEST_F(InvestigationTest, InnocentModelsAccuseNobody) {
       {"scratch-2.pt", {"trained", Delivered(0), "4", fmnist, "20000", dir + "/scratch-2.pt"}},
       {"mu0.pt",
        {"finetune", ReferenceFile(Store(), dir + "/reference.pt"), "5", fmnist, dir + "/mu0.pt"}}};
+  // Stage 1 runs at level 0.01, so an innocent goes on to stage 2 once in a hundred (each
+  // key is fresh per store; 23 scratch models on one store gave p from 0.037 to 1 and a
+  // mean statistic of mean 0.1, sd 1.1). Asking all five to stop at stage 1 would fail
+  // one store in twenty by design; two of five passing it happens once in a thousand.
+  // Whatever stage 1 says, nobody may be accused.
+  int passed_stage_one = 0;
   for (const auto& [file, args] : made) {
     ASSERT_EQ(Python(args), 0) << file;
+    const json verdict = TraceJson(dir + "/" + file);
+    ASSERT_TRUE(verdict.is_object());
+    EXPECT_TRUE(verdict["accused"].empty()) << file << ": " << verdict.dump();
+    if (verdict["decided_by"] != "provenance") {
+      ++passed_stage_one;
+      std::cout << file << " went on to stage 2: " << verdict["provenance"].dump() << "\n";
+      continue;
+    }
+    EXPECT_GT(verdict["provenance"]["p_value"].get<double>(), 0.01) << file;
     std::string text;
     ASSERT_EQ(Securemark("trace " + dir + "/" + file + " --store " + Store() + " --plain --nulls 8",
                          &text),
@@ -238,12 +253,8 @@ TEST_F(InvestigationTest, InnocentModelsAccuseNobody) {
               std::string::npos)
         << file << "\n"
         << text;
-    const json verdict = TraceJson(dir + "/" + file);
-    ASSERT_TRUE(verdict.is_object());
-    EXPECT_TRUE(verdict["accused"].empty()) << file << ": " << verdict.dump();
-    EXPECT_EQ(verdict["decided_by"], "provenance") << file;
-    EXPECT_GT(verdict["provenance"]["p_value"].get<double>(), 0.01) << file;
   }
+  EXPECT_LE(passed_stage_one, 1);
 }
 
 // NaN weights are an error, not "nobody accused", and no verdict is recorded.
