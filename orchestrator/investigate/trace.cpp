@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "investigate/trace_pipeline.h"
 #include "pipeline/compiler.h"
 #include "pipeline/parser.h"
 #include "runner/runner.h"
@@ -31,7 +32,10 @@ StatusOr<int64_t> ImportSuspect(store::Store& store, const std::string& path,
                            {{"file", absolute}, {"suspect", std::string("true")}}, "suspect");
 }
 
-json TracePipeline(const TraceOptions& o, const Deployment& d, int64_t suspect) {
+// The shipped trace pipeline (pipelines/trace.yaml) with its parameters set to this
+// deployment's artifacts, compiled and checked like any pipeline.
+StatusOr<pipeline::Plan> CompileTrace(const TraceOptions& o, const Deployment& d, int64_t suspect,
+                                      const PluginCatalog& catalog) {
   json models = json::array(), customers = json::array(), nulls = json::array();
   for (const Delivery& delivery : d.deliveries) {
     models.push_back(Ref(delivery.model));
@@ -41,49 +45,30 @@ json TracePipeline(const TraceOptions& o, const Deployment& d, int64_t suspect) 
       1, std::min<int>(o.max_null_coalition, static_cast<int>(d.deliveries.size()) - 1));
   for (int i = 0; i < o.null_models; ++i)
     nulls.push_back({{"name", "n" + std::to_string(i)}, {"k", 1 + i % most}, {"seed", 1000 + i}});
-  json code_inputs = {{"codebook", Ref(d.codebook)}};
-  if (d.basis) code_inputs["basis"] = Ref(*d.basis);
-  const json read = {{"key", Ref(d.key)}, {"reference", Ref(d.reference)}};
-
-  json extract = {{"id", "extract"}, {"uses", "extractor.projection"}, {"inputs", read}};
-  extract["inputs"]["model"] = Ref(suspect);
-  json pool = {
-      {"id", "null"},
-      {"uses", "attacker.collude"},
-      {"foreach", "${{ params.nulls }}"},
-      {"inputs", {{"models", models}}},
-      {"with", {{"k", "${{ item.k }}"}, {"seed", "${{ item.seed }}"}, {"method", "average"}}}};
-  json null_extract = {{"id", "null_extract"},
-                       {"uses", "extractor.projection"},
-                       {"foreach", "${{ params.nulls }}"},
-                       {"inputs", read}};
-  null_extract["inputs"]["model"] = "null@${{ item.name }}.model";
-  json calibrate = {
-      {"id", "calibrate"},
-      {"uses", "calibration.null_models"},
-      {"inputs", code_inputs},
-      {"with", {{"customers", customers}, {"false_accusation", "${{ params.false_accusation }}"}}}};
-  calibrate["inputs"]["extracted"] = "null_extract[*].extracted";
-  calibrate["inputs"]["coalitions"] = "null[*].coalition";
-  json detect = {{"id", "detect"},
-                 {"uses", o.detector.empty() ? d.detector : o.detector},
-                 {"inputs", code_inputs}};
-  detect["inputs"]["extracted"] = "extract.extracted";
-  detect["inputs"]["calibration"] = "calibrate.calibration";
-
-  return {{"apiVersion", pipeline::kApiVersion},
-          {"name", "trace"},
-          {"params",
-           {{"suspect_file", std::filesystem::absolute(o.suspect_file).lexically_normal().string()},
-            {"deployment", d.run},
-            {"false_accusation", o.false_accusation},
-            {"nulls", nulls}}},
-          {"steps", {extract, pool, null_extract, calibrate, detect}}};
-}
-
-StatusOr<pipeline::Plan> CompileTrace(const json& spec, const PluginCatalog& catalog) {
-  pipeline::ParseResult parsed = pipeline::ParsePipelineText(spec.dump(2), "trace");
+  const json values = {
+      {"suspect", Ref(suspect)},
+      {"key", Ref(d.key)},
+      {"reference", Ref(d.reference)},
+      {"codebook", Ref(d.codebook)},
+      {"basis", d.basis ? json::array({Ref(*d.basis)}) : json::array()},
+      {"models", models},
+      {"customers", customers},
+      {"detector", o.detector.empty() ? d.detector : o.detector},
+      {"false_accusation", o.false_accusation},
+      {"nulls", nulls},
+      {"suspect_file", std::filesystem::absolute(o.suspect_file).lexically_normal().string()},
+      {"deployment", d.run}};
+  pipeline::ParseResult parsed = pipeline::ParsePipelineText(kTracePipeline, "trace.yaml");
   std::vector<pipeline::Diagnostic> problems = parsed.diagnostics;
+  for (const auto& [name, value] : values.items()) {
+    auto param = parsed.spec.params.find(name);
+    if (param == parsed.spec.params.end()) {
+      problems.push_back(
+          {{"trace.yaml", 0, 0}, "the trace pipeline has no parameter '" + name + "'"});
+      continue;
+    }
+    param->second.json = value;
+  }
   pipeline::CompileResult compiled;
   if (problems.empty()) {
     compiled = pipeline::Compile(parsed.spec, catalog);
@@ -168,8 +153,7 @@ StatusOr<Investigation> Trace(const TraceOptions& o, const PluginCatalog& catalo
       if (d.model == inv.suspect) inv.identical_to_customer = d.customer;
     }
   }
-  SM_ASSIGN_OR_RETURN(pipeline::Plan plan,
-                      CompileTrace(TracePipeline(o, inv.deployment, inv.suspect), catalog));
+  SM_ASSIGN_OR_RETURN(pipeline::Plan plan, CompileTrace(o, inv.deployment, inv.suspect, catalog));
   runner::RunOptions run;
   run.store_dir = o.store_dir;
   run.pipeline_file = "(securemark trace " + o.suspect_file + ")";

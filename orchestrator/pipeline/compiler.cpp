@@ -105,7 +105,20 @@ class Compiler {
     }
   }
 
-  const LoadedPlugin* FindPlugin(const std::string& name, const Location& at) {
+  // `uses` may name the plugin through the pipeline's parameters ("${{ params.detector }}"),
+  // so that a template runs whichever plugin its caller chose; it is resolved before the
+  // contract is looked up, so the rest of the step is checked against that plugin.
+  const LoadedPlugin* FindPlugin(const std::string& uses, const Location& at) {
+    std::string name = uses;
+    if (HasExpression(json(uses))) {
+      StatusOr<json> resolved = Resolve(json(uses), Scope{&params_, nullptr});
+      if (!resolved.ok() || !resolved->is_string()) {
+        Error(at, resolved.ok() ? "'uses' must give a plugin name, not " + resolved->dump()
+                                : resolved.status().message());
+        return nullptr;
+      }
+      name = resolved->get<std::string>();
+    }
     StatusOr<const LoadedPlugin*> plugin = catalog_.Find(name);
     if (!plugin.ok()) {
       Error(at, plugin.status().message());
@@ -334,11 +347,29 @@ class Compiler {
       InputBinding binding{in.port, {}};
       size_t values = 0;  // how many values the references give, at most
       bool unbounded = false;
+      // An expression may give a list of references (a template's "${{ params.models }}").
+      std::vector<std::pair<json, Location>> refs;
+      bool unresolved = false;
       for (const Value& ref_value : in.refs) {
         StatusOr<json> text = Resolve(ref_value.json, scope);
-        if (!text.ok() || !text->is_string()) {
-          Error(ref_value.at,
-                text.ok() ? "an input reference must be a string" : text.status().message());
+        if (!text.ok()) {
+          Error(ref_value.at, text.status().message());
+          unresolved = true;
+        } else if (text->is_array() && HasExpression(ref_value.json)) {
+          for (const json& one : *text) refs.emplace_back(one, ref_value.at);
+        } else {
+          refs.emplace_back(*text, ref_value.at);
+        }
+      }
+      if (refs.empty() && !unresolved) {  // an empty list: the input is not connected
+        bound.erase(in.port);
+        continue;
+      }
+      for (const auto& [resolved, ref_at] : refs) {
+        const Value ref_value{resolved, ref_at};
+        const json* text = &resolved;
+        if (!text->is_string()) {
+          Error(ref_value.at, "an input reference must be a string, not " + text->dump());
           continue;
         }
         if (std::optional<int64_t> stored = ParseArtifactRef(text->get<std::string>())) {

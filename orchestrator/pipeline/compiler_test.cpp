@@ -102,6 +102,42 @@ TEST_F(CompilerTest, ArtifactReferencesBindStoredArtifactsWithoutDependencies) {
   EXPECT_TRUE(one->depends_on.empty());
 }
 
+// What a template (pipelines/trace.yaml) needs: the plugin named by a parameter, a list of
+// references given by one expression, and an empty list leaving an optional input
+// unconnected; each checked against the plugin the parameter names.
+TEST_F(CompilerTest, TemplatesTakePluginsAndReferenceListsFromParameters) {
+  const std::string yaml = std::string(kHeader) + R"(params:
+  models: ["artifact:1", "artifact:2", "artifact:3"]
+  basis: []
+  detector: detector.hard_threshold
+steps:
+  - id: pool
+    uses: attacker.collude
+    inputs: {models: "${{ params.models }}"}
+  - id: detect
+    uses: ${{ params.detector }}
+    inputs: {codebook: "artifact:4", basis: "${{ params.basis }}", extracted: "artifact:5"}
+)";
+  CompileResult r = Compile(yaml);
+  ASSERT_TRUE(r.ok()) << All(r);
+  const Instance* pool = r.plan.Find("pool");
+  ASSERT_NE(pool, nullptr);
+  ASSERT_EQ(pool->inputs.size(), 1u);
+  ASSERT_EQ(pool->inputs[0].sources.size(), 3u);
+  EXPECT_EQ(pool->inputs[0].sources[2].artifact, 3);
+  const Instance* detect = r.plan.Find("detect");
+  ASSERT_NE(detect, nullptr);
+  EXPECT_EQ(detect->plugin->contract().name(), "detector.hard_threshold");
+  EXPECT_EQ(detect->inputs.size(), 2u);  // codebook and extracted; no basis
+
+  ExpectOnly(Compile(yaml, {{"detector", "detector.hard_treshold"}}), "p.yaml:12:11",
+             "detector.hard_threshold");
+  ExpectOnly(Compile(yaml, {{"detector", "[a, b]"}}), "p.yaml:12:11",
+             "'uses' must give a plugin name");
+  ExpectOnly(Compile(yaml, {{"models", "[artifact:1, 2]"}}), "p.yaml:10:22",
+             "an input reference must be a string, not 2");
+}
+
 TEST_F(CompilerTest, OversizedPipelinesAreRefusedBeforeExpansion) {
   CompileResult r = Compile(std::string(kHeader) + R"(steps:
   - id: many
