@@ -1,4 +1,6 @@
 #include "securemark/contract.h"
+
+#include "param_binder.h"
 #include "securemark/suggestions.h"
 
 #include <algorithm>
@@ -288,32 +290,9 @@ StatusOr<ParamMap> Contract::ResolveParams(const ParamMap& given) const {
 }
 
 StatusOr<ParamMap> Contract::ParamsFromJson(std::string_view json_object) const {
-  json j = json::parse(json_object, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return InvalidArgumentError("parameters must be a JSON object, got: " +
-                                std::string(json_object.substr(0, 200)));
-  }
-  ParamMap given;
-  std::vector<std::string> errors;
-  for (const auto& [name, value] : j.items()) {
-    const ParamSpec* spec = FindParam(name);
-    if (spec == nullptr) {
-      given[name] = value.dump();  // ResolveParams names it, with a suggestion
-      continue;
-    }
-    StatusOr<ParamValue> v = spec->FromJson(value.dump());
-    if (!v.ok()) {
-      errors.push_back(v.status().message());
-      continue;
-    }
-    given[name] = *std::move(v);
-  }
-  StatusOr<ParamMap> resolved = ResolveParams(given);
-  if (!resolved.ok()) errors.push_back(resolved.status().message());
-  if (errors.empty()) return resolved;
-  std::string msg;
-  for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e;
-  return InvalidArgumentError(msg);
+  ParamBinder binder(*this);
+  binder.BindJsonObject(json_object);
+  return binder.Finish();
 }
 
 std::string Contract::ToJson() const {

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "loader/plugin_catalog.h"
+#include "param_binder.h"
 #include "util/files.h"
 #include "util/process.h"
 
@@ -21,39 +22,28 @@ struct ExecOptions {
   std::string output_dir;
 };
 
-// Parses every --with against the contract and reports all problems at once.
+// Binds every --with to the contract and reports all problems at once.
 StatusOr<nlohmann::json> ParamsJson(const Contract& contract,
                                     const std::vector<std::string>& with) {
-  ParamMap params;
+  ParamBinder binder(contract);
   std::vector<std::string> errors;
   for (const auto& kv : with) {
-    size_t eq = kv.find('=');
+    const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       errors.push_back("--with expects KEY=VALUE, got '" + kv + "'");
       continue;
     }
-    std::string key = kv.substr(0, eq);
-    const ParamSpec* spec = contract.FindParam(key);
-    if (spec == nullptr) {
-      params[key] = kv.substr(eq + 1);  // ResolveParams reports it with a suggestion
-      continue;
-    }
-    StatusOr<ParamValue> v = spec->Parse(kv.substr(eq + 1));
-    if (!v.ok()) {
-      errors.push_back(v.status().message());
-      continue;
-    }
-    params[key] = *v;
+    binder.BindText(kv.substr(0, eq), std::string_view(kv).substr(eq + 1));
   }
-  StatusOr<ParamMap> resolved = contract.ResolveParams(params);
-  if (!resolved.ok()) errors.push_back(resolved.status().message());
+  StatusOr<ParamMap> params = binder.Finish();
+  if (!params.ok()) errors.push_back(params.status().message());
   if (!errors.empty()) {
     std::string msg;
     for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e;
     return InvalidArgumentError(msg);
   }
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [k, v] : params) j[k] = nlohmann::json::parse(ParamValueToJson(v));
+  for (const auto& [k, v] : *params) j[k] = nlohmann::json::parse(ParamValueToJson(v));
   return j;
 }
 

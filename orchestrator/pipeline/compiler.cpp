@@ -1,5 +1,7 @@
 #include "pipeline/compiler.h"
 
+#include "param_binder.h"
+
 #include <functional>
 #include <regex>
 #include <set>
@@ -245,52 +247,35 @@ class Compiler {
     }
   }
 
-  // Resolves and checks `with` values against a contract; returns the parameters given.
+  // Resolves `with` values and binds them to a contract (defaults filled in); each problem
+  // is reported where its value is, or at the step for the contract's own.
   std::optional<ParamMap> CheckParams(const Contract& contract,
                                       const std::map<std::string, Value>& with, const Scope& scope,
                                       const Location& owner_at, const std::string& owner) {
-    ParamMap given;
+    ParamBinder binder(contract);
+    std::vector<Location> where;
     bool ok = true;
-    std::vector<std::string> known;
-    for (const auto& p : contract.params()) known.push_back(p.name);
     for (const auto& [name, value] : with) {
-      const ParamSpec* spec = contract.FindParam(name);
-      if (spec == nullptr) {
-        Error(value.at,
-              "unknown parameter '" + name + "' for " + contract.name() + Suggest(name, known));
-        ok = false;
-        continue;
-      }
       StatusOr<json> resolved = Resolve(value.json, scope);
       if (!resolved.ok()) {
         Error(value.at, resolved.status().message());
         ok = false;
         continue;
       }
-      StatusOr<ParamValue> v =
-          spec->FromJson(resolved->dump(-1, ' ', false, json::error_handler_t::replace));
-      if (!v.ok()) {
-        Error(value.at, v.status().message() + " (" + contract.name() + ": " + spec->doc + ")");
-        ok = false;
-        continue;
-      }
-      given[name] = *v;
+      where.push_back(value.at);
+      binder.BindJson(name, resolved->dump(-1, ' ', false, json::error_handler_t::replace),
+                      where.size() - 1);
     }
-    for (const auto& p : contract.params()) {
-      if (!p.default_value && !with.count(p.name)) {
-        Error(owner_at, owner + ": required parameter '" + p.name + "' (" +
-                            std::string(ParamTypeName(p.type)) + ") of " + contract.name() +
-                            " is not set");
-        ok = false;
+    StatusOr<ParamMap> bound = binder.Finish();
+    for (const ParamBinder::Problem& p : binder.problems()) {
+      if (p.source == ParamBinder::kNoSource) {
+        Error(owner_at, owner + ": " + p.message);
+      } else {
+        Error(where[p.source], p.message);
       }
     }
-    if (!ok) return std::nullopt;
-    StatusOr<ParamMap> resolved = contract.ResolveParams(given);
-    if (!resolved.ok()) {
-      Error(owner_at, resolved.status().message());
-      return std::nullopt;
-    }
-    return *resolved;
+    if (!ok || !bound.ok()) return std::nullopt;
+    return *bound;
   }
 
   static std::string CanonicalJson(const ParamMap& params) {
