@@ -227,8 +227,8 @@ TEST_F(InvestigationTest, InnocentModelsAccuseNobody) {
       {"mu0.pt",
        {"finetune", ReferenceFile(Store(), dir + "/reference.pt"), "5", fmnist, dir + "/mu0.pt"}}};
   // Stage 1 runs at level 0.01, so an innocent goes on to stage 2 once in a hundred (each
-  // key is fresh per store; 23 scratch models on one store gave p from 0.037 to 1 and a
-  // mean statistic of mean 0.1, sd 1.1). Asking all five to stop at stage 1 would fail
+  // key is fresh per store; 25 scratch models on one store gave p from 0.037 to 1 and a
+  // mean statistic of mean 0.08, sd 1.14). Asking all five to stop at stage 1 would fail
   // one store in twenty by design; two of five passing it happens once in a thousand.
   // Whatever stage 1 says, nobody may be accused.
   int passed_stage_one = 0;
