@@ -112,8 +112,8 @@ TEST_F(CompilerTest, TemplatesTakePluginsAndReferenceListsFromParameters) {
   detector: detector.hard_threshold
 steps:
   - id: pool
-    uses: attacker.collude
-    inputs: {models: "${{ params.models }}"}
+    uses: testing.gather
+    inputs: {parts: "${{ params.models }}"}
   - id: detect
     uses: ${{ params.detector }}
     inputs: {codebook: "artifact:4", basis: "${{ params.basis }}", extracted: "artifact:5"}
@@ -134,7 +134,7 @@ steps:
              "detector.hard_threshold");
   ExpectOnly(Compile(yaml, {{"detector", "[a, b]"}}), "p.yaml:12:11",
              "'uses' must give a plugin name");
-  ExpectOnly(Compile(yaml, {{"models", "[artifact:1, 2]"}}), "p.yaml:10:22",
+  ExpectOnly(Compile(yaml, {{"models", "[artifact:1, 2]"}}), "p.yaml:10:21",
              "an input reference must be a string, not 2");
 }
 
