@@ -114,8 +114,6 @@ class ZipWriter {
     PutLittleEndian(out_, 0, 2);  // comment
     return std::move(out_);
   }
-  uint64_t size() const { return out_.size(); }
-  size_t entries() const { return entries_.size(); }
 
  private:
   struct Entry {

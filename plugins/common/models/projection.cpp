@@ -8,15 +8,25 @@
 
 namespace securemark::models {
 
-StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer,
-                                    const torch::Tensor& unit_weights) {
-  SM_ASSIGN_OR_RETURN(torch::Tensor weight, LayerWeight(model, layer));
+namespace {
+
+// w of a layer's weight: the mean over its units, or Σ_j s_j W_j.
+StatusOr<torch::Tensor> SignalOf(const torch::Tensor& weight, const torch::Tensor& unit_weights,
+                                 const std::string& layer) {
   if (!unit_weights.defined()) return weight.mean(0).flatten();
   if (unit_weights.numel() != weight.size(0)) {
     return InvalidArgumentError("the key weighs " + std::to_string(unit_weights.numel()) +
                                 " units but '" + layer + "' has " + std::to_string(weight.size(0)));
   }
   return torch::matmul(unit_weights.to(weight.dtype()).flatten(), weight.flatten(1));
+}
+
+}  // namespace
+
+StatusOr<torch::Tensor> LayerSignal(torch::jit::Module& model, const std::string& layer,
+                                    const torch::Tensor& unit_weights) {
+  SM_ASSIGN_OR_RETURN(torch::Tensor weight, LayerWeight(model, layer));
+  return SignalOf(weight, unit_weights, layer);
 }
 
 torch::Tensor UnitWeightsInOrder(const std::vector<int64_t>& order) {
@@ -37,12 +47,9 @@ torch::Tensor MakeUnitWeights(int64_t units, uint64_t seed) {
 StatusOr<double> LayerKeyScale(const torch::Tensor& weight, const torch::Tensor& unit_weights,
                                const std::string& layer) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor w = weight.to(torch::kFloat64);
-  const double norm = (unit_weights.defined()
-                           ? torch::matmul(unit_weights.to(torch::kFloat64).flatten(), w.flatten(1))
-                           : w.mean(0))
-                          .norm()
-                          .item<double>();
+  SM_ASSIGN_OR_RETURN(const torch::Tensor w,
+                      SignalOf(weight.to(torch::kFloat64), unit_weights, layer));
+  const double norm = w.norm().item<double>();
   if (!std::isfinite(norm) || norm <= 0) {
     return InvalidArgumentError("layer '" + layer + "' reads as zero (" + std::to_string(norm) +
                                 "), so a key cannot be scaled to it; use key_scale=unit");
