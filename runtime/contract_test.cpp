@@ -10,7 +10,7 @@ namespace {
 struct Example {
   static constexpr Input<Dataset> kData{"data", "Examples."};
   static constexpr Input<JsonDocument> kExtra{"extra", "Optional.", kOptional};
-  static constexpr Output<Dataset> kShards{"shards", "Shards.", kMany};
+  static constexpr auto kShards = Output<Dataset>::Many("shards", "Shards.");
   static constexpr Output<Blob> kKey{"key", "A key.", kSecret};
   static constexpr Param<int64_t> kCount{"count", 4, "Shards.", Range{1, 100}};
   static constexpr Param<double> kAlpha{"alpha", 0.5, "Concentration.", Range{0.001, 1000}};

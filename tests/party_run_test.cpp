@@ -122,5 +122,38 @@ TEST_F(PartyRunTest, AFailingListenerFailsTheStep) {
   EXPECT_EQ(Count("SELECT count(*) FROM executions WHERE name='meet' AND state='FAILED'"), 1);
 }
 
+// An input named "role/port" reaches every party of that role (and only them), and it is
+// an input of the step's execution like any other: in its lineage and its cache key.
+TEST_F(PartyRunTest, PartyInputsReachEveryPartyOfTheirRole) {
+  const std::string file = Write("bonus", R"(params: {bonus: 10}
+steps:
+  - id: bonus
+    uses: testing.work
+    with: {value: "${{ params.bonus }}"}
+  - id: meet
+    inputs: {member/bonus: bonus.out}
+    parties:
+      - name: hub
+        uses: testing.party_hub
+        with: {rounds: 2, round_timeout: 20}
+      - name: member
+        uses: testing.party_member
+        count: 3
+      - name: plain
+        uses: testing.party_member
+)");
+  Run run = RunPipeline(file);
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  // Members answer index + 1 + 10; the party of another role gets no bonus.
+  EXPECT_EQ(ReadJson(*Store(), "meet.report")["sum"], 2 * ((1 + 2 + 3) + 3 * 10 + 1));
+  EXPECT_EQ(Count("SELECT count(*) FROM events e JOIN executions x ON e.execution_id = x.id "
+                  "WHERE x.name = 'meet' AND e.type = 'INPUT' AND e.path = 'member/bonus'"),
+            1);
+  Run changed = RunPipeline(file, "--set bonus=20");
+  ASSERT_EQ(changed.exit_code, 0) << changed.stderr_text;
+  EXPECT_EQ(changed.states["meet"], "COMPLETE");
+  EXPECT_EQ(ReadJson(*Store(), "meet.report")["sum"], 2 * ((1 + 2 + 3) + 3 * 20 + 1));
+}
+
 }  // namespace
 }  // namespace securemark

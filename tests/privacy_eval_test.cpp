@@ -13,7 +13,8 @@ const std::string kFmnist = "/usr/share/datasets/fashion-mnist/";
 std::string Training(const std::string& id, const std::string& server_with,
                      const std::string& defenders) {
   return "  - id: " + id + R"(
-    inputs: {test: test_set.dataset}
+    inputs: {test: test_set.dataset, owner/defenders: )" +
+         defenders + R"(}
     parties:
       - name: server
         uses: server_trainer.split
@@ -24,8 +25,7 @@ std::string Training(const std::string& id, const std::string& server_with,
         count: 2
         with: {images: )" +
          kFmnist + "train-images-idx3-ubyte.gz, labels: " + kFmnist +
-         "train-labels-idx1-ubyte.gz, limit: 2000, release_defender: true, defenders: " +
-         defenders + "}\n";
+         "train-labels-idx1-ubyte.gz, limit: 2000, release_defender: true}\n";
 }
 
 class PrivacyEvalTest : public RunFixture {
@@ -48,14 +48,23 @@ class PrivacyEvalTest : public RunFixture {
 
 TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
   if (!std::filesystem::exists(kFmnist)) GTEST_SKIP();
-  const std::string file = Write(
-      "privacy",
-      "steps:\n  - id: test_set\n    uses: dataset.idx\n    with: {split: test, limit: 600}\n" +
-          Training("train", "{epochs: 1, batch: 32}", R"([defender.none, "defender.mlp:2"])") +
-          Training("conv",
-                   "{architecture: deepmarks_cnn, split_after: conv2, epochs: 1, batch: 32}",
-                   R"(["defender.deconv:1"])") +
-          R"(  - id: open
+  const std::string file =
+      Write("privacy",
+            std::string("steps:\n  - id: test_set\n    uses: dataset.idx\n    with: {split: test, "
+                        "limit: 600}\n") +
+                R"(  - id: no_defence
+    uses: defender.none
+  - id: mlp2
+    uses: defender.mlp
+    with: {variant: 2}
+  - id: deconv1
+    uses: defender.deconv
+    with: {variant: 1, architecture: deepmarks_cnn, split_after: conv2}
+)" + Training("train", "{epochs: 1, batch: 32}", "[no_defence.model, mlp2.model]") +
+                Training("conv",
+                         "{architecture: deepmarks_cnn, split_after: conv2, epochs: 1, batch: 32}",
+                         "deconv1.model") +
+                R"(  - id: open
     uses: attacker.inversion
     inputs: {model: train.model, data: test_set.dataset}
     with: {attack: 1, epochs: 8}

@@ -26,8 +26,13 @@ class SplitTrainingTest : public RunFixture {
   - id: test_set
     uses: dataset.idx
     with: {split: test, limit: 500}
+  - id: no_defence
+    uses: defender.none
+  - id: mlp2
+    uses: defender.mlp
+    with: {variant: 2}
   - id: train
-    inputs: {test: test_set.dataset}
+    inputs: {test: test_set.dataset, owner/defenders: [no_defence.model, mlp2.model]}
 )" + runtime + R"(
     parties:
       - name: server
@@ -45,7 +50,6 @@ class SplitTrainingTest : public RunFixture {
                               R"(train-labels-idx1-ubyte.gz
           limit: )" + std::to_string(limit) +
                               R"(
-          defenders: [defender.none, "defender.mlp:2"]
 )");
   }
 

@@ -62,6 +62,8 @@ serve() {
 
 add_host data "$SUBNET.3"
 serve data dataset.idx
+add_host defender "$SUBNET.4"
+serve defender defender.mlp
 add_host server "$SUBNET.2"
 serve server server_trainer.split
 for ((i = 0; i < OWNERS; i++)); do

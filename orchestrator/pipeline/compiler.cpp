@@ -317,19 +317,60 @@ class Compiler {
     return names;
   }
 
+  // The input an `inputs` key names: "port" of the step's plugin (of a multi-party step,
+  // its first party), or "party/port" of another party of a multi-party step.
+  // `key` becomes the binding's name: "port" for the first party, else "party/port".
+  const PortSpec* InputPort(const StepInfo& info, const InputSpec& in, std::string& key) {
+    const Contract* contract = info.contract;
+    std::string port_name = in.port;
+    key = in.port;
+    if (const size_t slash = in.port.find('/'); slash != std::string::npos) {
+      const std::string party = in.port.substr(0, slash);
+      contract = PartyContract(info, party, in.at);
+      if (contract == nullptr) return nullptr;
+      port_name = in.port.substr(slash + 1);
+      if (party == info.spec->parties.front().name) key = port_name;
+    }
+    const PortSpec* port = contract->FindInput(port_name);
+    if (port == nullptr) {
+      std::vector<std::string> ports;
+      for (const auto& p : contract->inputs()) ports.push_back(p.name);
+      Error(in.at,
+            contract->name() + " has no input '" + port_name + "'" + Suggest(port_name, ports));
+    }
+    return port;
+  }
+
+  // Every required input of every party is connected ("party/port" for the others).
+  void CheckRequiredInputs(const StepInfo& info, const std::set<std::string>& bound) {
+    std::vector<std::pair<std::string, const Contract*>> contracts = {{"", info.contract}};
+    for (size_t i = 1; i < info.spec->parties.size(); ++i) {
+      StatusOr<const LoadedPlugin*> plugin = catalog_.Find(info.spec->parties[i].uses);
+      if (plugin.ok())
+        contracts.emplace_back(info.spec->parties[i].name + "/", &(*plugin)->contract());
+    }
+    for (const auto& [prefix, contract] : contracts) {
+      for (const auto& port : contract->inputs()) {
+        if (!port.optional() && !port.many() && !bound.count(prefix + port.name)) {
+          Error(info.spec->at, "step '" + info.spec->id + "': required input '" + prefix +
+                                   port.name + "' (" + port.type + ") of " + contract->name() +
+                                   " is not connected");
+        }
+      }
+    }
+  }
+
   void BindInputs(const StepInfo& info, const Scope& scope, Instance& instance) {
-    const Contract& contract = *info.contract;
-    std::vector<std::string> ports;
-    for (const auto& p : contract.inputs()) ports.push_back(p.name);
     std::set<std::string> bound;
     for (const InputSpec& in : info.spec->inputs) {
-      const PortSpec* port = contract.FindInput(in.port);
-      if (port == nullptr) {
-        Error(in.at, contract.name() + " has no input '" + in.port + "'" + Suggest(in.port, ports));
+      std::string key;
+      const PortSpec* port = InputPort(info, in, key);
+      if (port == nullptr) continue;
+      if (!bound.insert(key).second) {
+        Error(in.at, "input '" + key + "' is connected twice");
         continue;
       }
-      bound.insert(in.port);
-      InputBinding binding{in.port, {}};
+      InputBinding binding{key, {}};
       size_t values = 0;  // how many values the references give, at most
       bool unbounded = false;
       // An expression may give a list of references (a template's "${{ params.models }}").
@@ -347,7 +388,7 @@ class Compiler {
         }
       }
       if (refs.empty() && !unresolved) {  // an empty list: the input is not connected
-        bound.erase(in.port);
+        bound.erase(key);
         continue;
       }
       for (const auto& [resolved, ref_at] : refs) {
@@ -455,12 +496,7 @@ class Compiler {
       }
       instance.inputs.push_back(std::move(binding));
     }
-    for (const auto& port : contract.inputs()) {
-      if (!port.optional() && !port.many() && !bound.count(port.name)) {
-        Error(info.spec->at, "step '" + info.spec->id + "': required input '" + port.name + "' (" +
-                                 port.type + ") of " + contract.name() + " is not connected");
-      }
-    }
+    CheckRequiredInputs(info, bound);
   }
 
   void ExpandStep(const StepInfo& info) {

@@ -461,5 +461,51 @@ TEST_F(CompilerTest, PartyOutputsAreReferredToByPartyName) {
   ExpectOnly(plain, "p.yaml:13:21", "step 'all' has no party 'owner' (it is not a multi-party");
 }
 
+// "party/port" binds an input of the parties of that role; the first party's may be named
+// either way. Unknown parties and ports, and unconnected required inputs of any party, are
+// errors before anything runs.
+TEST_F(CompilerTest, PartyInputsAreNamedByRole) {
+  auto pipeline = [](const std::string& inputs) {
+    return std::string(kHeader) + "steps:\n  - id: seed\n    uses: testing.work\n" +
+           "  - id: train\n    inputs: " + inputs +
+           "\n    parties:\n      - {name: server, uses: testing.echo}\n"
+           "      - {name: owner, uses: testing.echo, count: 2}\n";
+  };
+  CompileResult r = Compile(pipeline("{owner/in: seed.out, server/in: seed.out}"));
+  ASSERT_TRUE(r.ok()) << All(r);
+  const Instance* train = r.plan.Find("train");
+  ASSERT_EQ(train->inputs.size(), 2u);
+  EXPECT_EQ(train->inputs[0].port, "owner/in");
+  EXPECT_EQ(train->inputs[0].sources[0].instance, "seed");
+  EXPECT_EQ(train->inputs[1].port, "in");  // the listener's, named by its party
+  EXPECT_EQ(train->depends_on, (std::vector<std::string>{"seed"}));
+
+  ExpectOnly(Compile(pipeline("{owners/in: seed.out}")), "p.yaml:7:14",
+             "step 'train' has no party 'owners'; did you mean 'owner'?");
+  ExpectOnly(Compile(pipeline("{owner/inn: seed.out}")), "p.yaml:7:14",
+             "testing.echo has no input 'inn'; did you mean 'in'?");
+  ExpectOnly(Compile(pipeline("{owner/in: seed.key}")), "p.yaml:7:24",
+             "input 'owner/in' expects Json but 'seed.key' is Blob");
+  ExpectOnly(Compile(pipeline("{in: seed.out, server/in: seed.out}")), "p.yaml:7:28",
+             "input 'in' is connected twice");
+
+  // A required input of a non-listening party must be connected as "role/port".
+  const std::string needs_input = std::string(kHeader) +
+                                  "steps:\n  - id: seed\n    uses: testing.work\n"
+                                  "  - id: train\n    parties:\n"
+                                  "      - {name: server, uses: testing.echo}\n"
+                                  "      - {name: owner, uses: testing.copy}\n";
+  CompileResult missing = Compile(needs_input);
+  ASSERT_EQ(missing.diagnostics.size(), 1u) << All(missing);
+  EXPECT_NE(missing.diagnostics[0].message.find(
+                "required input 'owner/in' (Json) of testing.copy is not connected"),
+            std::string::npos)
+      << All(missing);
+  CompileResult given =
+      Compile(std::string(needs_input)
+                  .insert(needs_input.find("    parties"), "    inputs: {owner/in: seed.out}\n"));
+  EXPECT_TRUE(given.ok()) << All(given);
+}
+
 }  // namespace
 }  // namespace securemark::pipeline

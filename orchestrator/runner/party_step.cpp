@@ -6,11 +6,11 @@ namespace securemark::runner {
 
 using nlohmann::json;
 
-PartyStep::PartyStep(const pipeline::Instance& instance, int64_t execution,
-                     transport::Message listener_inputs, PartyStepOptions options)
+PartyStep::PartyStep(const pipeline::Instance& instance, int64_t execution, InputsByRole inputs,
+                     PartyStepOptions options)
     : instance_(instance),
       execution_(execution),
-      listener_inputs_(std::move(listener_inputs)),
+      inputs_(std::move(inputs)),
       options_(std::move(options)) {
   for (const pipeline::PartyInstance& spec : instance.parties) {
     Party p;
@@ -113,10 +113,12 @@ Status PartyStep::Send(Party& p, HostPool& pool, ProgressSink& progress) {
     std::string address = host.address.empty() ? "127.0.0.1" : host.address;
     if (address.find(':') != std::string::npos) address = "[" + address + "]";
     p.info.bind = "tcp://" + address + ":*";
-    task.header["inputs"] = listener_inputs_.header["inputs"];
-    task.payloads = listener_inputs_.payloads;
   } else {
     p.info.connect = endpoint_;
+  }
+  if (auto inputs = inputs_.find(p.info.role); inputs != inputs_.end()) {
+    task.header["inputs"] = inputs->second.header["inputs"];
+    task.payloads = inputs->second.payloads;
   }
   task.header["party"] = transport::PartyToJson(p.info);
   ++p.starts;

@@ -28,9 +28,12 @@ class PartyStep {
  public:
   enum class Outcome { kRunning, kSucceeded, kFailed };
 
-  // `listener_inputs` is a TASK message carrying the step's inputs for the first party.
-  PartyStep(const pipeline::Instance& instance, int64_t execution,
-            transport::Message listener_inputs, PartyStepOptions options);
+  // Inputs per role: a TASK message carrying the inputs of every party of that role (the
+  // step's inputs for the first party's; "role/port" bindings for the others). A role
+  // without an entry gets none.
+  using InputsByRole = std::map<std::string, transport::Message>;
+  PartyStep(const pipeline::Instance& instance, int64_t execution, InputsByRole inputs,
+            PartyStepOptions options);
 
   // Task ids "<execution>/<party>": messages carrying them belong to this step.
   std::vector<std::string> TaskIds() const;
@@ -70,7 +73,7 @@ class PartyStep {
 
   const pipeline::Instance& instance_;
   int64_t execution_;
-  transport::Message listener_inputs_;
+  InputsByRole inputs_;
   PartyStepOptions options_;
   std::vector<Party> parties_;  // [0] listens
   std::string endpoint_;        // announced by the listener

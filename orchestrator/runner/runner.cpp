@@ -144,10 +144,9 @@ class Runner {
   Status ResolveInputs(Task& t) {
     SM_ASSIGN_OR_RETURN(
         ResolvedInputs resolved,
-        runner::ResolveInputs(*t.instance, PrimaryPlugin(*t.instance).contract(),
-                              [&](const std::string& key) -> const ProducedOutputs& {
-                                return tasks_.at(key).outputs;
-                              }));
+        runner::ResolveInputs(*t.instance, [&](const std::string& key) -> const ProducedOutputs& {
+          return tasks_.at(key).outputs;
+        }));
     t.inputs = std::move(resolved.events);
     t.input_types = std::move(resolved.types);
     return OkStatus();
@@ -283,18 +282,24 @@ class Runner {
     return OkStatus();
   }
 
-  // A TASK message for `t` with its inputs.
-  StatusOr<transport::Message> TaskMessage(const Task& t) {
+  // A TASK message for `t` with its inputs: for a multi-party step, those of the parties
+  // of `role` ("role/port" bindings, or the plain ones for the first party's role).
+  StatusOr<transport::Message> TaskMessage(const Task& t, const std::string& role = "") {
     transport::Message task{"TASK",
                             {{"task", std::to_string(t.execution)},
                              {"plugin", PrimaryPlugin(*t.instance).name()},
                              {"params", json::parse(t.instance->params_json)},
                              {"inputs", json::array()}},
                             {}};
+    const bool first = t.instance->parties.empty() || t.instance->parties.front().role == role;
+    const std::string prefix = first ? "" : role + "/";
     for (size_t i = 0; i < t.inputs.size(); ++i) {
+      const std::string& port = t.input_types[i].first;
+      const bool addressed = port.find('/') != std::string::npos;
+      if (first ? addressed : port.rfind(prefix, 0) != 0) continue;
       SM_ASSIGN_OR_RETURN(std::string bytes, store_.ReadArtifact(t.inputs[i].artifact_id));
       task.header["inputs"].push_back(
-          {{"port", t.input_types[i].first}, {"type", t.input_types[i].second}});
+          {{"port", port.substr(prefix.size())}, {"type", t.input_types[i].second}});
       task.payloads.push_back(std::move(bytes));
     }
     return task;
@@ -305,7 +310,11 @@ class Runner {
   Status StartParties(Task& t) {
     ++t.attempts;
     SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(NewExecutionFor(t)));
-    SM_ASSIGN_OR_RETURN(transport::Message inputs, TaskMessage(t));
+    PartyStep::InputsByRole inputs;
+    for (const pipeline::PartyInstance& party : t.instance->parties) {
+      if (inputs.count(party.role)) continue;
+      SM_ASSIGN_OR_RETURN(inputs[party.role], TaskMessage(t, party.role));
+    }
     PartyStepOptions options;
     options.local_hosts = options_.local_hosts;
     options.state_dir = StateDir(t);

@@ -5,12 +5,27 @@
 
 namespace securemark::runner {
 
+const PortSpec* BoundInputPort(const pipeline::Instance& instance, const std::string& binding) {
+  const size_t slash = binding.find('/');
+  if (slash == std::string::npos) {
+    const LoadedPlugin* plugin = instance.plugin != nullptr ? instance.plugin
+                                 : instance.parties.empty() ? nullptr
+                                                            : instance.parties.front().plugin;
+    return plugin == nullptr ? nullptr : plugin->contract().FindInput(binding);
+  }
+  const std::string role = binding.substr(0, slash);
+  for (const pipeline::PartyInstance& party : instance.parties) {
+    if (party.role == role) return party.plugin->contract().FindInput(binding.substr(slash + 1));
+  }
+  return nullptr;
+}
+
 StatusOr<ResolvedInputs> ResolveInputs(
-    const pipeline::Instance& instance, const Contract& contract,
+    const pipeline::Instance& instance,
     const std::function<const ProducedOutputs&(const std::string&)>& outputs_of) {
   ResolvedInputs resolved;
   for (const pipeline::InputBinding& binding : instance.inputs) {
-    const PortSpec* port = contract.FindInput(binding.port);
+    const PortSpec* port = BoundInputPort(instance, binding.port);
     if (port == nullptr) return InternalError("no input port '" + binding.port + "'");
     std::vector<int64_t> artifacts;
     for (const pipeline::SourceRef& source : binding.sources) {
@@ -45,12 +60,8 @@ StatusOr<ResolvedInputs> ResolveInputs(
 Status CheckStoredInputs(const pipeline::Plan& plan, store::Store& store) {
   std::vector<std::string> problems;
   for (const pipeline::Instance& instance : plan.instances) {
-    const LoadedPlugin* plugin = instance.plugin != nullptr ? instance.plugin
-                                 : instance.parties.empty() ? nullptr
-                                                            : instance.parties.front().plugin;
-    if (plugin == nullptr) continue;
     for (const pipeline::InputBinding& binding : instance.inputs) {
-      const PortSpec* port = plugin->contract().FindInput(binding.port);
+      const PortSpec* port = BoundInputPort(instance, binding.port);
       for (const pipeline::SourceRef& source : binding.sources) {
         if (!source.artifact || port == nullptr) continue;
         const std::string where = "step '" + instance.key + "' input '" + binding.port +

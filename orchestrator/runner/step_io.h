@@ -33,9 +33,13 @@ struct ResolvedInputs {
   std::vector<std::pair<std::string, std::string>> types;  // per event: port, type
 };
 
+// The input port a binding names: "port" of the step's plugin (of a multi-party step, its
+// first party's), or "role/port" of the parties of that role; null when there is none.
+const PortSpec* BoundInputPort(const pipeline::Instance& instance, const std::string& binding);
+
 // Inputs in binding order; `outputs_of` gives what an upstream instance produced.
 StatusOr<ResolvedInputs> ResolveInputs(
-    const pipeline::Instance& instance, const Contract& contract,
+    const pipeline::Instance& instance,
     const std::function<const ProducedOutputs&(const std::string&)>& outputs_of);
 
 // Every "artifact:ID" input of the plan names a LIVE artifact of the port's type; all

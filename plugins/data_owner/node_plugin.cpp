@@ -14,8 +14,6 @@
 #include "data/dataset_source.h"
 #include "data/idx_reader.h"
 #include "data/partition.h"
-#include "exec/local_context.h"
-#include "loader/plugin_catalog.h"
 #include "models/model_file.h"
 #include "models/model_zoo.h"
 #include "models/training.h"
@@ -62,10 +60,11 @@ class DataOwner : public Node {
                                                  Choices{"iid|dirichlet"}};
   static constexpr Param<double> kAlpha{"alpha", 0.5, "Dirichlet concentration.", Range{1e-3, 1e3}};
   static constexpr Param<int64_t> kPartitionSeed{"partition_seed", 0, "Seed of the partition."};
-  static constexpr Param<std::vector<std::string>> kDefenders{
-      "defenders", R"(["defender.none"])",
-      "Defender plugins (\"defender.mlp:2\" picks a variant); with several, owners get them at "
-      "random from defender_seed."};
+  static constexpr Input<models::ModelFile> kDefenders{
+      "defenders",
+      "Untrained defenders (outputs of defender.* steps); with several, owners are dealt them at "
+      "random from defender_seed. None: hidden states leave as the head computes them.",
+      kMany | kOptional};
   static constexpr Param<int64_t> kDefenderSeed{"defender_seed", 0, "Seed of the assignment."};
   static constexpr Param<double> kDefenderLr{"defender_lr", 1e-3, "Adam rate of the defender.",
                                              Range{0, 10}};
@@ -93,7 +92,7 @@ class DataOwner : public Node {
 
   static Contract GetContract() {
     return Contract::Build(
-        "1.0.0", "A data owner of split learning: trains the head and its defender locally.",
+        "2.0.0", "A data owner of split learning: trains the head and its defender locally.",
         kSummary, kDataDir, kFormat, kImages, kLabels, kChannels, kHeight, kWidth, kLimit, kShard,
         kShards, kPartition, kAlpha, kPartitionSeed, kDefenders, kDefenderSeed, kDefenderLr,
         kPrivacyWeight, kMetric, kInverter, kInverterLr, kServerTimeout, kRejoinAfter,
@@ -104,7 +103,9 @@ class DataOwner : public Node {
 
  private:
   Status LoadShard(Context& ctx, const PartyInfo& me);
-  StatusOr<std::string> PickDefender(Context& ctx, const PartyInfo& me) const;
+  // Which of the connected defenders is this owner's (-1: none connected).
+  StatusOr<int64_t> PickDefender(Context& ctx, const PartyInfo& me) const;
+  Status LoadDefender(Context& ctx, int64_t which);
   Status Start(Context& ctx, const split::SplitConfig& config);
   Status SendActivations(int64_t round);
   // Keeps up to `depth_` batches in flight within the current synchronisation window.
@@ -122,6 +123,7 @@ class DataOwner : public Node {
   std::unique_ptr<party::Connection> connection_;
   std::optional<split::SplitModel> model_;
   std::unique_ptr<torch::optim::SGD> head_optimizer_;
+  int64_t defender_index_ = -1;
   std::string defender_name_;
   torch::jit::Module defender_;
   bool defended_ = false;
@@ -183,10 +185,9 @@ Status DataOwner::LoadShard(Context& ctx, const PartyInfo& me) {
   return OkStatus();
 }
 
-StatusOr<std::string> DataOwner::PickDefender(Context& ctx, const PartyInfo& me) const {
-  const std::vector<std::string>& list = ctx.Get(kDefenders);
-  if (list.empty()) return InvalidArgumentError("'defenders' is empty");
-  if (list.size() == 1) return list[0];
+StatusOr<int64_t> DataOwner::PickDefender(Context& ctx, const PartyInfo& me) const {
+  const auto kinds = static_cast<int64_t>(ctx.Count(kDefenders));
+  if (kinds <= 1) return kinds - 1;
   // A seeded permutation of the owners, dealt the defenders in turn: every kind is used
   // about equally, and which owner gets which is random.
   std::vector<int> owners(static_cast<size_t>(me.count));
@@ -195,7 +196,60 @@ StatusOr<std::string> DataOwner::PickDefender(Context& ctx, const PartyInfo& me)
   std::shuffle(owners.begin(), owners.end(), rng);
   const size_t position =
       static_cast<size_t>(std::find(owners.begin(), owners.end(), me.index) - owners.begin());
-  return list[position % list.size()];
+  return static_cast<int64_t>(position) % kinds;
+}
+
+Status DataOwner::LoadDefender(Context& ctx, int64_t which) {
+  const std::vector<int64_t> hidden = model_->hidden_shape();
+  if (which < 0) {
+    defender_name_ = "none";
+    int64_t features = 1;
+    for (int64_t d : hidden) features *= d;
+    SM_ASSIGN_OR_RETURN(defender_, split::MakeMlpDefender(std::max<int64_t>(features, 2), 0, 0));
+  } else {
+    const std::string input = "input 'defenders[" + std::to_string(which) + "]'";
+    SM_ASSIGN_OR_RETURN(std::vector<models::ModelFile> all, ctx.GetAll(kDefenders));
+    StatusOr<torch::jit::Module> loaded =
+        models::LoadModel(all[static_cast<size_t>(which)].bytes());
+    if (!loaded.ok()) return loaded.status().WithContext(input);
+    defender_ = std::move(loaded).value();
+    defender_name_ = defender_.hasattr("securemark_defender")
+                         ? defender_.attr("securemark_defender").toStringRef()
+                         : "defenders[" + std::to_string(which) + "]";
+    // A defender made for another cut fails here, not in the first round.
+    std::vector<int64_t> probe_shape = {2};
+    probe_shape.insert(probe_shape.end(), hidden.begin(), hidden.end());
+    std::vector<int64_t> out_shape;
+    try {
+      torch::NoGradGuard no_grad;
+      out_shape = defender_.forward({torch::zeros(probe_shape)}).toTensor().sizes().vec();
+    } catch (const std::exception& e) {
+      std::string why = e.what();
+      why = why.substr(0, why.find('\n'));
+      return InvalidArgumentError(input + " (" + defender_name_ +
+                                  ") does not take this cut's hidden states " +
+                                  c10::str(c10::IntArrayRef(hidden)) + ": " + why);
+    }
+    if (out_shape != probe_shape)
+      return InvalidArgumentError(input + " (" + defender_name_ + ") turns hidden states " +
+                                  c10::str(c10::IntArrayRef(hidden)) + " into " +
+                                  c10::str(c10::IntArrayRef(out_shape).slice(1)) +
+                                  "; a defender must keep their shape");
+  }
+  models::MakeParametersTrainable(defender_);
+  std::vector<torch::Tensor> defender_params;
+  for (const auto& p : defender_.parameters()) defender_params.push_back(p);
+  defended_ = !defender_params.empty();
+  if (defended_) {
+    defender_optimizer_ = std::make_unique<torch::optim::Adam>(
+        defender_params, torch::optim::AdamOptions(ctx.Get(kDefenderLr)));
+    SM_ASSIGN_OR_RETURN(
+        inverter_, split::MakeInverter(static_cast<int>(ctx.Get(kInverter)), hidden, bytes_.size(1),
+                                       bytes_.size(2), bytes_.size(3)));
+    inverter_optimizer_ = std::make_unique<torch::optim::Adam>(
+        inverter_->parameters(), torch::optim::AdamOptions(ctx.Get(kInverterLr)));
+  }
+  return OkStatus();
 }
 
 Status DataOwner::Start(Context& ctx, const split::SplitConfig& config) {
@@ -217,35 +271,7 @@ Status DataOwner::Start(Context& ctx, const split::SplitConfig& config) {
   model_.emplace(std::move(m));
   head_optimizer_ = std::make_unique<torch::optim::SGD>(
       model_->HeadParameters(), torch::optim::SGDOptions(config.lr).momentum(config.momentum));
-  // The defender: a nested plugin choice, built by its plugin in this process.
-  const std::string spec = defender_name_;
-  const std::string plugin_name = spec.substr(0, spec.find(':'));
-  PluginCatalog catalog = PluginCatalog::Discover(DefaultPluginSearchPath());
-  SM_ASSIGN_OR_RETURN(const LoadedPlugin* plugin, catalog.Find(plugin_name));
-  if (plugin_name.rfind("defender.", 0) != 0)
-    return InvalidArgumentError("'" + plugin_name + "' is not a defender plugin");
-  json params = {{"shape", model_->hidden_shape()}, {"seed", ctx.Get(kDefenderSeed)}};
-  if (spec.find(':') != std::string::npos)
-    params["variant"] = std::stoll(spec.substr(spec.find(':') + 1));
-  SM_ASSIGN_OR_RETURN(ParamMap resolved, plugin->contract().ParamsFromJson(params.dump()));
-  SM_ASSIGN_OR_RETURN(std::vector<OutputValue> built, RunNode(*plugin, resolved, {}));
-  const OutputValue* out = FindOutput(built, "model");
-  if (out == nullptr) return InternalError(plugin_name + " produced no model");
-  SM_ASSIGN_OR_RETURN(defender_, models::LoadModel(out->value.bytes));
-  models::MakeParametersTrainable(defender_);
-  std::vector<torch::Tensor> defender_params;
-  for (const auto& p : defender_.parameters()) defender_params.push_back(p);
-  defended_ = !defender_params.empty();
-  if (defended_) {
-    defender_optimizer_ = std::make_unique<torch::optim::Adam>(
-        defender_params, torch::optim::AdamOptions(ctx.Get(kDefenderLr)));
-    SM_ASSIGN_OR_RETURN(
-        inverter_, split::MakeInverter(static_cast<int>(ctx.Get(kInverter)), model_->hidden_shape(),
-                                       bytes_.size(1), bytes_.size(2), bytes_.size(3)));
-    inverter_optimizer_ = std::make_unique<torch::optim::Adam>(
-        inverter_->parameters(), torch::optim::AdamOptions(ctx.Get(kInverterLr)));
-  }
-  return OkStatus();
+  return LoadDefender(ctx, defender_index_);
 }
 
 Status DataOwner::SendActivations(int64_t round) {
@@ -330,7 +356,7 @@ Status DataOwner::Process(Context& ctx) {
   if (me == nullptr) return FailedPreconditionError("data_owner.node runs only as a party");
   models::UseThreads(ctx.Get(kThreads));
   SM_RETURN_IF_ERROR(LoadShard(ctx, *me));
-  SM_ASSIGN_OR_RETURN(defender_name_, PickDefender(ctx, *me));
+  SM_ASSIGN_OR_RETURN(defender_index_, PickDefender(ctx, *me));
   SM_ASSIGN_OR_RETURN(connection_,
                       party::Connection::Open(*me, split::ProtocolOptions(ctx.Get(kMaxMessageMb))));
   // Aggregates for the input normalisation; no pixel leaves this process otherwise.
@@ -343,7 +369,9 @@ Status DataOwner::Process(Context& ctx) {
                 std::vector<double>(sq.data_ptr<double>(), sq.data_ptr<double>() + sq.numel())},
                {"pixels", static_cast<double>(x.numel() / x.size(1))}};
   SM_RETURN_IF_ERROR(connection_->Send({"JOIN", join, {}}));
-  ctx.Info("shard of " + std::to_string(bytes_.size(0)) + " examples; defender " + defender_name_);
+  ctx.Info("shard of " + std::to_string(bytes_.size(0)) + " examples; defender " +
+           (defender_index_ < 0 ? std::string("none")
+                                : "defenders[" + std::to_string(defender_index_) + "]"));
 
   std::vector<std::string> why;
   auto last_word = Clock::now();
@@ -374,7 +402,11 @@ Status DataOwner::Process(Context& ctx) {
       if (!model_) {
         StatusOr<split::SplitConfig> config = split::SplitConfig::FromJson(
             m->header.contains("config") ? m->header["config"] : json());
-        handled = config.ok() ? Start(ctx, *config) : config.status();
+        handled = config.status();
+        // A well-formed training this owner cannot take part in (its images or its
+        // defender do not fit the cut) is its own configuration error: it stops and says
+        // why, instead of staying silent while the server waits.
+        if (config.ok()) SM_RETURN_IF_ERROR(Start(ctx, *config).WithContext("cannot take part"));
         if (handled.ok()) {
           config_batch_ = config->batch;
           sync_every_ = config->sync_every;

@@ -12,7 +12,8 @@ namespace {
 class Partition : public Node {
  public:
   static constexpr Input<Dataset> kData{"data", "The dataset to split."};
-  static constexpr Output<Dataset> kShards{"shards", "One dataset per shard, in order.", kMany};
+  static constexpr auto kShards =
+      Output<Dataset>::Many("shards", "One dataset per shard, in order.");
   static constexpr Output<JsonDocument> kSummary{"summary",
                                                  "Per-shard sizes and class histograms."};
   static constexpr Param<int64_t> kCount{"count", 4, "Number of shards.", Range{1, 4096}};

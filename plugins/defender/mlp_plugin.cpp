@@ -9,11 +9,13 @@ class MlpDefender : public Node {
  public:
   static constexpr Param<int64_t> kVariant{"variant", 1, "Defender1-4.", Range{1, 4}};
   static Contract GetContract() {
-    return Contract::Build("1.0.0", "An MLP defender (SecureMark-DL Defender1-4).", kDefender,
-                           kShape, kSeed, kVariant);
+    return Contract::Build("2.0.0", "An MLP defender (SecureMark-DL Defender1-4).", kDefender,
+                           kShape, kArchitecture, kSplitAfter, kChannels, kHeight, kWidth, kSeed,
+                           kVariant);
   }
   Status Process(Context& ctx) override {
-    return EmitMlp(ctx, static_cast<int>(ctx.Get(kVariant)));
+    return EmitMlp(ctx, static_cast<int>(ctx.Get(kVariant)),
+                   "defender.mlp:" + std::to_string(ctx.Get(kVariant)));
   }
 };
 

@@ -8,9 +8,10 @@ namespace {
 class NoDefender : public Node {
  public:
   static Contract GetContract() {
-    return Contract::Build("1.0.0", "No defence: the identity.", kDefender, kShape, kSeed);
+    return Contract::Build("2.0.0", "No defence: the identity.", kDefender, kShape, kArchitecture,
+                           kSplitAfter, kChannels, kHeight, kWidth, kSeed);
   }
-  Status Process(Context& ctx) override { return EmitMlp(ctx, 0); }
+  Status Process(Context& ctx) override { return EmitMlp(ctx, 0, "defender.none"); }
 };
 
 }  // namespace

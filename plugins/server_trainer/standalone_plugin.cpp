@@ -23,9 +23,8 @@ class StandaloneTrainer : public Node {
       "init", "Start from this model (a checkpoint to resume, or a model to fine-tune).",
       kOptional};
   static constexpr Output<models::ModelFile> kModel{"model", "The trained model (TorchScript)."};
-  static constexpr Output<models::ModelFile> kCheckpoints{
-      "checkpoints", "The model after every checkpoint_every epochs, labelled with the epoch.",
-      kMany};
+  static constexpr auto kCheckpoints = Output<models::ModelFile>::Many(
+      "checkpoints", "The model after every checkpoint_every epochs, labelled with the epoch.");
   static constexpr Output<JsonDocument> kReport{"report", "Loss and accuracy per epoch."};
   static constexpr Param<std::string> kArchitecture{
       "model", "deepmarks_cnn", "Architecture.",

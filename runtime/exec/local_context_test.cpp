@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "securemark/values.h"
+
 namespace securemark {
 namespace {
 
@@ -74,6 +76,27 @@ TEST_F(LocalContextTest, CorruptInputIsReportedWithThePort) {
   auto out = RunNode(*echo_, {}, std::move(in));
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("input 'in'"), std::string::npos) << out.status();
+}
+
+// A list output takes values only through Add and a single one only through Set, so a
+// plugin cannot silently overwrite a list or append to a single value.
+TEST(OutputKindsTest, ListsTakeAddAndSingleValuesTakeSet) {
+  static constexpr Output<JsonDocument> kOne{"one", "A single value."};
+  static constexpr auto kList = Output<JsonDocument>::Many("list", "Any number of values.");
+  const Contract contract = Contract::Build("1.0.0", "Outputs of both kinds.", kOne, kList);
+  LocalContext ctx(contract, {}, {}, {});
+  const Status set_list = ctx.Set(kList, JsonDocument("[]"));
+  EXPECT_EQ(set_list.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(set_list.message().find("'list' is a list"), std::string::npos) << set_list;
+  const Status add_one = ctx.Add(kOne, JsonDocument("{}"));
+  EXPECT_EQ(add_one.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(add_one.message().find("'one' holds one value"), std::string::npos) << add_one;
+  ASSERT_TRUE(ctx.Add(kList, JsonDocument("1")).ok());
+  ASSERT_TRUE(ctx.Add(kList, JsonDocument("2")).ok());
+  ASSERT_TRUE(ctx.Set(kOne, JsonDocument("{}")).ok());
+  const std::vector<OutputValue> out = ctx.TakeOutputs();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1].index, 1u);
 }
 
 }  // namespace

@@ -99,23 +99,31 @@ class PartyHub : public Node {
   }
 };
 
-// testing.party_member: answers index + 1 each round. crash_at_round aborts the process
+// testing.party_member: answers index + 1 (plus the value of its `bonus` input) each
+// round. crash_at_round aborts the process
 // once (a marker in its state directory remembers); stall_at_round stops answering for
 // stall_seconds (it still hears DONE, so a long stall ends with the run).
 class PartyMember : public Node {
  public:
   static constexpr Output<JsonDocument> kReport{"report", "{answered}."};
+  static constexpr Input<JsonDocument> kBonus{"bonus", "{value}: added to every answer.",
+                                              kOptional};
   static constexpr Param<int64_t> kCrashAt{"crash_at_round", -1, "Abort once at this round."};
   static constexpr Param<int64_t> kStallAt{"stall_at_round", -1, "Stall at this round."};
   static constexpr Param<double> kStallSeconds{"stall_seconds", 5, "How long to stall.",
                                                Range{0, 600}};
   static Contract GetContract() {
-    return Contract::Build("1.0.0", "Answers the hub (test fixture).", kReport, kCrashAt, kStallAt,
-                           kStallSeconds);
+    return Contract::Build("1.0.0", "Answers the hub (test fixture).", kReport, kBonus, kCrashAt,
+                           kStallAt, kStallSeconds);
   }
   Status Process(Context& ctx) override {
     const PartyInfo* me = ctx.Party();
     if (me == nullptr) return FailedPreconditionError("testing.party_member runs only as a party");
+    int64_t bonus = 0;
+    if (ctx.Has(kBonus)) {
+      SM_ASSIGN_OR_RETURN(JsonDocument doc, ctx.Get(kBonus));
+      bonus = json::parse(doc.text()).value("value", 0);
+    }
     SM_ASSIGN_OR_RETURN(auto connection, party::Connection::Open(*me, Protocol()));
     SM_RETURN_IF_ERROR(connection->Send({"JOIN", json::object(), {}}));
     std::vector<std::string> why;
@@ -144,7 +152,7 @@ class PartyMember : public Node {
       }
       if (std::chrono::steady_clock::now() < stalled_until) continue;
       SM_RETURN_IF_ERROR(
-          connection->Send({"VALUE", {{"round", round}, {"value", me->index + 1}}, {}}));
+          connection->Send({"VALUE", {{"round", round}, {"value", me->index + 1 + bonus}}, {}}));
       ++answered;
     }
     return ctx.Set(kReport, JsonDocument(json{{"answered", answered}}.dump()));

@@ -27,6 +27,20 @@ class Gather : public Node {
   }
 };
 
+// testing.copy: a required input, passed through.
+class Copy : public Node {
+ public:
+  static constexpr Input<JsonDocument> kIn{"in", "Any JSON document."};
+  static constexpr Output<JsonDocument> kOut{"out", "The input."};
+  static Contract GetContract() {
+    return Contract::Build("1.0.0", "Copies its required input (test fixture).", kIn, kOut);
+  }
+  Status Process(Context& ctx) override {
+    SM_ASSIGN_OR_RETURN(JsonDocument in, ctx.Get(kIn));
+    return ctx.Set(kOut, in);
+  }
+};
+
 // testing.work: sleeps (reporting progress, honouring cancellation), optionally records its
 // pid, fails a given number of times (counted in a file), then emits {"value": value}.
 class Work : public Node {
@@ -81,4 +95,5 @@ class Work : public Node {
 }  // namespace
 
 SECUREMARK_PLUGIN(Gather, testing, gather)
+SECUREMARK_PLUGIN(Copy, testing, copy)
 SECUREMARK_PLUGIN(Work, testing, work)

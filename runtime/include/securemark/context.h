@@ -49,6 +49,11 @@ class Context {
   bool Has(const Input<T>& port) {
     return InputCount(port.name) > 0;
   }
+  // How many values a kMany input was given.
+  template <typename T>
+  size_t Count(const Input<T>& port) {
+    return InputCount(port.name);
+  }
 
   // ---- parameters (already validated against the contract, defaults filled in)
   template <typename T>
@@ -57,14 +62,21 @@ class Context {
   }
 
   // ---- outputs
+  // The value of a single output.
   template <typename T>
   Status Set(const Output<T>& port, const T& value, Labels labels = {}) {
+    if (port.flags & kMany)
+      return FailedPreconditionError("output '" + std::string(port.name) +
+                                     "' is a list (Output::Many); append to it with Add");
     return WriteOutput(port.name, T::kTypeName, value.Encode(), port.flags & kSecret,
                        std::move(labels));
   }
-  // Appends one value to a kMany output.
+  // Appends one value to a list output (Output::Many).
   template <typename T>
   Status Add(const Output<T>& port, const T& value, Labels labels = {}) {
+    if (!(port.flags & kMany))
+      return FailedPreconditionError("output '" + std::string(port.name) +
+                                     "' holds one value; give it with Set");
     return WriteOutput(port.name, T::kTypeName, value.Encode(), port.flags & kSecret,
                        std::move(labels));
   }

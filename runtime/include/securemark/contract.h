@@ -2,7 +2,7 @@
 // constants on the plugin class and gathered into one Contract:
 //
 //   static constexpr Input<Dataset> kData{"data", "Examples to split."};
-//   static constexpr Output<Dataset> kShards{"shards", "One dataset per shard.", kMany};
+//   static constexpr auto kShards = Output<Dataset>::Many("shards", "One dataset per shard.");
 //   static constexpr Param<int64_t> kCount{"count", 4, "Number of shards.", Range{1, 4096}};
 //   static Contract GetContract() {
 //     return Contract::Build("1.0.0", "Splits a dataset.", kData, kShards, kCount);
@@ -107,6 +107,11 @@ struct Output {
   const char* name;
   const char* doc;
   unsigned flags = kNone;
+
+  // A list output: any number of values, each appended with Context::Add.
+  static constexpr Output Many(const char* name, const char* doc, unsigned flags = kNone) {
+    return Output{name, doc, flags | kMany};
+  }
 };
 
 template <typename T>
