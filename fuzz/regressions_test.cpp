@@ -7,8 +7,8 @@
 #include "models/state_dict_reader.h"
 #include "pipeline/compiler.h"
 #include "pipeline/parser.h"
+#include "securemark/files.h"
 #include "transport/messages.h"
-#include "util/files.h"
 
 namespace securemark {
 namespace {

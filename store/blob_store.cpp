@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::store {
 namespace fs = std::filesystem;

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "securemark/digest.h"
 #include "securemark/status.h"
-#include "util/digest.h"
 
 namespace securemark::store {
 

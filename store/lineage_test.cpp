@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "util/digest.h"
+#include "securemark/digest.h"
 
 namespace securemark::store {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "securemark/files.h"
 #include "sqlite.h"
-#include "util/files.h"
 
 namespace securemark::store {
 namespace {

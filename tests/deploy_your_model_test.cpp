@@ -16,8 +16,8 @@
 #include "data/idx_reader.h"
 #include "data/image_folder.h"
 #include "investigation_fixture.h"
-#include "util/digest.h"
-#include "util/files.h"
+#include "securemark/digest.h"
+#include "securemark/files.h"
 
 namespace securemark {
 namespace {

@@ -27,7 +27,9 @@ TEST(ExamplesTest, OutOfTreePluginBuildsAgainstTheInstalledSdkAndLoads) {
   ProcessResult install = Shell("cmake --install " + kBuild + " --prefix " + prefix);
   ASSERT_EQ(install.exit_code, 0) << install.output;
   for (const char* path : {"/bin/securemark", "/bin/securemark-host", "/plugins/dataset_idx.so",
-                           "/include/securemark/node.h"}) {
+                           "/include/securemark/node.h", "/include/securemark/party.h",
+                           "/include/securemark/message.h", "/include/securemark/files.h",
+                           "/include/securemark/digest.h"}) {
     EXPECT_TRUE(std::filesystem::exists(prefix + path)) << path;
   }
 
@@ -36,6 +38,10 @@ TEST(ExamplesTest, OutOfTreePluginBuildsAgainstTheInstalledSdkAndLoads) {
   ASSERT_EQ(configure.exit_code, 0) << configure.output;
   ProcessResult build = Shell("cmake --build " + work + "/build");
   ASSERT_EQ(build.exit_code, 0) << build.output;
+  // Its unit test runs the node through the installed securemark/testing.h.
+  ProcessResult unit = Shell(work + "/build/label_count_test");
+  ASSERT_EQ(unit.exit_code, 0) << unit.output;
+  EXPECT_NE(unit.output.find("[  PASSED  ] 2 tests"), std::string::npos) << unit.output;
 
   // The installed securemark finds its own plugins relative to itself and the example
   // through the environment.
@@ -65,9 +71,9 @@ TEST(ExamplesTest, SplitTrainingAcrossNetworkNamespaces) {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP();
   const std::string store = testing::TempDir() + "/multihost_store";
   std::filesystem::remove_all(store);
-  ProcessResult r = Shell("MULTIHOST_PREFIX=smt MULTIHOST_SUBNET=10.78.0 SECUREMARK_BIN=" +
-                          kBuild + "/bin " + kSource + "/examples/multihost/run.sh 2 " + store +
-                          " --set examples=1000");
+  ProcessResult r =
+      Shell("MULTIHOST_PREFIX=smt MULTIHOST_SUBNET=10.78.0 SECUREMARK_BIN=" + kBuild + "/bin " +
+            kSource + "/examples/multihost/run.sh 2 " + store + " --set examples=1000");
   if (r.exit_code == 77) GTEST_SKIP() << "no network namespaces here: " << r.output;
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("server listens at tcp://10.78.0.2:"), std::string::npos) << r.output;

@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "util/files.h"
+#include "securemark/files.h"
 #include "util/process.h"
 
 namespace securemark {

@@ -12,10 +12,10 @@
 
 #include "investigation_fixture.h"
 #include "report/testing/headless_browser.h"
+#include "securemark/files.h"
 #include "securemark/typed.h"
 #include "securemark/values.h"
 #include "store.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark {

@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "run_fixture.h"
+#include "securemark/files.h"
 #include "sqlite.h"
 #include "store.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark {

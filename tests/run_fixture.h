@@ -11,9 +11,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "securemark/files.h"
 #include "sqlite.h"
 #include "store.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark {

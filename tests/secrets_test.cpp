@@ -12,9 +12,9 @@
 
 #include "investigation_fixture.h"
 #include "pipeline/secret_params.h"
+#include "securemark/files.h"
 #include "sqlite.h"
 #include "store.h"
-#include "util/files.h"
 
 namespace securemark {
 namespace {

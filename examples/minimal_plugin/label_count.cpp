@@ -1,41 +1,5 @@
-// example.label_count: counts the examples per label in a Dataset. It uses nothing but the
-// installed SDK headers.
-#include <map>
-#include <string>
+// Registers example.label_count; the node is in label_count.h, so that its unit test
+// (label_count_test.cpp) can run it without a plugin library.
+#include "label_count.h"
 
-#include <securemark/node.h>
-
-namespace {
-
-using namespace securemark;
-
-class LabelCount : public Node {
- public:
-  static constexpr Input<Dataset> kData{"data", "Labelled examples."};
-  static constexpr Output<JsonDocument> kCounts{"counts", "{label: count}."};
-  static constexpr Param<int64_t> kMinimum{"minimum", 0, "Omit labels with fewer examples.",
-                                           Range{0, 1e9}};
-
-  static Contract GetContract() {
-    return Contract::Build("0.1.0", "Counts examples per label (out-of-tree example).", kData,
-                           kCounts, kMinimum);
-  }
-
-  Status Process(Context& ctx) override {
-    SM_ASSIGN_OR_RETURN(Dataset data, ctx.Get(kData));
-    std::map<int64_t, int64_t> counts;
-    const Tensor& labels = data.labels();
-    for (int64_t i = 0; i < labels.numel(); ++i) ++counts[labels.data<int64_t>()[i]];
-    std::string json = "{";
-    for (const auto& [label, count] : counts) {
-      if (count < ctx.Get(kMinimum)) continue;
-      if (json.size() > 1) json += ",";
-      json += "\"" + std::to_string(label) + "\":" + std::to_string(count);
-    }
-    return ctx.Set(kCounts, JsonDocument(json + "}"));
-  }
-};
-
-}  // namespace
-
-SECUREMARK_PLUGIN(LabelCount, example, label_count)
+SECUREMARK_PLUGIN(example::LabelCount, example, label_count)

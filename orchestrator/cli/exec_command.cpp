@@ -9,7 +9,7 @@
 #include "cli/commands.h"
 #include "loader/plugin_catalog.h"
 #include "param_binder.h"
-#include "util/files.h"
+#include "securemark/files.h"
 #include "util/process.h"
 
 namespace securemark::cli {

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "codes/codebook.h"
+#include "securemark/files.h"
 #include "securemark/values.h"
 #include "store.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark {

@@ -6,7 +6,7 @@
 #include "investigate/audit.h"
 #include "investigate/trace.h"
 #include "lineage.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::cli {
 namespace {

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "securemark/files.h"
 #include "store.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark {

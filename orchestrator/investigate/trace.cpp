@@ -9,7 +9,7 @@
 #include "pipeline/compiler.h"
 #include "pipeline/parser.h"
 #include "runner/runner.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::investigate {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "util/files.h"
+#include "securemark/files.h"
 #include "util/process.h"
 
 namespace securemark::report {

@@ -15,8 +15,8 @@
 #include "report/figures.h"
 #include "report/gnuplot.h"
 #include "report/run_summary.h"
+#include "securemark/files.h"
 #include "securemark/typed.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark::report {

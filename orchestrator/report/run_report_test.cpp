@@ -7,7 +7,7 @@
 #include "data/image_folder.h"
 #include "report/csv_table.h"
 #include "report/testing/headless_browser.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::report {
 namespace {

@@ -7,8 +7,8 @@
 
 #include <zmq_addon.hpp>
 
+#include "securemark/files.h"
 #include "transport/sockets.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark::runner {

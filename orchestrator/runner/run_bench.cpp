@@ -7,7 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "util/files.h"
+#include "securemark/files.h"
 #include "util/process.h"
 
 namespace securemark {

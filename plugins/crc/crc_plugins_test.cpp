@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exec/local_context.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark {
 namespace {

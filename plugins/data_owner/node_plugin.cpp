@@ -17,6 +17,7 @@
 #include "models/model_file.h"
 #include "models/model_zoo.h"
 #include "models/training.h"
+#include "securemark/digest.h"
 #include "securemark/node.h"
 #include "split/privacy_nets.h"
 #include "split/protocol.h"
@@ -24,7 +25,6 @@
 #include "split/split_model.h"
 #include "split/stopwatch.h"
 #include "split/tensor_frames.h"
-#include "util/digest.h"
 
 namespace securemark {
 namespace {
@@ -110,8 +110,8 @@ class DataOwner : public Node {
   Status SendActivations(int64_t round);
   // Keeps up to `depth_` batches in flight within the current synchronisation window.
   Status RunAhead(int64_t after_round);
-  Status ApplyGradient(Context& ctx, const transport::Message& grad);
-  transport::Message HeadState(const std::string& kind, int64_t round);
+  Status ApplyGradient(Context& ctx, const Message& grad);
+  Message HeadState(const std::string& kind, int64_t round);
 
   Dataset shard_;
   torch::Tensor bytes_;   // uint8 [N, C, H, W]
@@ -289,7 +289,7 @@ Status DataOwner::SendActivations(int64_t round) {
   const torch::Tensor index = torch::tensor(picked, torch::kLong);
   InFlight flight{round, models::ToUnitRange(bytes_.index_select(0, index)), {}};
   flight.z = defender_.forward({model_->Head(flight.x, depth_ > 1)}).toTensor();
-  transport::Message act{"ACT", {{"round", round}}, {}};
+  Message act{"ACT", {{"round", round}}, {}};
   split::AddTensor(act, "hidden", flight.z);
   split::AddTensor(act, "labels", labels_.index_select(0, index));
   in_flight_.push_back(std::move(flight));
@@ -307,7 +307,7 @@ Status DataOwner::RunAhead(int64_t after_round) {
   return OkStatus();
 }
 
-Status DataOwner::ApplyGradient(Context& ctx, const transport::Message& grad) {
+Status DataOwner::ApplyGradient(Context& ctx, const Message& grad) {
   const int64_t round = split::HeaderInt(grad.header, "round", -1);
   while (!in_flight_.empty() && in_flight_.front().round < round) in_flight_.pop_front();
   if (in_flight_.empty() || in_flight_.front().round != round)
@@ -341,8 +341,8 @@ Status DataOwner::ApplyGradient(Context& ctx, const transport::Message& grad) {
   return OkStatus();
 }
 
-transport::Message DataOwner::HeadState(const std::string& kind, int64_t round) {
-  transport::Message m{kind, {{"round", round}, {"examples", bytes_.size(0)}}, {}};
+Message DataOwner::HeadState(const std::string& kind, int64_t round) {
+  Message m{kind, {{"round", round}, {"examples", bytes_.size(0)}}, {}};
   torch::jit::Module& module = model_->module();
   split::AddTensor(m, "input_mean", module.attr("input_mean").toTensor());
   split::AddTensor(m, "input_std", module.attr("input_std").toTensor());
@@ -377,7 +377,7 @@ Status DataOwner::Process(Context& ctx) {
   auto last_word = Clock::now();
   for (;;) {
     if (ctx.Cancelled()) return CancelledError("cancelled");
-    std::optional<transport::Message> m;
+    std::optional<Message> m;
     {
       split::Stopwatch timer{waiting_seconds_};
       m = connection_->Receive(milliseconds(200), why);

@@ -12,7 +12,7 @@
 #include "exec/local_context.h"
 #include "models/model_zoo.h"
 #include "models/training.h"
-#include "party/channel.h"
+#include "securemark/party.h"
 #include "split/protocol.h"
 #include "split/split_config.h"
 #include "split/split_model.h"
@@ -29,7 +29,7 @@ constexpr int64_t kExamples = 64;
 
 struct Session {
   StatusOr<std::vector<OutputValue>> result = InternalError("not run");
-  std::optional<transport::Message> act;  // the owner's first ACT
+  std::optional<Message> act;  // the owner's first ACT
 };
 
 class DataOwnerTest : public testing::Test {
@@ -83,7 +83,7 @@ class DataOwnerTest : public testing::Test {
       finished = true;
     });
     std::vector<std::string> why;
-    auto next = [&](const std::string& kind) -> std::optional<transport::Message> {
+    auto next = [&](const std::string& kind) -> std::optional<Message> {
       while (!finished) {
         auto e = (*listener)->Receive(milliseconds(100), why);
         if (e && e->message.kind == kind) return e->message;
@@ -96,7 +96,7 @@ class DataOwnerTest : public testing::Test {
       auto cut = split::SplitModel::Make(std::move(module).value(), config.architecture,
                                          config.split_after,
                                          {config.channels, config.height, config.width});
-      transport::Message step{"STEP", {{"round", 0}, {"config", config.ToJson()}}, {}};
+      Message step{"STEP", {{"round", 0}, {"config", config.ToJson()}}, {}};
       split::AddTensor(step, "input_mean", cut->module().attr("input_mean").toTensor());
       split::AddTensor(step, "input_std", cut->module().attr("input_std").toTensor());
       const std::vector<torch::Tensor> head = cut->HeadParameters();

@@ -8,8 +8,8 @@
 
 #include "models/plugin_support.h"
 #include "models/training.h"
-#include "util/digest.h"
-#include "util/files.h"
+#include "securemark/digest.h"
+#include "securemark/files.h"
 
 namespace securemark {
 namespace {

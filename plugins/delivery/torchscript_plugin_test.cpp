@@ -10,8 +10,8 @@
 
 #include "models/model_zoo.h"
 #include "plugin_testing/fingerprint_fixture.h"
+#include "securemark/files.h"
 #include "securemark/values.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark::fingerprint_testing {

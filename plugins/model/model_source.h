@@ -14,8 +14,8 @@
 #include "models/model_file.h"
 #include "models/model_zoo.h"
 #include "models/training.h"
+#include "securemark/digest.h"
 #include "securemark/node.h"
-#include "util/digest.h"
 
 namespace securemark::model_source {
 

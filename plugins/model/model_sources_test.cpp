@@ -10,8 +10,8 @@
 
 #include "exec/local_context.h"
 #include "models/model_zoo.h"
+#include "securemark/files.h"
 #include "securemark/values.h"
-#include "util/files.h"
 #include "util/process.h"
 
 namespace securemark {

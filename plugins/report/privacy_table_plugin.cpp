@@ -46,7 +46,8 @@ class PrivacyTable : public Node {
     csv << "setup,test_accuracy,attack,mse,ssim,perceptual,reprint_accuracy\n";
     for (size_t s = 0; s < setups.size(); ++s) {
       const json training = json::parse(trainings[s].text(), nullptr, false);
-      if (!training.is_object() || !training.contains("test_accuracy"))
+      if (!training.is_object() || !training.contains("test_accuracy") ||
+          !training["test_accuracy"].is_number())
         return InvalidArgumentError("input 'trainings[" + std::to_string(s) +
                                     "]' is not a server_trainer report with test_accuracy");
       const double accuracy = training["test_accuracy"].get<double>();

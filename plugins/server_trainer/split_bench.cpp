@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "util/files.h"
+#include "securemark/files.h"
 #include "util/process.h"
 
 namespace securemark {

@@ -66,7 +66,7 @@ StatusOr<PixelStats> PixelStatsOf(const json& header, int64_t channels) {
 
 }  // namespace
 
-void SplitServer::Enrol(Context& ctx, const std::string& peer, const transport::Message& join) {
+void SplitServer::Enrol(Context& ctx, const std::string& peer, const Message& join) {
   // The first joins carry pixel statistics for the input normalisation; an owner whose
   // statistics are unusable does not take part (it would skew everyone's inputs).
   std::optional<PixelStats> stats;
@@ -128,7 +128,7 @@ Status SplitServer::WaitForOwners(Context& ctx) {
 }
 
 Status SplitServer::SendStep(Context& ctx, const std::string& peer, int64_t round) {
-  transport::Message step{"STEP", {{"round", round}, {"config", Config(ctx).ToJson()}}, {}};
+  Message step{"STEP", {{"round", round}, {"config", Config(ctx).ToJson()}}, {}};
   torch::jit::Module& m = model_->module();
   AddTensor(step, "input_mean", m.attr("input_mean").toTensor());
   AddTensor(step, "input_std", m.attr("input_std").toTensor());
@@ -235,8 +235,7 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
   int64_t offset = 0;
   for (size_t i = 0; i < senders.size(); ++i) {
     const int64_t n = hidden[i].size(0);
-    transport::Message grad{
-        "GRAD", {{"round", round}, {"sync", sync}, {"next", sync ? -1 : round + 1}}, {}};
+    Message grad{"GRAD", {{"round", round}, {"sync", sync}, {"next", sync ? -1 : round + 1}}, {}};
     AddTensor(grad, "hidden_grad", z.grad().narrow(0, offset, n));
     offset += n;
     bytes_out_ += static_cast<int64_t>(grad.payloads[0].size());

@@ -19,13 +19,13 @@
 #include "models/plugin_support.h"
 #include "models/projection.h"
 #include "models/training.h"
+#include "securemark/files.h"
 #include "securemark/node.h"
 #include "split/checkpoint.h"
 #include "split/protocol.h"
 #include "split/split_config.h"
 #include "split/split_model.h"
 #include "split/tensor_frames.h"
-#include "util/files.h"
 
 namespace securemark {
 using models::ModelFile;
@@ -141,7 +141,7 @@ class SplitServer : public Node {
   Status WaitForOwners(Context& ctx);
   Status Round(Context& ctx, int64_t round, bool last);
   std::optional<party::Envelope> Receive(Context& ctx, milliseconds timeout);
-  void Enrol(Context& ctx, const std::string& peer, const transport::Message& join);
+  void Enrol(Context& ctx, const std::string& peer, const Message& join);
   Status SendStep(Context& ctx, const std::string& peer, int64_t round);
   void Drop(Context& ctx, const std::string& peer, const std::string& why);
   split::SplitConfig Config(Context& ctx) const;

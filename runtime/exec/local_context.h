@@ -1,86 +1,13 @@
-// A Context whose inputs and outputs are encoded values held in memory. The plugin host
-// runs every execution through one; tests use it to run real plugins in-process.
+// Running a loaded plugin library's node in this process, as the host does.
 #pragma once
 
-#include <atomic>
-#include <functional>
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "loader/plugin_catalog.h"
-#include "securemark/context.h"
+#include "securemark/local_context.h"
 
 namespace securemark {
 
-struct EncodedValue {
-  std::string type;
-  std::string bytes;
-  bool secret = false;
-};
-
-// Inputs by port name; single inputs hold exactly one value.
-using InputValues = std::map<std::string, std::vector<EncodedValue>, std::less<>>;
-
-struct OutputValue {
-  std::string port;
-  size_t index = 0;  // position within a kMany output
-  EncodedValue value;
-  Labels labels;
-};
-
-struct ExecutionHooks {
-  std::function<void(LogLevel, std::string_view)> log;
-  std::function<void(double done, double total, std::string_view what)> progress;
-  const std::atomic<bool>* cancelled = nullptr;
-  std::string scratch_dir;  // created on first use when empty
-  // Multi-party steps only: who this party is, and how it announces its endpoint.
-  std::optional<PartyInfo> party;
-  std::function<Status(std::string_view endpoint)> announce;
-};
-
-class LocalContext : public Context {
- public:
-  LocalContext(const Contract& contract, ParamMap params, InputValues inputs, ExecutionHooks hooks);
-  ~LocalContext() override;
-
-  void Log(LogLevel level, std::string_view message) override;
-  void Progress(double done, double total, std::string_view what) override;
-  bool Cancelled() const override;
-  std::string ScratchDir() override;
-  const PartyInfo* Party() const override;
-  Status Announce(std::string_view endpoint) override;
-
-  // Every non-kMany output must be set exactly once.
-  Status CheckOutputsComplete() const;
-  std::vector<OutputValue> TakeOutputs() { return std::move(outputs_); }
-
- protected:
-  size_t InputCount(std::string_view port) override;
-  StatusOr<std::string> ReadInput(std::string_view port, size_t index) override;
-  const ParamValue& RawParam(std::string_view name) const override;
-  Status WriteOutput(std::string_view port, std::string_view type, std::string bytes, bool secret,
-                     Labels labels) override;
-
- private:
-  const Contract& contract_;
-  ParamMap params_;
-  InputValues inputs_;
-  ExecutionHooks hooks_;
-  std::vector<OutputValue> outputs_;
-  std::string scratch_dir_;
-  bool owns_scratch_dir_ = false;
-};
-
-// Checks inputs against the contract: known ports, required ones present, one value for
-// single ports, declared types. Reports every problem at once.
-Status CheckInputs(const Contract& contract, const InputValues& inputs);
-
-// Resolves parameters, checks inputs, then Open, Process, Close on a fresh node.
-// The first value a run wrote to `port`, or null.
-const OutputValue* FindOutput(const std::vector<OutputValue>& outputs, std::string_view port);
-
+// Resolves parameters, checks inputs, then Open, Process, Close on a fresh node of
+// `plugin`, and checks the outputs.
 StatusOr<std::vector<OutputValue>> RunNode(const LoadedPlugin& plugin, const ParamMap& params,
                                            InputValues inputs, ExecutionHooks hooks = {});
 

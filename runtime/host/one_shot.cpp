@@ -8,7 +8,7 @@
 
 #include "exec/local_context.h"
 #include "loader/plugin_catalog.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark {
 namespace fs = std::filesystem;

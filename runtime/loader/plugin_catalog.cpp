@@ -11,8 +11,8 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "securemark/context.h"
+#include "securemark/files.h"
 #include "securemark/suggestions.h"
-#include "util/files.h"
 
 namespace securemark {
 namespace fs = std::filesystem;

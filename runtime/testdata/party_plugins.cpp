@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "party/channel.h"
 #include "securemark/node.h"
+#include "securemark/party.h"
 
 namespace {
 
@@ -131,7 +131,7 @@ class PartyMember : public Node {
     std::chrono::steady_clock::time_point stalled_until;
     for (;;) {
       if (ctx.Cancelled()) return CancelledError("cancelled");
-      std::optional<transport::Message> m = connection->Receive(milliseconds(100), why);
+      std::optional<Message> m = connection->Receive(milliseconds(100), why);
       for (const std::string& w : why) ctx.Warn(w);
       why.clear();
       if (!m) continue;

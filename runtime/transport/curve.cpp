@@ -5,8 +5,8 @@
 
 #include <zmq_addon.hpp>
 
+#include "securemark/files.h"
 #include "transport/messages.h"
-#include "util/files.h"
 
 namespace securemark::transport {
 namespace {

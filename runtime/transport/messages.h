@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "securemark/context.h"
+#include "securemark/message.h"
 #include "securemark/status.h"
 
 namespace securemark::transport {
@@ -29,11 +30,7 @@ inline constexpr int kProtocolVersion = 1;
 inline constexpr int64_t kMaxMessageBytes = int64_t{1} << 31;
 inline constexpr size_t kMaxFrames = 1 << 16;
 
-struct Message {
-  std::string kind;
-  nlohmann::json header = nlohmann::json::object();
-  std::vector<std::string> payloads;
-};
+using Message = ::securemark::Message;
 
 // Frames as received (after any routing identity was removed).
 StatusOr<Message> DecodeMessage(std::vector<std::string> frames);

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "util/files.h"
+#include "securemark/files.h"
 
 extern char** environ;
 

@@ -5,7 +5,7 @@
 #include <regex>
 #include <string>
 
-#include "util/files.h"
+#include "securemark/files.h"
 #include "util/process.h"
 
 namespace securemark::report::testing {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::data {
 namespace {

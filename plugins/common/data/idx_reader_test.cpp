@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::data {
 namespace {

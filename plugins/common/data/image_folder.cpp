@@ -9,7 +9,7 @@
 #include <jpeglib.h>
 #include <png.h>
 
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::data {
 namespace {

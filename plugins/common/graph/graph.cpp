@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "data/idx_reader.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::graph {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "data/idx_reader.h"
 #include "graph/generators.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::graph {
 namespace {

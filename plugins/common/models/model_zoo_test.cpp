@@ -9,7 +9,7 @@
 #include <torch/torch.h>
 
 #include "models/archive_guard.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::models {
 namespace {

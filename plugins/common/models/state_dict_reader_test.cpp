@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "models/pickle_reader.h"
-#include "util/files.h"
+#include "securemark/files.h"
 #include "util/process.h"
 
 namespace securemark::models {

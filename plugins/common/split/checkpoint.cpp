@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "models/model_zoo.h"
-#include "util/files.h"
+#include "securemark/files.h"
 
 namespace securemark::split {
 namespace fs = std::filesystem;

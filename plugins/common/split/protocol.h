@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "party/channel.h"
+#include "securemark/party.h"
 
 namespace securemark::split {
 

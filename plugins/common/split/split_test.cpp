@@ -90,7 +90,7 @@ TEST(SplitModelTest, BadCutsAndHeadsAreRefused) {
 }
 
 TEST(TensorFramesTest, RoundTripAndEveryMalformationNamed) {
-  transport::Message m{"ACT", {{"round", 1}}, {}};
+  Message m{"ACT", {{"round", 1}}, {}};
   AddTensor(m, "hidden", torch::arange(6, torch::kFloat).reshape({2, 3}));
   AddTensor(m, "labels", torch::tensor({4, 7}, torch::kLong));
   auto back = TensorsOf(m, {"hidden", "labels"});
@@ -98,30 +98,30 @@ TEST(TensorFramesTest, RoundTripAndEveryMalformationNamed) {
   EXPECT_TRUE(torch::equal((*back)[0], torch::arange(6, torch::kFloat).reshape({2, 3})));
   EXPECT_EQ((*back)[1][1].item<int64_t>(), 7);
 
-  auto expect_error = [](transport::Message bad, const std::string& text) {
+  auto expect_error = [](Message bad, const std::string& text) {
     auto r = TensorsOf(bad, {"hidden", "labels"});
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_NE(r.status().message().find(text), std::string::npos) << r.status().message();
   };
-  transport::Message fewer = m;
+  Message fewer = m;
   fewer.payloads.pop_back();
   expect_error(fewer, "announces 2 tensors but carries 1 payloads");
-  transport::Message short_bytes = m;
+  Message short_bytes = m;
   short_bytes.payloads[0].resize(5);
   expect_error(short_bytes, "carries 5 bytes, expected 24");
-  transport::Message renamed = m;
+  Message renamed = m;
   renamed.header["tensors"][0]["name"] = "images";
   expect_error(renamed, "is 'images', expected 'hidden'");
-  transport::Message dtype = m;
+  Message dtype = m;
   dtype.header["tensors"][0]["dtype"] = "f16";
   expect_error(dtype, "dtype 'f16'");
-  transport::Message huge = m;
+  Message huge = m;
   huge.header["tensors"][0]["shape"] = {1 << 20, 1 << 20};
   expect_error(huge, "more than");
-  transport::Message negative = m;
+  Message negative = m;
   negative.header["tensors"][0]["shape"] = {-2, -3};
   expect_error(negative, "bad dimension -2");
-  transport::Message nan = m;
+  Message nan = m;
   const float not_a_number = std::nanf("");
   std::memcpy(nan.payloads[0].data(), &not_a_number, 4);
   expect_error(nan, "NaN or infinite");

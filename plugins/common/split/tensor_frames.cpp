@@ -6,7 +6,7 @@ namespace securemark::split {
 
 using nlohmann::json;
 
-void AddTensor(transport::Message& message, const std::string& name, const torch::Tensor& tensor) {
+void AddTensor(Message& message, const std::string& name, const torch::Tensor& tensor) {
   torch::Tensor t = tensor.detach().contiguous();
   if (t.scalar_type() != torch::kLong) t = t.to(torch::kFloat);
   if (!message.header.contains("tensors")) message.header["tensors"] = json::array();
@@ -16,7 +16,7 @@ void AddTensor(transport::Message& message, const std::string& name, const torch
   message.payloads.emplace_back(static_cast<const char*>(t.data_ptr()), t.nbytes());
 }
 
-StatusOr<std::vector<torch::Tensor>> TensorsOf(const transport::Message& message,
+StatusOr<std::vector<torch::Tensor>> TensorsOf(const Message& message,
                                                const std::vector<std::string>& expected_names) {
   const json& list = message.header.contains("tensors") ? message.header["tensors"] : json::array();
   if (!list.is_array() || list.size() != message.payloads.size())

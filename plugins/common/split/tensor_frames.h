@@ -8,18 +8,18 @@
 
 #include <torch/torch.h>
 
+#include "securemark/message.h"
 #include "securemark/values.h"
-#include "transport/messages.h"
 
 namespace securemark::split {
 
 inline constexpr int64_t kMaxTensorDims = 4;
 inline constexpr int64_t kMaxTensorElements = int64_t{1} << 26;
 
-void AddTensor(transport::Message& message, const std::string& name, const torch::Tensor& tensor);
+void AddTensor(Message& message, const std::string& name, const torch::Tensor& tensor);
 
 // The message's tensors in order; `expected_names`, when given, must match exactly.
-StatusOr<std::vector<torch::Tensor>> TensorsOf(const transport::Message& message,
+StatusOr<std::vector<torch::Tensor>> TensorsOf(const Message& message,
                                                const std::vector<std::string>& expected_names = {});
 
 // A float32 or int64 torch tensor as an SDK tensor (for outputs), and back.

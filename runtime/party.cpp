@@ -1,9 +1,10 @@
-#include "party/channel.h"
+#include "securemark/party.h"
 
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
 #include "transport/curve.h"
+#include "transport/messages.h"
 #include "transport/sockets.h"
 
 namespace securemark::party {

@@ -1,4 +1,4 @@
-#include "util/files.h"
+#include "securemark/files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,5 +1,6 @@
-// Party-to-party messaging for multi-party steps. The listening party (the first of a
-// step) binds a ROUTER; every other party connects a DEALER to the endpoint it announced.
+// Party-to-party messaging for multi-party steps: a plugin that is one party of a step
+// opens its channel from ctx.Party(). The listening party (the first of a step) binds a
+// ROUTER; every other party connects a DEALER to the endpoint it announced.
 // With CURVE on, only the keys the orchestrator handed out get in, and each message is
 // attributed to the party whose key sent it, not to whatever name the peer claims.
 // A message is [kind, JSON header, payload frames...]; each protocol lists its kinds, and
@@ -15,8 +16,8 @@
 #include <vector>
 
 #include "securemark/context.h"
+#include "securemark/message.h"
 #include "securemark/status.h"
-#include "transport/messages.h"
 
 namespace zmq {
 class context_t;
@@ -39,7 +40,7 @@ struct ChannelOptions {
 
 struct Envelope {
   std::string peer;  // the sending party's name
-  transport::Message message;
+  Message message;
 };
 
 class Listener {
@@ -53,7 +54,7 @@ class Listener {
   // to `rejected` naming the peer and the reason.
   std::optional<Envelope> Receive(std::chrono::milliseconds timeout,
                                   std::vector<std::string>& rejected);
-  Status Send(const std::string& peer, const transport::Message& message);
+  Status Send(const std::string& peer, const Message& message);
   // When `peer` was last heard from (any message, heartbeats included).
   std::optional<Clock::time_point> LastHeard(const std::string& peer) const;
 
@@ -77,9 +78,9 @@ class Connection {
   ~Connection();
 
   // Waits up to `timeout` for a message other than HEARTBEAT, sending heartbeats meanwhile.
-  std::optional<transport::Message> Receive(std::chrono::milliseconds timeout,
-                                            std::vector<std::string>& rejected);
-  Status Send(const transport::Message& message);
+  std::optional<Message> Receive(std::chrono::milliseconds timeout,
+                                 std::vector<std::string>& rejected);
+  Status Send(const Message& message);
   Clock::time_point last_heard() const { return last_heard_; }
 
  private:

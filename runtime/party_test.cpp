@@ -1,4 +1,4 @@
-#include "party/channel.h"
+#include "securemark/party.h"
 
 #include <gtest/gtest.h>
 #include <zmq.hpp>

@@ -1,4 +1,4 @@
-#include "util/digest.h"
+#include "securemark/digest.h"
 
 #include <openssl/evp.h>
 

@@ -1,4 +1,4 @@
-#include "util/files.h"
+#include "securemark/files.h"
 
 #include <sys/stat.h>
 #include <filesystem>

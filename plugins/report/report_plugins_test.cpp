@@ -1,0 +1,124 @@
+// The report plugins put reports side by side: every row is kept with its setup, the CSV
+// matches the JSON, and an input of the wrong kind is refused by position.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "exec/local_context.h"
+
+namespace securemark {
+namespace {
+
+using nlohmann::json;
+
+class ReportPluginsTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    catalog_ = new PluginCatalog(
+        PluginCatalog::Discover({std::string(SECUREMARK_BUILD_DIR) + "/plugins"}));
+  }
+  static StatusOr<std::vector<OutputValue>> Run(const std::string& plugin, ParamMap params,
+                                                InputValues inputs) {
+    SM_ASSIGN_OR_RETURN(const LoadedPlugin* p, catalog_->Find(plugin));
+    return RunNode(*p, params, std::move(inputs));
+  }
+  static void Add(InputValues& in, const std::string& port, const json& value) {
+    in[port].push_back({"Json", value.dump(), false});
+  }
+  static json Attack(int attack, double ssim) {
+    return {{"attack", attack},
+            {"mse", 0.05},
+            {"ssim", ssim},
+            {"perceptual", 0.2},
+            {"reprint_accuracy", 0.5}};
+  }
+  static inline PluginCatalog* catalog_ = nullptr;
+};
+
+TEST_F(ReportPluginsTest, PrivacyTableKeepsEachSetupsAccuracyBesideItsAttacks) {
+  InputValues in;
+  Add(in, "trainings", {{"test_accuracy", 0.91}});
+  Add(in, "trainings", {{"test_accuracy", 0.88}});
+  for (double ssim : {0.7, 0.6}) Add(in, "attacks", Attack(ssim > 0.65 ? 1 : 2, ssim));
+  for (double ssim : {0.3, 0.2}) Add(in, "attacks", Attack(ssim > 0.25 ? 1 : 2, ssim));
+  auto out = Run("report.privacy_table",
+                 {{"setups", std::vector<std::string>{"no defender", "multiple defenders"}}}, in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  const json rows = json::parse(FindOutput(*out, "summary")->value.bytes)["rows"];
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1]["setup"], "no defender");
+  EXPECT_EQ(rows[1]["attack"], 2);
+  EXPECT_DOUBLE_EQ(rows[1]["test_accuracy"].get<double>(), 0.91);
+  EXPECT_EQ(rows[2]["setup"], "multiple defenders");
+  EXPECT_DOUBLE_EQ(rows[2]["ssim"].get<double>(), 0.3);
+  EXPECT_DOUBLE_EQ(rows[3]["test_accuracy"].get<double>(), 0.88);
+  const std::string csv = FindOutput(*out, "table")->value.bytes;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+  EXPECT_NE(csv.find("\"multiple defenders\",0.88,Attack2,0.05,0.2,0.2,0.5\n"), std::string::npos)
+      << csv;
+}
+
+TEST_F(ReportPluginsTest, PrivacyTableRefusesInputsOfTheWrongKindByPosition) {
+  const ParamMap two = {{"setups", std::vector<std::string>{"a", "b"}}};
+  InputValues uneven;
+  Add(uneven, "trainings", {{"test_accuracy", 0.9}});
+  Add(uneven, "attacks", Attack(1, 0.5));
+  auto counts = Run("report.privacy_table", two, uneven);
+  ASSERT_FALSE(counts.ok());
+  EXPECT_NE(counts.status().message().find("2 setups need as many 'trainings' (got 1)"),
+            std::string::npos)
+      << counts.status();
+
+  InputValues bad_attack;
+  Add(bad_attack, "trainings", {{"test_accuracy", 0.9}});
+  Add(bad_attack, "trainings", {{"test_accuracy", 0.8}});
+  Add(bad_attack, "attacks", Attack(1, 0.5));
+  Add(bad_attack, "attacks", {{"attack", 1}, {"mse", 0.1}});
+  auto attack = Run("report.privacy_table", two, bad_attack);
+  ASSERT_FALSE(attack.ok());
+  EXPECT_NE(attack.status().message().find(
+                "input 'attacks[1]' is not an attacker.inversion report (no 'ssim')"),
+            std::string::npos)
+      << attack.status();
+
+  InputValues bad_training;
+  Add(bad_training, "trainings", {{"test_accuracy", "high"}});
+  Add(bad_training, "attacks", Attack(1, 0.5));
+  auto training =
+      Run("report.privacy_table", {{"setups", std::vector<std::string>{"a"}}}, bad_training);
+  ASSERT_FALSE(training.ok());
+  EXPECT_EQ(training.status().code(), StatusCode::kInvalidArgument) << training.status();
+  EXPECT_NE(training.status().message().find("input 'trainings[0]'"), std::string::npos)
+      << training.status();
+}
+
+TEST_F(ReportPluginsTest, CollusionTableLabelsEachReportsRows) {
+  auto report = [](const std::string& label, double detection) {
+    const json rate = {{"value", detection}, {"high", 0.1}, {"count", 0}};
+    return json{{"label", label},
+                {"users", 100},
+                {"length", 31},
+                {"detector", "hard_threshold"},
+                {"rows", json::array({{{"k", 2},
+                                       {"trials", 50},
+                                       {"detection", rate},
+                                       {"false_alarm", rate},
+                                       {"exact", rate}}})}};
+  };
+  InputValues in;
+  Add(in, "reports", report("bibd", 0.98));
+  Add(in, "reports", report("random", 0.12));
+  auto out = Run("report.collusion_table", {}, in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  const json rows = json::parse(FindOutput(*out, "summary")->value.bytes)["rows"];
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1]["label"], "random");
+  EXPECT_DOUBLE_EQ(rows[1]["detection"].get<double>(), 0.12);
+  InputValues wrong;
+  Add(wrong, "reports", {{"accused", json::array()}});
+  auto refused = Run("report.collusion_table", {}, wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("not a collusion report"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace securemark
