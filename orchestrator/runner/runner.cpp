@@ -13,6 +13,7 @@
 #include "runner/host_pool.h"
 #include "runner/party_step.h"
 #include "runner/step_io.h"
+#include "runner/task.h"
 #include "store.h"
 
 namespace securemark::runner {
@@ -21,33 +22,6 @@ namespace {
 using nlohmann::json;
 using pipeline::Instance;
 using store::EventSpec;
-
-// The plugin whose contract a step's inputs and outputs follow: the step's own, or for a
-// multi-party step its first (listening) party's.
-const LoadedPlugin& PrimaryPlugin(const Instance& instance) {
-  return instance.plugin != nullptr ? *instance.plugin : *instance.parties.front().plugin;
-}
-
-enum class TaskState { kWaiting, kRunning, kDone, kFailed, kSkipped };
-
-struct Task {
-  const Instance* instance = nullptr;
-  TaskState state = TaskState::kWaiting;
-  int attempts = 0;
-  int64_t execution = 0;
-  std::string host;
-  Clock::time_point started;
-  std::vector<EventSpec> inputs;
-  std::vector<std::pair<std::string, std::string>> input_types;  // per input: port, type
-  std::string fingerprint;
-  bool prepared = false;  // inputs resolved, fingerprint computed, cache consulted
-  std::map<std::string, std::vector<int64_t>> outputs;  // port -> artifact ids by index
-  std::string error;
-  std::unique_ptr<PartyStep> party;  // multi-party steps, while an attempt runs
-  size_t order = 0;                  // position in the plan: ties are started in plan order
-  size_t unmet = 0;                  // dependencies not yet done
-  std::vector<Task*> dependents;
-};
 
 class Runner {
  public:
@@ -152,56 +126,18 @@ class Runner {
     return OkStatus();
   }
 
-  StatusOr<std::string> Fingerprint(const Task& t) {
-    json inputs = json::array();
-    for (const EventSpec& in : t.inputs) {
-      SM_ASSIGN_OR_RETURN(store::Artifact a, store_.GetArtifact(in.artifact_id));
-      inputs.push_back({in.path, a.digest});
-    }
-    const Contract& c = PrimaryPlugin(*t.instance).contract();
-    const pipeline::ParamRecord& record = t.instance->record;
-    json j = {{"plugin", c.name()},
-              {"version", c.version()},
-              {"params", json::parse(record.shown_json)},
-              {"inputs", inputs}};
-    if (!record.secret_json.empty()) {
-      SM_ASSIGN_OR_RETURN(std::string keyed, store_.KeyedDigest(record.secret_json));
-      j["secret_params"] = keyed;
-    }
-    if (!t.instance->fresh_secrets_of.empty()) j["fresh_secrets_of"] = t.instance->fresh_secrets_of;
-    return store::Sha256Hex(j.dump());
-  }
-
   store::NewExecution NewExecutionFor(const Task& t) const {
-    const LoadedPlugin& plugin = PrimaryPlugin(*t.instance);
-    store::NewExecution e = store::NewExecution::Of(plugin.name(), t.instance->key);
-    e.plugin_version = plugin.contract().version();
-    e.params_json = t.instance->record.shown_json;
-    e.fingerprint = t.fingerprint;
-    e.contexts = {run_context_};
-    if (!t.instance->item_key.empty()) e.properties["foreach_item"] = t.instance->item_key;
-    e.properties["attempt"] = int64_t{t.attempts};
-    return e;
+    return NewExecution(*t.instance, t.fingerprint, run_context_, t.attempts);
   }
 
-  // A cached execution is usable only while all its outputs are LIVE with their blobs.
   StatusOr<bool> TryCache(Task& t) {
-    SM_ASSIGN_OR_RETURN(std::optional<store::Execution> cached,
-                        store_.FindCachedExecution(t.fingerprint));
+    SM_ASSIGN_OR_RETURN(std::optional<CachedExecution> cached,
+                        FindUsableCache(store_, t.fingerprint));
     if (!cached) return false;
-    SM_ASSIGN_OR_RETURN(std::vector<store::Event> events, store_.EventsOfExecution(cached->id));
-    std::map<std::string, std::vector<int64_t>> outputs;
-    for (const store::Event& ev : events) {
-      if (ev.type != store::EventType::kOutput) continue;
-      SM_ASSIGN_OR_RETURN(store::Artifact a, store_.GetArtifact(ev.artifact_id));
-      if (a.state != store::ArtifactState::kLive || !store_.blobs().Exists(a.digest)) return false;
-      const std::string port = ev.path.substr(0, ev.path.find('['));
-      outputs[port].push_back(ev.artifact_id);
-    }
     ++t.attempts;
     SM_ASSIGN_OR_RETURN(t.execution,
                         store_.RecordCachedExecution(NewExecutionFor(t), cached->id, t.inputs));
-    t.outputs = std::move(outputs);
+    t.outputs = std::move(cached->outputs);
     SetState(t, TaskState::kDone);
     ++summary_.cached;
     progress_.StepFinished(t.instance->key, "CACHED", 0, "same as e" + std::to_string(cached->id));
@@ -249,7 +185,7 @@ class Runner {
     t.prepared = true;
     if (Status resolved = ResolveInputs(t); !resolved.ok())
       return FailPermanently(t, resolved.message());
-    SM_ASSIGN_OR_RETURN(t.fingerprint, Fingerprint(t));
+    SM_ASSIGN_OR_RETURN(t.fingerprint, ExecutionFingerprint(store_, *t.instance, t.inputs));
     if (!options_.force) SM_RETURN_IF_ERROR(TryCache(t).status());
     return OkStatus();
   }
@@ -282,27 +218,8 @@ class Runner {
     return OkStatus();
   }
 
-  // A TASK message for `t` with its inputs: for a multi-party step, those of the parties
-  // of `role` ("role/port" bindings, or the plain ones for the first party's role).
   StatusOr<transport::Message> TaskMessage(const Task& t, const std::string& role = "") {
-    transport::Message task{"TASK",
-                            {{"task", std::to_string(t.execution)},
-                             {"plugin", PrimaryPlugin(*t.instance).name()},
-                             {"params", json::parse(t.instance->params_json)},
-                             {"inputs", json::array()}},
-                            {}};
-    const bool first = t.instance->parties.empty() || t.instance->parties.front().role == role;
-    const std::string prefix = first ? "" : role + "/";
-    for (size_t i = 0; i < t.inputs.size(); ++i) {
-      const std::string& port = t.input_types[i].first;
-      const bool addressed = port.find('/') != std::string::npos;
-      if (first ? addressed : port.rfind(prefix, 0) != 0) continue;
-      SM_ASSIGN_OR_RETURN(std::string bytes, store_.ReadArtifact(t.inputs[i].artifact_id));
-      task.header["inputs"].push_back(
-          {{"port", port.substr(prefix.size())}, {"type", t.input_types[i].second}});
-      task.payloads.push_back(std::move(bytes));
-    }
-    return task;
+    return runner::TaskMessage(store_, *t.instance, t.execution, {t.inputs, t.input_types}, role);
   }
 
   std::string StateDir(const Task& t) const { return store_.dir() + "/state/" + t.fingerprint; }
@@ -432,18 +349,8 @@ class Runner {
                       std::map<std::string, std::vector<int64_t>>& produced) {
     StatusOr<std::vector<ReturnedOutput>> returned = ReadReturnedOutputs(*r.contract, r.message);
     if (!returned.ok()) return AttemptFailed(t, std::string(returned.status().message()));
-    for (const ReturnedOutput& o : *returned) {
-      const std::string key = r.prefix + o.port;
-      const size_t index = produced[key].size();
-      std::string path = o.spec->many() ? key + "[" + std::to_string(index) + "]" : key;
-      SM_ASSIGN_OR_RETURN(
-          int64_t artifact,
-          store_.StageOutput(t.execution, o.spec->type, r.message.payloads[o.payload], o.secret,
-                             o.labels, t.instance->key + "." + path));
-      produced[key].push_back(artifact);
-      outputs.push_back({artifact, path});
-    }
-    return OkStatus();
+    return StageReturnedOutputs(store_, t.execution, t.instance->key, r.prefix, *returned,
+                                r.message, outputs, produced);
   }
 
   double Elapsed(const Task& t) const {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,5 +49,39 @@ Status CheckStoredInputs(const pipeline::Plan& plan, store::Store& store);
 
 StatusOr<std::vector<ReturnedOutput>> ReadReturnedOutputs(const Contract& contract,
                                                           const transport::Message& result);
+
+// The plugin whose contract a step's inputs and outputs follow: the step's own, or for a
+// multi-party step its first (listening) party's.
+const LoadedPlugin& PrimaryPlugin(const pipeline::Instance& instance);
+
+// What keys the cache: the plugin and version, the shown parameters, a keyed digest of the
+// secret ones, and the digests of the inputs.
+StatusOr<std::string> ExecutionFingerprint(store::Store& store, const pipeline::Instance& instance,
+                                           const std::vector<store::EventSpec>& inputs);
+
+store::NewExecution NewExecution(const pipeline::Instance& instance, const std::string& fingerprint,
+                                 int64_t run_context, int attempts);
+
+// An earlier execution with this fingerprint whose outputs are all still LIVE with their
+// blobs, and those outputs by port; nullopt when there is none.
+struct CachedExecution {
+  int64_t id = 0;
+  ProducedOutputs outputs;
+};
+StatusOr<std::optional<CachedExecution>> FindUsableCache(store::Store& store,
+                                                         const std::string& fingerprint);
+
+// A TASK message with the input bytes: for a multi-party step, those of the parties of
+// `role` ("role/port" bindings, or the plain ones for the first party's role).
+StatusOr<transport::Message> TaskMessage(store::Store& store, const pipeline::Instance& instance,
+                                         int64_t execution, const ResolvedInputs& inputs,
+                                         const std::string& role);
+
+// Stages the outputs a RESULT returned, as `prefix` + port (paths "port[i]" for lists);
+// appends their events and artifact ids.
+Status StageReturnedOutputs(store::Store& store, int64_t execution, const std::string& instance_key,
+                            const std::string& prefix, const std::vector<ReturnedOutput>& returned,
+                            const transport::Message& result, std::vector<store::EventSpec>& events,
+                            ProducedOutputs& produced);
 
 }  // namespace securemark::runner

@@ -5,6 +5,7 @@
 // learns to reconstruct the images from what is sent, and the defender learns to keep
 // the task's gradient while pushing the inverter's reconstruction away.
 #include <algorithm>
+#include <ctime>
 #include <deque>
 #include <numeric>
 #include <random>
@@ -21,7 +22,6 @@
 #include "securemark/node.h"
 #include "split/privacy_nets.h"
 #include "split/protocol.h"
-#include "split/split_config.h"
 #include "split/split_model.h"
 #include "split/stopwatch.h"
 #include "split/tensor_frames.h"
@@ -110,8 +110,15 @@ class DataOwner : public Node {
   Status SendActivations(int64_t round);
   // Keeps up to `depth_` batches in flight within the current synchronisation window.
   Status RunAhead(int64_t after_round);
-  Status ApplyGradient(Context& ctx, const Message& grad);
-  Message HeadState(const std::string& kind, int64_t round);
+  Status ApplyGradient(Context& ctx, const split::Grad& grad);
+  split::HeadState Head();
+  split::Join JoinMessage() const;
+  // The owner is a state machine driven by the server's messages: it joins, (re)starts on
+  // every Step (building the model on the first), trains on every Grad and answers a
+  // synchronising Grad with its head, and ends on Stop.
+  enum class State { kJoining, kTraining, kStopped };
+  Status OnStep(Context& ctx, const split::Step& step);
+  Status OnGrad(Context& ctx, const split::Grad& grad);
 
   Dataset shard_;
   torch::Tensor bytes_;   // uint8 [N, C, H, W]
@@ -120,6 +127,7 @@ class DataOwner : public Node {
   size_t cursor_ = 0;
   int64_t passes_ = 0;
   std::mt19937_64 rng_;
+  State state_ = State::kJoining;
   std::unique_ptr<party::Connection> connection_;
   std::optional<split::SplitModel> model_;
   std::unique_ptr<torch::optim::SGD> head_optimizer_;
@@ -289,11 +297,9 @@ Status DataOwner::SendActivations(int64_t round) {
   const torch::Tensor index = torch::tensor(picked, torch::kLong);
   InFlight flight{round, models::ToUnitRange(bytes_.index_select(0, index)), {}};
   flight.z = defender_.forward({model_->Head(flight.x, depth_ > 1)}).toTensor();
-  Message act{"ACT", {{"round", round}}, {}};
-  split::AddTensor(act, "hidden", flight.z);
-  split::AddTensor(act, "labels", labels_.index_select(0, index));
+  split::Act act{round, flight.z.detach(), labels_.index_select(0, index)};
   in_flight_.push_back(std::move(flight));
-  return connection_->Send(act);
+  return connection_->Send(split::Encode(act));
 }
 
 Status DataOwner::RunAhead(int64_t after_round) {
@@ -307,17 +313,15 @@ Status DataOwner::RunAhead(int64_t after_round) {
   return OkStatus();
 }
 
-Status DataOwner::ApplyGradient(Context& ctx, const Message& grad) {
-  const int64_t round = split::HeaderInt(grad.header, "round", -1);
-  while (!in_flight_.empty() && in_flight_.front().round < round) in_flight_.pop_front();
-  if (in_flight_.empty() || in_flight_.front().round != round)
+Status DataOwner::ApplyGradient(Context& ctx, const split::Grad& grad) {
+  while (!in_flight_.empty() && in_flight_.front().round < grad.round) in_flight_.pop_front();
+  if (in_flight_.empty() || in_flight_.front().round != grad.round)
     return OkStatus();  // a gradient for a batch this owner no longer holds
   split::Stopwatch timer{update_seconds_};
   const torch::Tensor x = in_flight_.front().x, z = in_flight_.front().z;
   in_flight_.pop_front();
-  SM_ASSIGN_OR_RETURN(std::vector<torch::Tensor> t, split::TensorsOf(grad, {"hidden_grad"}));
-  SM_RETURN_IF_ERROR(split::ExpectShape(t[0], "hidden_grad", z.sizes().vec()));
-  torch::Tensor objective = (z * t[0]).sum();
+  SM_RETURN_IF_ERROR(split::ExpectShape(grad.hidden_grad, "hidden_grad", z.sizes().vec()));
+  torch::Tensor objective = (z * grad.hidden_grad).sum();
   if (defended_) {
     // The simulated adversary learns to invert what was sent...
     SM_ASSIGN_OR_RETURN(
@@ -341,41 +345,79 @@ Status DataOwner::ApplyGradient(Context& ctx, const Message& grad) {
   return OkStatus();
 }
 
-Message DataOwner::HeadState(const std::string& kind, int64_t round) {
-  Message m{kind, {{"round", round}, {"examples", bytes_.size(0)}}, {}};
+split::HeadState DataOwner::Head() {
   torch::jit::Module& module = model_->module();
-  split::AddTensor(m, "input_mean", module.attr("input_mean").toTensor());
-  split::AddTensor(m, "input_std", module.attr("input_std").toTensor());
-  const std::vector<torch::Tensor> head = model_->HeadParameters();
-  for (size_t i = 0; i < head.size(); ++i) split::AddTensor(m, model_->head_names()[i], head[i]);
-  return m;
+  return {module.attr("input_mean").toTensor(), module.attr("input_std").toTensor(),
+          model_->head_names(), model_->HeadParameters()};
+}
+
+split::Join DataOwner::JoinMessage() const {
+  // Aggregates for the input normalisation; no pixel leaves this process otherwise.
+  const torch::Tensor x = bytes_.to(torch::kDouble) / 255.0;
+  const torch::Tensor sum = x.sum({0, 2, 3}), sq = (x * x).sum({0, 2, 3});
+  split::PixelStats stats{
+      std::vector<double>(sum.data_ptr<double>(), sum.data_ptr<double>() + sum.numel()),
+      std::vector<double>(sq.data_ptr<double>(), sq.data_ptr<double>() + sq.numel()),
+      static_cast<double>(x.numel() / x.size(1))};
+  return {bytes_.size(0), std::move(stats)};
+}
+
+Status DataOwner::OnStep(Context& ctx, const split::Step& step) {
+  if (state_ == State::kJoining) {
+    // A well-formed training this owner cannot take part in (its images or its defender
+    // do not fit the cut) is its own configuration error: Process stops and says why,
+    // instead of staying silent while the server waits.
+    Status started = Start(ctx, step.config);
+    if (!started.ok()) {
+      state_ = State::kStopped;
+      return started.WithContext("cannot take part");
+    }
+    config_batch_ = step.config.batch;
+    sync_every_ = step.config.sync_every;
+    total_rounds_ = step.config.rounds;
+    // Pipelined rounds need a head whose parameters can change under a batch in flight;
+    // a trained defender's cannot (its module holds them), so it goes one batch at a time.
+    depth_ = step.config.pipeline && !defended_ ? 2 : 1;
+    state_ = State::kTraining;
+  }
+  in_flight_.clear();
+  SM_RETURN_IF_ERROR(step.head.Fits(model_->head_names(), model_->HeadParameters()));
+  {
+    torch::NoGradGuard no_grad;
+    model_->module().setattr("input_mean", step.head.input_mean);
+    model_->module().setattr("input_std", step.head.input_std);
+    SM_RETURN_IF_ERROR(model_->SetHead(step.head.parameters));
+  }
+  SM_RETURN_IF_ERROR(SendActivations(step.round));
+  return RunAhead(step.round);
+}
+
+Status DataOwner::OnGrad(Context& ctx, const split::Grad& grad) {
+  if (state_ != State::kTraining) return OkStatus();  // not started: nothing to train
+  SM_RETURN_IF_ERROR(ApplyGradient(ctx, grad));
+  if (!grad.sync) return RunAhead(grad.round);
+  ++syncs_;
+  return connection_->Send(split::Encode(split::Theta{grad.round, bytes_.size(0), Head()}));
 }
 
 Status DataOwner::Process(Context& ctx) {
   const PartyInfo* me = ctx.Party();
   if (me == nullptr) return FailedPreconditionError("data_owner.node runs only as a party");
+  const std::clock_t cpu_start = std::clock();
   models::UseThreads(ctx.Get(kThreads));
   SM_RETURN_IF_ERROR(LoadShard(ctx, *me));
   SM_ASSIGN_OR_RETURN(defender_index_, PickDefender(ctx, *me));
   SM_ASSIGN_OR_RETURN(connection_,
                       party::Connection::Open(*me, split::ProtocolOptions(ctx.Get(kMaxMessageMb))));
-  // Aggregates for the input normalisation; no pixel leaves this process otherwise.
-  const torch::Tensor x = bytes_.to(torch::kDouble) / 255.0;
-  const torch::Tensor sum = x.sum({0, 2, 3}), sq = (x * x).sum({0, 2, 3});
-  json join = {{"examples", bytes_.size(0)},
-               {"pixel_sum",
-                std::vector<double>(sum.data_ptr<double>(), sum.data_ptr<double>() + sum.numel())},
-               {"pixel_sq_sum",
-                std::vector<double>(sq.data_ptr<double>(), sq.data_ptr<double>() + sq.numel())},
-               {"pixels", static_cast<double>(x.numel() / x.size(1))}};
-  SM_RETURN_IF_ERROR(connection_->Send({"JOIN", join, {}}));
+  const Message join = split::Encode(JoinMessage());
+  SM_RETURN_IF_ERROR(connection_->Send(join));
   ctx.Info("shard of " + std::to_string(bytes_.size(0)) + " examples; defender " +
            (defender_index_ < 0 ? std::string("none")
                                 : "defenders[" + std::to_string(defender_index_) + "]"));
 
   std::vector<std::string> why;
   auto last_word = Clock::now();
-  for (;;) {
+  while (state_ != State::kStopped) {
     if (ctx.Cancelled()) return CancelledError("cancelled");
     std::optional<Message> m;
     {
@@ -390,57 +432,25 @@ Status DataOwner::Process(Context& ctx) {
         return UnavailableError("no word from the server for " + std::to_string(silent) + " s");
       if (silent > ctx.Get(kRejoinAfter)) {
         // Dropped, or the server restarted: ask to take part again.
-        SM_RETURN_IF_ERROR(connection_->Send({"JOIN", join, {}}));
+        SM_RETURN_IF_ERROR(connection_->Send(join));
         last_word = Clock::now();
       }
       continue;
     }
     last_word = Clock::now();
-    if (m->kind == "STOP") break;
-    Status handled = OkStatus();
-    if (m->kind == "STEP") {
-      if (!model_) {
-        StatusOr<split::SplitConfig> config = split::SplitConfig::FromJson(
-            m->header.contains("config") ? m->header["config"] : json());
-        handled = config.status();
-        // A well-formed training this owner cannot take part in (its images or its
-        // defender do not fit the cut) is its own configuration error: it stops and says
-        // why, instead of staying silent while the server waits.
-        if (config.ok()) SM_RETURN_IF_ERROR(Start(ctx, *config).WithContext("cannot take part"));
-        if (handled.ok()) {
-          config_batch_ = config->batch;
-          sync_every_ = config->sync_every;
-          total_rounds_ = config->rounds;
-          // Pipelined rounds need a head whose parameters can change under a batch in
-          // flight; a trained defender's cannot (its module holds them), so it goes one
-          // batch at a time.
-          depth_ = config->pipeline && !defended_ ? 2 : 1;
-        }
+    StatusOr<split::ProtocolMessage> decoded = split::Decode(*m);
+    Status handled = decoded.status();
+    if (decoded.ok()) {
+      if (std::holds_alternative<split::Stop>(*decoded)) {
+        state_ = State::kStopped;
+      } else if (const auto* step = std::get_if<split::Step>(&*decoded)) {
+        handled = OnStep(ctx, *step);
+        if (state_ == State::kStopped) return handled;
+      } else if (const auto* grad = std::get_if<split::Grad>(&*decoded)) {
+        handled = OnGrad(ctx, *grad);
+      } else {
+        handled = InvalidArgumentError("not a message the server sends");
       }
-      if (handled.ok()) {
-        auto state = split::TensorsOf(*m, split::HeadStateNames(model_->head_names()));
-        handled = state.status();
-        if (handled.ok()) {
-          torch::NoGradGuard no_grad;
-          model_->module().setattr("input_mean", (*state)[0]);
-          model_->module().setattr("input_std", (*state)[1]);
-          handled = model_->SetHead(std::vector<torch::Tensor>(state->begin() + 2, state->end()));
-        }
-      }
-      in_flight_.clear();
-      const int64_t round = split::HeaderInt(m->header, "round", -1);
-      if (handled.ok() && round < 0) handled = InvalidArgumentError("STEP has no round");
-      if (handled.ok()) handled = SendActivations(round);
-      if (handled.ok()) handled = RunAhead(round);
-    } else if (m->kind == "GRAD" && model_) {
-      const int64_t round = split::HeaderInt(m->header, "round", -1);
-      const bool sync = split::HeaderBool(m->header, "sync", false);
-      handled = ApplyGradient(ctx, *m);
-      if (handled.ok() && sync) {
-        ++syncs_;
-        handled = connection_->Send(HeadState("THETA", round));
-      }
-      if (handled.ok() && !sync) handled = RunAhead(round);
     }
     // A message this owner cannot use is the server's problem, not a reason to stop.
     if (!handled.ok()) ctx.Warn("ignored " + m->kind + " from the server: " + handled.message());
@@ -458,7 +468,10 @@ Status DataOwner::Process(Context& ctx) {
       {"last_inversion_distance", last_inversion_ < 0 ? json(nullptr) : json(last_inversion_)},
       {"seconds_forward", forward_seconds_},
       {"seconds_backward_and_update", update_seconds_},
-      {"seconds_waiting", waiting_seconds_}};
+      {"seconds_waiting", waiting_seconds_},
+      // Wall-clock seconds above include time descheduled when owners share cores; this
+      // is the CPU time the process actually used.
+      {"cpu_seconds", static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC}};
   if (ctx.Get(kReleaseDefender) && model_) {
     torch::jit::Module released = defender_.clone();
     released.register_attribute("securemark_defender", c10::StringType::get(), defender_name_);

@@ -43,13 +43,20 @@ json RunReport(const std::string& dir, const std::string& steps) {
   return start == std::string::npos ? json() : json::parse(r->output.substr(start), nullptr, false);
 }
 
+// A party's name: "owner" alone, "owner@i" among several.
+std::string OwnerName(int owners, int i) {
+  return owners == 1 ? "train.owner" : "train.owner@" + std::to_string(i);
+}
+
 // Where the owners' time went, summed over owners (from their summaries).
 json OwnerSeconds(const std::string& dir, int owners) {
-  json total = {
-      {"seconds_forward", 0.0}, {"seconds_backward_and_update", 0.0}, {"seconds_waiting", 0.0}};
+  json total = {{"seconds_forward", 0.0},
+                {"seconds_backward_and_update", 0.0},
+                {"seconds_waiting", 0.0},
+                {"cpu_seconds", 0.0}};
   for (int i = 0; i < owners; ++i) {
     auto r = RunProcess({"/bin/sh", "-c",
-                         kBuild + "/bin/securemark show 'train.owner@" + std::to_string(i) +
+                         kBuild + "/bin/securemark show '" + OwnerName(owners, i) +
                              "/summary' --store " + dir + "/store --content"},
                         true);
     if (!r.ok() || r->exit_code != 0) return json();
@@ -115,12 +122,15 @@ int main(int argc, char** argv) {
       const json owner = OwnerSeconds(dir + (encrypt ? "-curve" : "-plain"), owners);
       if (owner.is_object())
         std::printf(
-            "         owners in all: forward %.2f s, backward+update %.2f s, waiting %.2f s;"
-            " server: waiting %.2f s, tail %.2f s, averaging heads %.2f s\n",
+            "         owners in all: forward %.2f s, backward+update %.2f s, waiting %.2f s"
+            " (wall clock, descheduled time included), CPU %.2f s;"
+            " server: waiting %.2f s, tail %.2f s, averaging heads %.2f s, CPU %.2f s\n",
             owner["seconds_forward"].get<double>(),
             owner["seconds_backward_and_update"].get<double>(),
-            owner["seconds_waiting"].get<double>(), split.value("seconds_waiting_for_owners", 0.0),
-            split.value("seconds_server_compute", 0.0), split.value("seconds_synchronising", 0.0));
+            owner["seconds_waiting"].get<double>(), owner["cpu_seconds"].get<double>(),
+            split.value("seconds_waiting_for_owners", 0.0),
+            split.value("seconds_server_compute", 0.0), split.value("seconds_synchronising", 0.0),
+            split.value("cpu_seconds", 0.0));
     }
   }
   return 0;

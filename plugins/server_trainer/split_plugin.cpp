@@ -3,19 +3,22 @@
 #include "split_server.h"
 
 #include <cmath>
+#include <ctime>
 
 #include "split/stopwatch.h"
 
 namespace securemark::split_server {
 
-std::optional<party::Envelope> SplitServer::Receive(Context& ctx, milliseconds timeout) {
+void SplitServer::Reject(Context& ctx, const std::string& why) {
+  ctx.Warn(why);
+  if (rejected_.size() < 100) rejected_.push_back(why);
+}
+
+std::optional<SplitServer::Received> SplitServer::Receive(Context& ctx, milliseconds timeout) {
   std::vector<std::string> why;
   std::optional<party::Envelope> e = listener_->Receive(timeout, why);
-  for (const std::string& w : why) {
-    ctx.Warn(w);
-    if (rejected_.size() < 100) rejected_.push_back(w);
-  }
-  if (!e) return e;
+  for (const std::string& w : why) Reject(ctx, w);
+  if (!e) return std::nullopt;
   ++messages_in_;
   for (const std::string& p : e->message.payloads) bytes_in_ += static_cast<int64_t>(p.size());
   if (transcript_) {
@@ -23,10 +26,21 @@ std::optional<party::Envelope> SplitServer::Receive(Context& ctx, milliseconds t
     for (const std::string& p : e->message.payloads) transcript_ << p << "\n";
     transcript_.flush();
   }
+  StatusOr<split::ProtocolMessage> decoded = split::Decode(e->message);
+  if (!decoded.ok()) {
+    // A taking-part owner that sends garbage is dropped (it may join again); anyone
+    // else's garbage is only noted.
+    auto it = owners_.find(e->peer);
+    if (it != owners_.end() && it->second.active)
+      Drop(ctx, e->peer, decoded.status().message());
+    else
+      Reject(ctx, e->peer + ": " + decoded.status().message());
+    return std::nullopt;
+  }
   // A message from an owner that is not taking part asks it back in (it may have crashed,
   // stalled past a deadline, or just started).
-  if (e->message.kind == "JOIN") {
-    Enrol(ctx, e->peer, e->message);
+  if (const auto* join = std::get_if<split::Join>(&*decoded)) {
+    Enrol(ctx, e->peer, *join);
     return std::nullopt;
   }
   auto it = owners_.find(e->peer);
@@ -34,61 +48,36 @@ std::optional<party::Envelope> SplitServer::Receive(Context& ctx, milliseconds t
     if (it != owners_.end()) joining_.insert(e->peer);
     return std::nullopt;
   }
-  return e;
+  return Received{e->peer, std::move(*decoded)};
 }
 
-namespace {
-
-// The pixel statistics of a JOIN, or why they are unusable.
-StatusOr<PixelStats> PixelStatsOf(const json& header, int64_t channels) {
-  auto numbers = [&](const char* key) -> StatusOr<std::vector<double>> {
-    auto it = header.find(key);
-    if (it == header.end() || !it->is_array() || it->size() != static_cast<size_t>(channels))
-      return InvalidArgumentError(std::string(key) + " is not " + std::to_string(channels) +
-                                  " numbers (one per channel of the model's input)");
-    std::vector<double> out;
-    for (const json& v : *it) {
-      if (!v.is_number() || !std::isfinite(v.get<double>()))
-        return InvalidArgumentError(std::string(key) + " holds " + v.dump() + ", not a number");
-      out.push_back(v.get<double>());
-    }
-    return out;
-  };
-  PixelStats stats;
-  SM_ASSIGN_OR_RETURN(stats.sum, numbers("pixel_sum"));
-  SM_ASSIGN_OR_RETURN(stats.sq, numbers("pixel_sq_sum"));
-  auto pixels = header.find("pixels");
-  if (pixels == header.end() || !pixels->is_number() || !(pixels->get<double>() >= 0))
-    return InvalidArgumentError("pixels is not a count");
-  stats.pixels = pixels->get<double>();
-  return stats;
+Status SplitServer::Send(const std::string& peer, const split::ProtocolMessage& message) {
+  Message m = split::Encode(message);
+  for (const std::string& p : m.payloads) bytes_out_ += static_cast<int64_t>(p.size());
+  return listener_->Send(peer, m);
 }
 
-}  // namespace
-
-void SplitServer::Enrol(Context& ctx, const std::string& peer, const Message& join) {
+void SplitServer::Enrol(Context& ctx, const std::string& peer, const split::Join& join) {
   // The first joins carry pixel statistics for the input normalisation; an owner whose
-  // statistics are unusable does not take part (it would skew everyone's inputs).
-  std::optional<PixelStats> stats;
-  if (!resumed_ && join.header.contains("pixel_sum")) {
-    StatusOr<PixelStats> parsed = PixelStatsOf(join.header, ctx.Get(kChannels));
-    if (!parsed.ok()) {
-      refusals_[peer] = "JOIN refused: " + parsed.status().message();
-      ctx.Warn(peer + ": " + refusals_[peer]);
-      if (rejected_.size() < 100) rejected_.push_back(peer + ": " + refusals_[peer]);
-      return;
-    }
-    stats = *parsed;
+  // statistics do not fit the model's channels does not take part (it would skew
+  // everyone's inputs).
+  if (!resumed_ && join.stats &&
+      join.stats->sum.size() != static_cast<size_t>(ctx.Get(kChannels))) {
+    refusals_[peer] = "JOIN refused: pixel statistics for " +
+                      std::to_string(join.stats->sum.size()) + " channels, the model has " +
+                      std::to_string(ctx.Get(kChannels));
+    Reject(ctx, peer + ": " + refusals_[peer]);
+    return;
   }
   Owner& o = owners_[peer];
   const bool again = o.examples > 0;
-  o.examples = std::max<int64_t>(0, split::HeaderInt(join.header, "examples", 0));
+  o.examples = join.examples;
   o.active = false;
   o.needs_head = true;
   joining_.insert(peer);
   refusals_.erase(peer);
   if (again) events_.push_back({{"event", "rejoined"}, {"owner", peer}});
-  if (stats) stats_[peer] = *stats;
+  if (!resumed_ && join.stats) stats_[peer] = *join.stats;
 }
 
 Status SplitServer::WaitForOwners(Context& ctx) {
@@ -128,15 +117,13 @@ Status SplitServer::WaitForOwners(Context& ctx) {
 }
 
 Status SplitServer::SendStep(Context& ctx, const std::string& peer, int64_t round) {
-  Message step{"STEP", {{"round", round}, {"config", Config(ctx).ToJson()}}, {}};
   torch::jit::Module& m = model_->module();
-  AddTensor(step, "input_mean", m.attr("input_mean").toTensor());
-  AddTensor(step, "input_std", m.attr("input_std").toTensor());
-  const std::vector<torch::Tensor> head = model_->HeadParameters();
-  for (size_t i = 0; i < head.size(); ++i) AddTensor(step, model_->head_names()[i], head[i]);
-  for (const std::string& p : step.payloads) bytes_out_ += static_cast<int64_t>(p.size());
+  split::Step step{round,
+                   Config(ctx),
+                   {m.attr("input_mean").toTensor(), m.attr("input_std").toTensor(),
+                    model_->head_names(), model_->HeadParameters()}};
   owners_[peer].needs_head = false;
-  return listener_->Send(peer, step);
+  return Send(peer, step);
 }
 
 void SplitServer::Drop(Context& ctx, const std::string& peer, const std::string& why) {
@@ -147,13 +134,14 @@ void SplitServer::Drop(Context& ctx, const std::string& peer, const std::string&
   ctx.Warn(peer + " dropped: " + why);
 }
 
-Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
-  const milliseconds timeout(static_cast<int64_t>(ctx.Get(kRoundTimeout) * 1000));
-  // Owners joining now get the head and start with this round.
+void SplitServer::AdmitJoiners(Context& ctx, int64_t round) {
   for (const std::string& peer : std::set<std::string>(joining_)) {
     if (SendStep(ctx, peer, round).ok()) owners_[peer].active = true;
     joining_.erase(peer);
   }
+}
+
+StatusOr<SplitServer::RoundBatch> SplitServer::CollectActivations(Context& ctx, int64_t round) {
   std::set<std::string> waiting;
   for (const auto& [peer, o] : owners_) {
     if (o.active) waiting.insert(peer);
@@ -161,123 +149,128 @@ Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
   if (waiting.size() < static_cast<size_t>(ctx.Get(kMinOwners)))
     return UnavailableError("only " + std::to_string(waiting.size()) +
                             " owners remain; min_owners is " + std::to_string(ctx.Get(kMinOwners)));
-  const auto round_start = Clock::now();
-  // Hidden states of this round, in arrival order.
-  std::vector<std::string> senders;
-  std::vector<torch::Tensor> hidden, labels;
-  const auto deadline = Clock::now() + timeout;
+  RoundBatch batch;
+  std::vector<int64_t> expected = model_->hidden_shape();
+  expected.insert(expected.begin(), 0);
+  const auto deadline =
+      Clock::now() + milliseconds(static_cast<int64_t>(ctx.Get(kRoundTimeout) * 1000));
   while (!waiting.empty() && Clock::now() < deadline) {
     if (ctx.Cancelled()) return CancelledError("cancelled in round " + std::to_string(round));
-    std::optional<party::Envelope> e;
+    std::optional<std::pair<std::string, split::Act>> act;
     for (const std::string& peer : waiting) {  // sent ahead by a pipelining owner
       auto early = early_[peer].find(round);
       if (early == early_[peer].end()) continue;
-      e = std::move(early->second);
+      act.emplace(peer, std::move(early->second));
       early_[peer].erase(early);
       break;
     }
-    if (!e) e = Receive(ctx, milliseconds(50));
-    if (!e || e->message.kind != "ACT" || !owners_[e->peer].active) continue;
-    const int64_t act_round = split::HeaderInt(e->message.header, "round", -1);
-    if (act_round > round && act_round <= round + 2 && early_[e->peer].size() < 4) {
-      early_[e->peer].emplace(act_round, std::move(*e));
-      continue;
+    if (!act) {
+      std::optional<Received> r = Receive(ctx, milliseconds(50));
+      if (!r || !owners_[r->peer].active) continue;
+      split::Act* a = std::get_if<split::Act>(&r->message);
+      if (a == nullptr) continue;
+      if (a->round > round && a->round <= round + 2 && early_[r->peer].size() < 4) {
+        early_[r->peer].emplace(a->round, std::move(*a));
+        continue;
+      }
+      if (a->round != round || !waiting.count(r->peer)) continue;  // a stale answer
+      act.emplace(r->peer, std::move(*a));
     }
-    if (act_round != round || !waiting.count(e->peer)) continue;  // a stale answer
-    auto tensors = split::TensorsOf(e->message, {"hidden", "labels"});
-    std::vector<int64_t> expected = model_->hidden_shape();
-    if (tensors.ok()) expected.insert(expected.begin(), (*tensors)[0].size(0));
-    Status ok =
-        tensors.ok() ? split::ExpectShape((*tensors)[0], "hidden", expected) : tensors.status();
-    if (ok.ok()) ok = split::ExpectShape((*tensors)[1], "labels", {(*tensors)[0].size(0)});
-    if (ok.ok() && ((*tensors)[1].min().item<int64_t>() < 0 ||
-                    (*tensors)[1].max().item<int64_t>() >= ctx.Get(kClasses)))
+    const auto& [peer, a] = *act;
+    expected[0] = a.hidden.size(0);
+    Status ok = split::ExpectShape(a.hidden, "hidden", expected);
+    if (ok.ok() &&
+        (a.labels.min().item<int64_t>() < 0 || a.labels.max().item<int64_t>() >= ctx.Get(kClasses)))
       ok = InvalidArgumentError("labels outside [0, " + std::to_string(ctx.Get(kClasses)) + ")");
-    waiting.erase(e->peer);
+    waiting.erase(peer);
     if (!ok.ok()) {
-      Drop(ctx, e->peer, "bad ACT: " + ok.message());
+      Drop(ctx, peer, "bad ACT: " + ok.message());
       continue;
     }
-    senders.push_back(e->peer);
-    hidden.push_back((*tensors)[0]);
-    labels.push_back((*tensors)[1]);
+    batch.senders.push_back(peer);
+    batch.hidden.push_back(a.hidden);
+    batch.labels.push_back(a.labels);
   }
   for (const std::string& peer : waiting)
     Drop(ctx, peer,
          "no hidden states for round " + std::to_string(round) + " within " +
              std::to_string(ctx.Get(kRoundTimeout)) + " s");
-  if (senders.empty()) return OkStatus();
-  const auto computed = Clock::now();
-  waiting_seconds_ += std::chrono::duration<double>(computed - round_start).count();
+  return batch;
+}
 
-  torch::Tensor z = torch::cat(hidden).requires_grad_(true);
-  torch::Tensor loss = torch::nn::functional::cross_entropy(model_->Tail(z), torch::cat(labels));
-  if (fingerprint_.defined()) {
-    SM_ASSIGN_OR_RETURN(
-        torch::Tensor w,
-        models::LayerSignal(model_->module(), ctx.Get(kFingerprintLayer), key_.unit_weights));
-    loss = loss + ctx.Get(kMu) * torch::mse_loss(torch::matmul(key_.x, w), fingerprint_);
-  }
+Status SplitServer::TrainTail(Context& ctx, const RoundBatch& batch, int64_t round, bool sync) {
+  torch::Tensor z = torch::cat(batch.hidden).requires_grad_(true);
+  torch::Tensor loss =
+      torch::nn::functional::cross_entropy(model_->Tail(z), torch::cat(batch.labels));
+  for (const auto& term : loss_terms_) loss = loss + term();
   tail_optimizer_->zero_grad();
   loss.backward();
   tail_optimizer_->step();
   loss_sum_ += loss.item<double>();
-  for (size_t i = 0; ctx.Get(kCacheActivations) > 0 && i < hidden.size(); ++i) {
-    cache_.emplace_back(hidden[i], labels[i]);
-    cached_ += hidden[i].size(0);
+  ++loss_count_;
+  for (size_t i = 0; ctx.Get(kCacheActivations) > 0 && i < batch.hidden.size(); ++i) {
+    cache_.emplace_back(batch.hidden[i], batch.labels[i]);
+    cached_ += batch.hidden[i].size(0);
     while (cached_ - cache_.front().first.size(0) >= ctx.Get(kCacheActivations)) {
       cached_ -= cache_.front().first.size(0);
       cache_.pop_front();
     }
   }
-  ++loss_count_;
-  const bool sync = last || (round + 1) % ctx.Get(kSyncEvery) == 0;
   int64_t offset = 0;
-  for (size_t i = 0; i < senders.size(); ++i) {
-    const int64_t n = hidden[i].size(0);
-    Message grad{"GRAD", {{"round", round}, {"sync", sync}, {"next", sync ? -1 : round + 1}}, {}};
-    AddTensor(grad, "hidden_grad", z.grad().narrow(0, offset, n));
+  for (size_t i = 0; i < batch.senders.size(); ++i) {
+    const int64_t n = batch.hidden[i].size(0);
+    split::Grad grad{round, sync, z.grad().narrow(0, offset, n)};
     offset += n;
-    bytes_out_ += static_cast<int64_t>(grad.payloads[0].size());
-    if (!listener_->Send(senders[i], grad).ok()) Drop(ctx, senders[i], "unreachable");
+    if (!Send(batch.senders[i], grad).ok()) Drop(ctx, batch.senders[i], "unreachable");
   }
-  const auto synced = Clock::now();
-  compute_seconds_ += std::chrono::duration<double>(synced - computed).count();
-  if (!sync) return OkStatus();
-  split::Stopwatch timer{sync_seconds_, synced};
+  return OkStatus();
+}
 
-  // Average the owners' heads, weighted by their examples.
-  const std::vector<std::string> names = split::HeadStateNames(model_->head_names());
-  std::set<std::string> pending(senders.begin(), senders.end());
+Status SplitServer::AverageHeads(Context& ctx, const RoundBatch& batch, int64_t round) {
+  // Weighted by the owners' examples.
+  std::set<std::string> pending(batch.senders.begin(), batch.senders.end());
+  const std::vector<torch::Tensor> head = model_->HeadParameters();
   std::vector<torch::Tensor> total;
+  for (const torch::Tensor& t : head) total.push_back(torch::zeros_like(t));
   double weight = 0;
-  const auto sync_deadline = Clock::now() + timeout;
-  while (!pending.empty() && Clock::now() < sync_deadline) {
-    std::optional<party::Envelope> e = Receive(ctx, milliseconds(50));
-    if (!e || e->message.kind != "THETA" || !pending.count(e->peer)) continue;
-    if (split::HeaderInt(e->message.header, "round", -1) != round) continue;
-    pending.erase(e->peer);
-    auto tensors = split::TensorsOf(e->message, names);
-    Status ok = tensors.status();
-    for (size_t i = 2; ok.ok() && i < names.size(); ++i)
-      ok = split::ExpectShape((*tensors)[i], names[i],
-                              model_->HeadParameters()[i - 2].sizes().vec());
+  const auto deadline =
+      Clock::now() + milliseconds(static_cast<int64_t>(ctx.Get(kRoundTimeout) * 1000));
+  while (!pending.empty() && Clock::now() < deadline) {
+    if (ctx.Cancelled()) return CancelledError("cancelled in round " + std::to_string(round));
+    std::optional<Received> r = Receive(ctx, milliseconds(50));
+    if (!r || !pending.count(r->peer)) continue;
+    const split::Theta* theta = std::get_if<split::Theta>(&r->message);
+    if (theta == nullptr || theta->round != round) continue;
+    pending.erase(r->peer);
+    Status ok = theta->head.Fits(model_->head_names(), head);
     if (!ok.ok()) {
-      Drop(ctx, e->peer, "bad THETA: " + ok.message());
+      Drop(ctx, r->peer, "bad THETA: " + ok.message());
       continue;
     }
-    const double w = static_cast<double>(std::max<int64_t>(1, owners_[e->peer].examples));
-    for (size_t i = 2; i < names.size(); ++i) {
-      if (total.size() < i - 1) total.push_back(torch::zeros_like((*tensors)[i]));
-      total[i - 2] += (*tensors)[i] * w;
-    }
+    const double w = static_cast<double>(std::max<int64_t>(1, owners_[r->peer].examples));
+    for (size_t i = 0; i < total.size(); ++i) total[i] += theta->head.parameters[i] * w;
     weight += w;
   }
   for (const std::string& peer : pending) Drop(ctx, peer, "no head at synchronisation");
-  if (weight > 0) {
-    for (torch::Tensor& t : total) t /= weight;
-    SM_RETURN_IF_ERROR(model_->SetHead(total));
-  }
+  if (weight <= 0) return OkStatus();
+  for (torch::Tensor& t : total) t /= weight;
+  return model_->SetHead(total);
+}
+
+Status SplitServer::Round(Context& ctx, int64_t round, bool last) {
+  AdmitJoiners(ctx, round);
+  const auto round_start = Clock::now();
+  SM_ASSIGN_OR_RETURN(RoundBatch batch, CollectActivations(ctx, round));
+  if (batch.senders.empty()) return OkStatus();
+  const auto computed = Clock::now();
+  waiting_seconds_ += std::chrono::duration<double>(computed - round_start).count();
+  const bool sync = last || (round + 1) % ctx.Get(kSyncEvery) == 0;
+  SM_RETURN_IF_ERROR(TrainTail(ctx, batch, round, sync));
+  const auto trained = Clock::now();
+  compute_seconds_ += std::chrono::duration<double>(trained - computed).count();
+  if (!sync) return OkStatus();
+  split::Stopwatch timer{sync_seconds_, trained};
+  SM_RETURN_IF_ERROR(AverageHeads(ctx, batch, round));
   if (last) return OkStatus();
   for (const auto& [peer, o] : owners_) {
     if (o.active && !SendStep(ctx, peer, round + 1).ok()) Drop(ctx, peer, "unreachable");
@@ -292,6 +285,7 @@ Status SplitServer::Process(Context& ctx) {
         "server_trainer.split runs as the first party of a step "
         "with data_owner.node parties");
   const auto start = Clock::now();
+  const std::clock_t cpu_start = std::clock();
   SM_RETURN_IF_ERROR(Setup(ctx));
   SM_ASSIGN_OR_RETURN(listener_,
                       party::Listener::Open(*me, split::ProtocolOptions(ctx.Get(kMaxMessageMb))));
@@ -313,72 +307,72 @@ Status SplitServer::Process(Context& ctx) {
     ctx.Progress(static_cast<double>(round + 1), static_cast<double>(rounds), "round");
   }
   const double train_seconds = std::chrono::duration<double>(Clock::now() - train_start).count();
-  for (const auto& [peer, key] : me->peers)
-    (void)listener_->Send(peer, {"STOP", json::object(), {}});
+  for (const auto& [peer, key] : me->peers) (void)Send(peer, split::Stop{});
   checkpoints_->Flush();
+  json report = Report(ctx, rounds, train_seconds);
+  report["seconds"] = std::chrono::duration<double>(Clock::now() - start).count();
+  report["cpu_seconds"] = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  return EmitOutputs(ctx, std::move(report));
+}
 
-  json report = {{"architecture", ctx.Get(kArchitecture)},
-                 {"split_after", ctx.Get(kSplitAfter)},
-                 {"owners", owners_.size()},
-                 {"rounds", rounds - first_round_},
-                 {"resumed_at_round", resumed_ ? json(first_round_) : json(nullptr)},
-                 {"batch_per_owner", ctx.Get(kBatch)},
-                 {"mean_loss", loss_count_ ? loss_sum_ / loss_count_ : 0.0},
-                 {"events", events_},
-                 {"rejected_messages", rejected_},
-                 {"messages_received", messages_in_},
-                 {"bytes_received", bytes_in_},
-                 {"bytes_sent", bytes_out_},
-                 {"encrypted", me->curve},
-                 {"train_seconds", train_seconds},
-                 // Where the rounds' time went: owners computing and the network, the
-                 // server's tail, and averaging the heads.
-                 {"seconds_waiting_for_owners", waiting_seconds_},
-                 {"seconds_server_compute", compute_seconds_},
-                 {"seconds_synchronising", sync_seconds_}};
+json SplitServer::Report(Context& ctx, int64_t rounds, double train_seconds) const {
+  return {{"architecture", ctx.Get(kArchitecture)},
+          {"split_after", ctx.Get(kSplitAfter)},
+          {"owners", owners_.size()},
+          {"rounds", rounds - first_round_},
+          {"resumed_at_round", resumed_ ? json(first_round_) : json(nullptr)},
+          {"batch_per_owner", ctx.Get(kBatch)},
+          {"mean_loss", loss_count_ ? loss_sum_ / loss_count_ : 0.0},
+          {"events", events_},
+          {"rejected_messages", rejected_},
+          {"messages_received", messages_in_},
+          {"bytes_received", bytes_in_},
+          {"bytes_sent", bytes_out_},
+          {"encrypted", ctx.Party()->curve},
+          {"train_seconds", train_seconds},
+          // Where the rounds' time went: owners computing and the network, the server's
+          // tail, and averaging the heads.
+          {"seconds_waiting_for_owners", waiting_seconds_},
+          {"seconds_server_compute", compute_seconds_},
+          {"seconds_synchronising", sync_seconds_}};
+}
+
+Status SplitServer::EmitOutputs(Context& ctx, json report) {
   Labels labels;
-  if (fingerprint_.defined()) {
-    torch::NoGradGuard no_grad;
-    const std::string layer = ctx.Get(kFingerprintLayer);
-    auto mse = [&] {
-      return torch::mse_loss(torch::matmul(key_.x, *models::LayerSignal(model_->module(), layer,
-                                                                        key_.unit_weights)),
-                             fingerprint_)
-          .item<double>();
-    };
+  if (fingerprint_) {
+    torch::jit::Module& m = model_->module();
     report["fingerprint"] = {{"customer", ctx.Get(kCustomer)},
-                             {"layer", layer},
-                             {"mu", ctx.Get(kMu)},
-                             {"trained_mse", mse()}};
+                             {"layer", fingerprint_->layer()},
+                             {"mu", fingerprint_->mu()},
+                             {"trained_mse", fingerprint_->Mse(m)}};
     if (ctx.Get(kExact)) {
-      SM_ASSIGN_OR_RETURN(double norm,
-                          models::CorrectExactly(model_->module(), key_, fingerprint_, layer));
+      SM_ASSIGN_OR_RETURN(double norm, fingerprint_->Correct(m));
       report["fingerprint"]["correction_norm"] = norm;
     }
-    report["fingerprint"]["mse"] = mse();
+    report["fingerprint"]["mse"] = fingerprint_->Mse(m);
     SM_ASSIGN_OR_RETURN(codes::Codebook codebook, ctx.Get(kCodebook));
     labels = {{"customer", std::to_string(ctx.Get(kCustomer))},
               {"codebook", codebook.name()},
-              {"layer", layer}};
+              {"layer", fingerprint_->layer()}};
   }
   if (ctx.Has(kTest)) {
     SM_ASSIGN_OR_RETURN(Dataset test, ctx.Get(kTest));
     SM_ASSIGN_OR_RETURN(const Tensor* images, test.Get("images"));
-    SM_ASSIGN_OR_RETURN(const Tensor* labels, test.Get("labels"));
+    SM_ASSIGN_OR_RETURN(const Tensor* test_labels, test.Get("labels"));
     report["test_accuracy"] = models::Accuracy(model_->module(), models::ImagesToTensor(*images),
-                                               models::LabelsToTensor(*labels));
+                                               models::LabelsToTensor(*test_labels));
   }
-  report["seconds"] = std::chrono::duration<double>(Clock::now() - start).count();
   SM_RETURN_IF_ERROR(ctx.Set(kModel, ModelFile(models::SaveModel(model_->module())), labels));
   if (!cache_.empty()) {
-    std::vector<torch::Tensor> hidden, labels;
+    std::vector<torch::Tensor> hidden, cached_labels;
     for (const auto& [h, y] : cache_) {
       hidden.push_back(h);
-      labels.push_back(y);
+      cached_labels.push_back(y);
     }
     domain::Activations activations;
     activations.Put(std::string(domain::kHiddenTensor), split::ToSdkTensor(torch::cat(hidden)));
-    activations.Put(std::string(domain::kLabelsTensor), split::ToSdkTensor(torch::cat(labels)));
+    activations.Put(std::string(domain::kLabelsTensor),
+                    split::ToSdkTensor(torch::cat(cached_labels)));
     activations.SetAttr("architecture", ctx.Get(kArchitecture));
     activations.SetAttr("split_after", ctx.Get(kSplitAfter));
     activations.Put(

@@ -86,16 +86,20 @@ Status SplitServer::SetupFingerprint(Context& ctx) {
                                 "' is not in the server's part of the model");
   SM_ASSIGN_OR_RETURN(torch::Tensor signal, models::LayerSignal(model_->module(), layer));
   SM_ASSIGN_OR_RETURN(torch::Tensor weight, models::LayerWeight(model_->module(), layer));
-  fingerprint_ = models::ToTorch(codes::FingerprintVector(codebook, basis, ctx.Get(kCustomer)))
-                     .to(torch::kFloat)
-                     .flatten();
-  SM_ASSIGN_OR_RETURN(key_, models::KeyFromInputOrNew(
-                                ctx, kKeyIn, kKeyOut, fingerprint_.numel(), signal.numel(), layer,
+  const torch::Tensor fingerprint =
+      models::ToTorch(codes::FingerprintVector(codebook, basis, ctx.Get(kCustomer)))
+          .to(torch::kFloat)
+          .flatten();
+  SM_ASSIGN_OR_RETURN(
+      models::ProjectionKey key,
+      models::KeyFromInputOrNew(ctx, kKeyIn, kKeyOut, fingerprint.numel(), signal.numel(), layer,
                                 models::KeyRoot(ctx.Get(kKeySeed), basis), weight.size(0)));
-  key_.x = key_.x.to(torch::kFloat);
-  if (key_.x.size(0) != fingerprint_.numel() || key_.x.size(1) != signal.numel() ||
-      (key_.unit_weights.defined() && key_.unit_weights.numel() != weight.size(0)))
+  if (key.unit_weights.defined() && key.unit_weights.numel() != weight.size(0))
     return InvalidArgumentError("the key does not fit the fingerprint and layer '" + layer + "'");
+  SM_ASSIGN_OR_RETURN(fingerprint_, models::FingerprintTerm::Make(
+                                        model_->module(), key, fingerprint, layer, ctx.Get(kMu)));
+  // SecureMark-DL's μ term: the fingerprint is injected into every round's loss.
+  loss_terms_.push_back([this] { return fingerprint_->Loss(model_->module()); });
   return OkStatus();
 }
 

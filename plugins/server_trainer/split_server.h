@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -37,12 +38,6 @@ using nlohmann::json;
 using split::AddTensor;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-// An owner's pixel sums from its JOIN, per channel.
-struct PixelStats {
-  std::vector<double> sum, sq;
-  double pixels = 0;
-};
 
 struct Owner {
   int64_t examples = 0;
@@ -136,29 +131,52 @@ class SplitServer : public Node {
   Status Process(Context& ctx) override;
 
  private:
+  // Hidden states of one round, in arrival order.
+  struct RoundBatch {
+    std::vector<std::string> senders;
+    std::vector<torch::Tensor> hidden, labels;
+  };
+  // An owner's message, decoded and checked.
+  struct Received {
+    std::string peer;
+    split::ProtocolMessage message;
+  };
+
   Status Setup(Context& ctx);
   Status SetupFingerprint(Context& ctx);
   Status WaitForOwners(Context& ctx);
+  // One round is four phases: owners joining now get the head; the server collects the
+  // round's hidden states, trains the tail on them all as one batch and returns each
+  // owner its gradient; at a synchronisation it averages the owners' heads.
   Status Round(Context& ctx, int64_t round, bool last);
-  std::optional<party::Envelope> Receive(Context& ctx, milliseconds timeout);
-  void Enrol(Context& ctx, const std::string& peer, const Message& join);
+  void AdmitJoiners(Context& ctx, int64_t round);
+  StatusOr<RoundBatch> CollectActivations(Context& ctx, int64_t round);
+  Status TrainTail(Context& ctx, const RoundBatch& batch, int64_t round, bool sync);
+  Status AverageHeads(Context& ctx, const RoundBatch& batch, int64_t round);
+  std::optional<Received> Receive(Context& ctx, milliseconds timeout);
+  void Enrol(Context& ctx, const std::string& peer, const split::Join& join);
   Status SendStep(Context& ctx, const std::string& peer, int64_t round);
+  Status Send(const std::string& peer, const split::ProtocolMessage& message);
   void Drop(Context& ctx, const std::string& peer, const std::string& why);
+  void Reject(Context& ctx, const std::string& why);
   split::SplitConfig Config(Context& ctx) const;
+  json Report(Context& ctx, int64_t rounds, double train_seconds) const;
+  Status EmitOutputs(Context& ctx, json report);
 
   std::unique_ptr<party::Listener> listener_;
   std::optional<split::SplitModel> model_;
   std::unique_ptr<torch::optim::SGD> tail_optimizer_;
+  // Terms added to the task loss every round (fingerprinting while training is one).
+  std::vector<std::function<torch::Tensor()>> loss_terms_;
+  std::optional<models::FingerprintTerm> fingerprint_;
   std::map<std::string, Owner> owners_;
-  std::set<std::string> joining_;                // asked to take part from the next round
-  std::map<std::string, PixelStats> stats_;      // from the first JOINs
-  std::map<std::string, std::string> refusals_;  // owners whose JOIN was refused, and why
-  std::map<std::string, std::map<int64_t, party::Envelope>> early_;  // ACTs of later rounds
+  std::set<std::string> joining_;                   // asked to take part from the next round
+  std::map<std::string, split::PixelStats> stats_;  // from the first JOINs
+  std::map<std::string, std::string> refusals_;     // owners whose JOIN was refused, and why
+  std::map<std::string, std::map<int64_t, split::Act>> early_;  // Acts of later rounds
   int64_t rounds_ = 0;
   std::deque<std::pair<torch::Tensor, torch::Tensor>> cache_;  // (hidden, labels) per batch
   int64_t cached_ = 0;
-  torch::Tensor fingerprint_;  // defined when embedding during training
-  models::ProjectionKey key_;
   std::ofstream transcript_;
   int64_t first_round_ = 0;
   bool resumed_ = false;

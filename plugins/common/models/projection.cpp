@@ -134,11 +134,8 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
     if (trains) params.push_back(p.value);
   }
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(o.learning_rate).momentum(0.9));
-  const torch::Tensor target = fingerprint.to(torch::kFloat32).flatten();
-  const torch::Tensor projection = key.x.to(torch::kFloat32);
-  // The fingerprint term is measured in the key's units: a key scaled by c (LayerKeyScale)
-  // would otherwise steepen it by c² and make the same mu and learning rate diverge.
-  const double key_energy = projection.pow(2).mean().item<double>();
+  SM_ASSIGN_OR_RETURN(FingerprintTerm term,
+                      FingerprintTerm::Make(model, key, fingerprint, o.layer, o.mu));
   torch::Generator generator = at::detail::createCPUGenerator(o.seed);
   model.train();
   EmbedReport report;
@@ -158,8 +155,7 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
       seen += idx.size(0);
       ++report.steps;
       if (o.on_step) o.on_step(report.steps, planned);
-      torch::Tensor w = *LayerSignal(model, o.layer, key.unit_weights);
-      loss = loss + o.mu / key_energy * torch::mse_loss(torch::matmul(projection, w), target);
+      loss = loss + term.Loss(model);
       if (!std::isfinite(loss.item<double>())) {
         return FailedPreconditionError(
             "embedding diverged at step " + std::to_string(report.steps) + " (loss " +
@@ -172,17 +168,46 @@ StatusOr<EmbedReport> EmbedFingerprint(torch::jit::Module& model, const torch::T
   }
   model.eval();
   torch::NoGradGuard no_grad;
-  auto mse = [&] {
-    return torch::mse_loss(
-               torch::matmul(projection, *LayerSignal(model, o.layer, key.unit_weights)), target)
-        .item<double>();
-  };
-  report.fine_tuned_mse = mse();
+  report.fine_tuned_mse = term.Mse(model);
   if (o.exact) {
-    SM_ASSIGN_OR_RETURN(report.correction_norm, CorrectExactly(model, key, target, o.layer));
+    SM_ASSIGN_OR_RETURN(report.correction_norm, term.Correct(model));
   }
-  report.fingerprint_mse = mse();
+  report.fingerprint_mse = term.Mse(model);
   return report;
+}
+
+StatusOr<FingerprintTerm> FingerprintTerm::Make(torch::jit::Module& model, ProjectionKey key,
+                                                const torch::Tensor& fingerprint, std::string layer,
+                                                double mu) {
+  FingerprintTerm term;
+  term.key_ = {key.x.to(torch::kFloat32), key.unit_weights};
+  term.target_ = fingerprint.to(torch::kFloat32).flatten();
+  SM_ASSIGN_OR_RETURN(torch::Tensor signal, KeyedSignal(model, term.key_, layer));
+  (void)signal;
+  if (term.key_.x.size(0) != term.target_.numel())
+    return InvalidArgumentError("the key projects onto " + std::to_string(term.key_.x.size(0)) +
+                                " values but the fingerprint has " +
+                                std::to_string(term.target_.numel()));
+  term.layer_ = std::move(layer);
+  term.mu_ = mu;
+  term.key_energy_ = std::max(1e-30, term.key_.x.pow(2).mean().item<double>());
+  return term;
+}
+
+torch::Tensor FingerprintTerm::Loss(torch::jit::Module& model) const {
+  torch::Tensor w = *LayerSignal(model, layer_, key_.unit_weights);
+  return mu_ / key_energy_ * torch::mse_loss(torch::matmul(key_.x, w), target_);
+}
+
+double FingerprintTerm::Mse(torch::jit::Module& model) const {
+  torch::NoGradGuard no_grad;
+  return torch::mse_loss(torch::matmul(key_.x, *LayerSignal(model, layer_, key_.unit_weights)),
+                         target_)
+      .item<double>();
+}
+
+StatusOr<double> FingerprintTerm::Correct(torch::jit::Module& model) const {
+  return CorrectExactly(model, key_, target_, layer_);
 }
 
 StatusOr<torch::Tensor> KeyedSignal(torch::jit::Module& model, const ProjectionKey& key,

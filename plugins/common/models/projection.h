@@ -53,6 +53,32 @@ StatusOr<double> LayerKeyScale(const torch::Tensor& weight, const torch::Tensor&
 
 torch::Tensor MakeProjectionKey(int64_t fingerprint_length, int64_t signal_length, uint64_t seed);
 
+// The fingerprint term μ · MSE(F, X w) / mean(X²) a trainer adds to its task loss. It is
+// measured in the key's units: a key scaled by c (LayerKeyScale) would otherwise steepen it
+// by c² and make the same μ and learning rate diverge. Fine-tuning (EmbedFingerprint) and
+// training from scratch (server_trainer.split) add this one term.
+class FingerprintTerm {
+ public:
+  // InvalidArgument when the key does not fit the fingerprint or the layer.
+  static StatusOr<FingerprintTerm> Make(torch::jit::Module& model, ProjectionKey key,
+                                        const torch::Tensor& fingerprint, std::string layer,
+                                        double mu);
+  // Differentiable with respect to the layer's weight.
+  torch::Tensor Loss(torch::jit::Module& model) const;
+  double Mse(torch::jit::Module& model) const;
+  // The least-norm change that makes X w = F exactly; returns its L2 norm.
+  StatusOr<double> Correct(torch::jit::Module& model) const;
+  const std::string& layer() const { return layer_; }
+  double mu() const { return mu_; }
+
+ private:
+  FingerprintTerm() = default;
+  ProjectionKey key_;
+  torch::Tensor target_;
+  std::string layer_;
+  double mu_ = 0, key_energy_ = 1;
+};
+
 struct EmbedOptions {
   std::string layer;
   // w averages the layer's output channels, which scales the fingerprint term's gradient on

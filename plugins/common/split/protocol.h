@@ -1,46 +1,81 @@
 // The split-learning protocol between server_trainer.split (S, the listening party) and
 // data_owner.node (O), after SecureMark-DL's Algorithm 1:
-//   O->S JOIN  {examples, pixel_sum[c], pixel_sq_sum[c], pixels}   aggregate statistics only
-//   S->O STEP  {round, config} + the head Θ_l (server's averaged copy)   to a (re)joining
-//              owner, and to every owner after a synchronisation
-//   O->S ACT   {round} + [hidden, labels]          the defender's output, never images
-//   S->O GRAD  {round, sync, next} + [d loss / d hidden]
-//   O->S THETA {round, examples} + Θ_l              after a GRAD with sync
-//   S->O STOP  {}
+//   O->S Join  {examples, pixel statistics}       aggregate statistics only
+//   S->O Step  {round, config, head Θ_l}           to a (re)joining owner, and to every owner
+//                                                  after a synchronisation
+//   O->S Act   {round, hidden, labels}             the defender's output, never images
+//   S->O Grad  {round, sync, d loss / d hidden}
+//   O->S Theta {round, examples, head Θ_l}         after a Grad with sync
+//   S->O Stop  {}
 // Owners update their copy of Θ_l every round from the server's gradient and the server
 // averages the copies every `sync_every` rounds (weighted by examples), so Θ_l crosses
 // the network once per synchronisation instead of twice per round.
+//
+// Each message is a struct; Encode and Decode are the only places that know the wire
+// form. Decode trusts nothing a peer sends: every field is checked for presence, type and
+// range, and the error names the message and the field.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <torch/torch.h>
 
 #include "securemark/party.h"
+#include "split/split_config.h"
 
 namespace securemark::split {
 
-inline party::ChannelOptions ProtocolOptions(int64_t max_message_mb) {
-  party::ChannelOptions o;
-  o.kinds = {"JOIN", "STEP", "ACT", "GRAD", "THETA", "STOP"};
-  o.max_message_bytes = max_message_mb << 20;
-  return o;
-}
+party::ChannelOptions ProtocolOptions(int64_t max_message_mb);
 
-// A header's integer (or boolean) field, or `fallback` when absent or of another type: a
-// malformed message from a peer is then ignored like a stale one, never thrown on.
-inline int64_t HeaderInt(const nlohmann::json& header, const char* key, int64_t fallback) {
-  auto it = header.find(key);
-  return it != header.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
-}
-inline bool HeaderBool(const nlohmann::json& header, const char* key, bool fallback) {
-  auto it = header.find(key);
-  return it != header.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
+// Per-channel pixel sums of an owner's shard, for the input normalisation.
+struct PixelStats {
+  std::vector<double> sum, sq;
+  double pixels = 0;
+};
 
-// Names of the head state in STEP and THETA: normalisation buffers, then parameters.
-inline std::vector<std::string> HeadStateNames(const std::vector<std::string>& parameters) {
-  std::vector<std::string> names = {"input_mean", "input_std"};
-  names.insert(names.end(), parameters.begin(), parameters.end());
-  return names;
-}
+// Θ_l as it crosses: the input normalisation, then the head's parameters in layer order.
+struct HeadState {
+  torch::Tensor input_mean, input_std;
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> parameters;
+
+  // Names and shapes equal the given head's, in order.
+  Status Fits(const std::vector<std::string>& head_names,
+              const std::vector<torch::Tensor>& head) const;
+};
+
+struct Join {
+  int64_t examples = 0;
+  std::optional<PixelStats> stats;  // absent when the owner has nothing to add (rejoin)
+};
+struct Step {
+  int64_t round = 0;
+  SplitConfig config;
+  HeadState head;
+};
+struct Act {
+  int64_t round = 0;
+  torch::Tensor hidden;  // float [N, ...]
+  torch::Tensor labels;  // int64 [N]
+};
+struct Grad {
+  int64_t round = 0;
+  bool sync = false;  // the owner answers with a Theta
+  torch::Tensor hidden_grad;
+};
+struct Theta {
+  int64_t round = 0;
+  int64_t examples = 0;
+  HeadState head;
+};
+struct Stop {};
+
+using ProtocolMessage = std::variant<Join, Step, Act, Grad, Theta, Stop>;
+
+Message Encode(const ProtocolMessage& message);
+StatusOr<ProtocolMessage> Decode(const Message& message);
 
 }  // namespace securemark::split

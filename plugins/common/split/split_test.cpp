@@ -3,6 +3,7 @@
 #include "metrics/image_metrics.h"
 #include "models/model_zoo.h"
 #include "split/privacy_nets.h"
+#include "split/protocol.h"
 #include "split/split_config.h"
 #include "split/split_model.h"
 #include "split/tensor_frames.h"
@@ -196,6 +197,94 @@ TEST(SplitConfigTest, RoundTripsAndRefusesMalformedFieldsByName) {
   missing.erase("rounds");
   EXPECT_FALSE(SplitConfig::FromJson(missing).ok());
   EXPECT_FALSE(SplitConfig::FromJson(nlohmann::json::array()).ok());
+}
+
+TEST(ProtocolTest, EveryMessageRoundTrips) {
+  SplitModel m = Fc900();
+  const HeadState head{torch::full({1}, 0.3f), torch::full({1}, 0.4f), m.head_names(),
+                       m.HeadParameters()};
+  SplitConfig config;
+  config.rounds = 9;
+  const std::vector<ProtocolMessage> all = {
+      Join{60, PixelStats{{10.5}, {4.25}, 784}},
+      Join{7, std::nullopt},
+      Step{3, config, head},
+      Act{4, torch::ones({2, 900}), torch::tensor({1, 9}, torch::kLong)},
+      Grad{4, true, torch::full({2, 900}, 0.5f)},
+      Theta{4, 60, head},
+      Stop{}};
+  for (const ProtocolMessage& sent : all) {
+    const Message wire = Encode(sent);
+    auto back = Decode(wire);
+    ASSERT_TRUE(back.ok()) << wire.kind << ": " << back.status();
+    ASSERT_EQ(back->index(), sent.index()) << wire.kind;
+    // Encoding what was decoded gives the same bytes: nothing was lost or defaulted.
+    const Message again = Encode(*back);
+    EXPECT_EQ(again.header, wire.header) << wire.kind;
+    EXPECT_EQ(again.payloads, wire.payloads) << wire.kind;
+  }
+  auto step = Decode(Encode(all[2]));
+  EXPECT_TRUE(std::get<Step>(*step).head.Fits(m.head_names(), m.HeadParameters()).ok());
+  EXPECT_EQ(std::get<Step>(*step).config.rounds, 9);
+}
+
+TEST(ProtocolTest, MalformedMessagesAreRefusedNamingTheField) {
+  SplitModel m = Fc900();
+  const HeadState head{torch::full({1}, 0.3f), torch::full({1}, 0.4f), m.head_names(),
+                       m.HeadParameters()};
+  auto refused = [](const Message& bad, const std::string& text) {
+    auto r = Decode(bad);
+    ASSERT_FALSE(r.ok()) << bad.kind << " " << bad.header.dump().substr(0, 200);
+    EXPECT_NE(r.status().message().find(text), std::string::npos) << r.status();
+  };
+  const Message act = Encode(Act{4, torch::ones({2, 900}), torch::tensor({1, 9}, torch::kLong)});
+  Message no_round = act;
+  no_round.header.erase("round");
+  refused(no_round, "'round'");
+  Message text_round = act;
+  text_round.header["round"] = "4";
+  refused(text_round, "'round'");
+  Message negative_round = act;
+  negative_round.header["round"] = -1;
+  refused(negative_round, "'round'");
+  Message float_labels = Encode(Act{4, torch::ones({2, 900}), torch::ones({2})});
+  refused(float_labels, "'labels' must be i64");
+  Message few_labels = Encode(Act{4, torch::ones({2, 900}), torch::tensor({1}, torch::kLong)});
+  refused(few_labels, "labels has shape [1], expected [2]");
+  Message nameless = act;
+  nameless.header["tensors"][0]["name"] = 5;
+  refused(nameless, "not described by a name");
+  Message no_sync = Encode(Grad{4, true, torch::ones({2, 900})});
+  no_sync.header["sync"] = 1;
+  refused(no_sync, "'sync'");
+  Message bad_stats = Encode(Join{60, PixelStats{{10.5}, {4.25}, 784}});
+  bad_stats.header["pixel_sum"] = {1.0, "x"};
+  refused(bad_stats, "'pixel_sum'");
+  Message uneven_stats = Encode(Join{60, PixelStats{{10.5, 1}, {4.25}, 784}});
+  refused(uneven_stats, "differ in length");
+  Message no_config = Encode(Step{3, SplitConfig{}, head});
+  no_config.header.erase("config");
+  refused(no_config, "'config'");
+  Message bad_config = Encode(Step{3, SplitConfig{}, head});
+  bad_config.header["config"]["batch"] = 0;
+  refused(bad_config, "'batch'");
+  Message headless = Encode(Theta{4, 60, HeadState{torch::ones({1}), torch::ones({1}), {}, {}}});
+  refused(headless, "input_mean, input_std and the head's parameters");
+  refused(Message{"HELLO", nlohmann::json::object(), {}}, "not a split-learning message");
+  refused(Message{"STOP", nlohmann::json::array(), {}}, "not a JSON object");
+
+  // A head from another cut decodes but does not fit this model's.
+  SplitModel other = Fc900("fc3");
+  auto theta = Decode(Encode(Theta{
+      4, 60,
+      HeadState{head.input_mean, head.input_std, other.head_names(), other.HeadParameters()}}));
+  ASSERT_TRUE(theta.ok()) << theta.status();
+  EXPECT_FALSE(std::get<Theta>(*theta).head.Fits(m.head_names(), m.HeadParameters()).ok());
+  std::vector<torch::Tensor> wrong = m.HeadParameters();
+  wrong[0] = torch::zeros({3, 3});
+  Status s = HeadState{head.input_mean, head.input_std, m.head_names(), wrong}.Fits(
+      m.head_names(), m.HeadParameters());
+  EXPECT_NE(s.message().find("fc1_weight has shape [3, 3]"), std::string::npos) << s;
 }
 
 }  // namespace

@@ -29,11 +29,15 @@ StatusOr<std::vector<torch::Tensor>> TensorsOf(const Message& message,
   std::vector<torch::Tensor> out;
   for (size_t i = 0; i < list.size(); ++i) {
     const json& d = list[i];
-    const std::string name = d.value("name", "");
+    if (!d.is_object() || !d.contains("name") || !d["name"].is_string() || !d.contains("dtype") ||
+        !d["dtype"].is_string())
+      return InvalidArgumentError(message.kind + " tensor " + std::to_string(i) +
+                                  " is not described by a name, a dtype and a shape");
+    const std::string name = d["name"].get<std::string>();
     if (!expected_names.empty() && name != expected_names[i])
       return InvalidArgumentError(message.kind + " tensor " + std::to_string(i) + " is '" +
                                   name.substr(0, 64) + "', expected '" + expected_names[i] + "'");
-    const std::string dtype = d.value("dtype", "");
+    const std::string dtype = d["dtype"].get<std::string>();
     if (dtype != "f32" && dtype != "i64")
       return InvalidArgumentError("tensor '" + name + "' has dtype '" + dtype.substr(0, 16) +
                                   "'; expected f32 or i64");
