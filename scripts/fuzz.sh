@@ -16,7 +16,7 @@ runs=$build/runs
 mkdir -p "$runs"
 status=0
 printf '%-10s %12s %10s %8s  %s\n' target executions exec/s corpus result
-for target in pipeline message idx cifar snap checkpoint model; do
+for target in pipeline message idx cifar snap checkpoint model split_protocol; do
   bin=$build/fuzz-bin/${target}_fuzzer
   [ -x "$bin" ] || continue
   seeds=fuzz/corpus/$target
@@ -28,7 +28,7 @@ for target in pipeline message idx cifar snap checkpoint model; do
   done
   options=halt_on_error=1:detect_stack_use_after_return=0
   # LibTorch keeps allocations for the life of the process by design.
-  [ "$target" = model ] && options=$options:detect_leaks=0
+  [ "$target" = model ] || [ "$target" = split_protocol ] && options=$options:detect_leaks=0
   log=$runs/$target.log
   result=ok
   if ! ASAN_OPTIONS=$options UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -65,6 +65,57 @@ TEST(ExamplesTest, OutOfTreePluginBuildsAgainstTheInstalledSdkAndLoads) {
   EXPECT_NE(count.output.find("\"0\":"), std::string::npos) << count.output;
 }
 
+// examples/fingerprint_capacity: a plugin that takes a model and a codebook, built out of
+// tree against the installed core and domain SDKs with Debian's LibTorch, run on artifacts
+// that the installed securemark's own plugins made.
+TEST(ExamplesTest, OutOfTreePluginWithAModelAndACodebook) {
+  const std::string work = testing::TempDir() + "/examples_capacity";
+  std::filesystem::remove_all(work);
+  const std::string prefix = work + "/prefix";
+  ProcessResult install = Shell("cmake --install " + kBuild + " --prefix " + prefix);
+  ASSERT_EQ(install.exit_code, 0) << install.output;
+  for (const char* path :
+       {"/include/securemark-domain/codes/codebook.h", "/include/securemark-domain/codes/bibd.h",
+        "/include/securemark-domain/domain/domain_values.h",
+        "/include/securemark-domain/models/model_file.h", "/lib/libsecuremark_domain_sdk.so"}) {
+    EXPECT_TRUE(std::filesystem::exists(prefix + path)) << path;
+  }
+  ProcessResult configure =
+      Shell("cmake -G Ninja -S " + kSource + "/examples/fingerprint_capacity -B " + work +
+            "/build -DCMAKE_PREFIX_PATH=" + prefix);
+  ASSERT_EQ(configure.exit_code, 0) << configure.output;
+  ProcessResult build = Shell("cmake --build " + work + "/build");
+  ASSERT_EQ(build.exit_code, 0) << build.output;
+  ProcessResult unit = Shell(work + "/build/capacity_test");
+  ASSERT_EQ(unit.exit_code, 0) << unit.output;
+  EXPECT_NE(unit.output.find("[  PASSED  ] 2 tests"), std::string::npos) << unit.output;
+
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) return;
+  const std::string sm = "SECUREMARK_PLUGIN_PATH=" + work + "/build " + prefix + "/bin/securemark";
+  ProcessResult made = Shell(
+      sm + " exec dataset.idx --with limit=100 --out " + work + "/data && " + sm +
+      " exec server_trainer.standalone --in train=" + work +
+      "/data/dataset.0.Dataset --with model=fc900 --with epochs=0 --out " + work + "/model && " +
+      sm + " exec cic.bibd --with design=ag2 --with q=11 --with basis=false --out " + work +
+      "/code");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto capacity = [&](const std::string& layer) {
+    return Shell("(" + sm + " exec example.fingerprint_capacity --in model=" + work +
+                 "/model/model.0.Model --in codebook=" + work +
+                 "/code/codebook.0.Codebook --with layer=" + layer + " --out " + work + "/" +
+                 layer + " && cat " + work + "/" + layer + "/report.0.Json)");
+  };
+  // fc900's fc2 has 900 units of 900 inputs: the 121-bit code fits with 779 to spare.
+  ProcessResult fc2 = capacity("fc2");
+  ASSERT_EQ(fc2.exit_code, 0) << fc2.output;
+  EXPECT_NE(fc2.output.find("\"code_length\":121"), std::string::npos) << fc2.output;
+  EXPECT_NE(fc2.output.find("\"fits\":true"), std::string::npos) << fc2.output;
+  EXPECT_NE(fc2.output.find("\"spare\":779"), std::string::npos) << fc2.output;
+  ProcessResult unknown = capacity("fc9");
+  EXPECT_NE(unknown.exit_code, 0) << unknown.output;
+  EXPECT_NE(unknown.output.find("no weighted layer 'fc9'"), std::string::npos) << unknown.output;
+}
+
 // examples/multihost: the server and each owner in their own network namespace, so a
 // party that assumed localhost could not reach its peers.
 TEST(ExamplesTest, SplitTrainingAcrossNetworkNamespaces) {
