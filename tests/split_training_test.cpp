@@ -2,7 +2,9 @@
 // host processes over CURVE ZeroMQ, on Fashion-MNIST. Checks that nothing an owner sends
 // contains its images, that the store learns only digests and counts of owner data, and
 // that a killed server resumes from its checkpoint.
+#include <cmath>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -74,31 +76,20 @@ std::vector<std::string> DistinctiveRows(const Tensor& images, int64_t n) {
   return rows;
 }
 
-std::string AsFloats(const std::string& row) {
-  std::string out(row.size() * 4, '\0');
-  for (size_t i = 0; i < row.size(); ++i) {
-    const float v = static_cast<unsigned char>(row[i]) / 255.0f;
-    std::memcpy(&out[i * 4], &v, 4);
-  }
-  return out;
-}
-
-// How many of `rows` occur in `haystack`, as bytes or as floats in [0, 1]. Each needle is
-// keyed by the 8 bytes from its first non-zero byte on, so that the zeros every tensor is
-// full of match nothing, and every offset of the haystack costs one hash lookup.
+// How many of `rows` occur in `haystack` byte for byte. Each needle is keyed by the 8
+// bytes from its first non-zero byte on, so that the zeros every tensor is full of match
+// nothing, and every offset of the haystack costs one hash lookup.
 size_t Occurrences(const std::string& haystack, const std::vector<std::string>& rows) {
   struct Needle {
     std::string bytes;
     size_t key_at;
   };
   std::unordered_map<uint64_t, std::vector<Needle>> by_key;
-  for (const std::string& row : rows) {
-    for (const std::string& needle : {row, AsFloats(row)}) {
-      const size_t k = std::min(needle.find_first_not_of('\0'), needle.size() - 8);
-      uint64_t key;
-      std::memcpy(&key, needle.data() + k, 8);
-      by_key[key].push_back({needle, k});
-    }
+  for (const std::string& needle : rows) {
+    const size_t k = std::min(needle.find_first_not_of('\0'), needle.size() - 8);
+    uint64_t key;
+    std::memcpy(&key, needle.data() + k, 8);
+    by_key[key].push_back({needle, k});
   }
   std::set<std::string> found;
   for (size_t i = 0; i + 8 <= haystack.size(); ++i) {
@@ -112,6 +103,115 @@ size_t Occurrences(const std::string& haystack, const std::vector<std::string>& 
     }
   }
   return found.size();
+}
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  float magnitude;
+  if (exponent == 0)
+    magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+  else if (exponent == 31)
+    magnitude = mantissa ? std::nanf("") : INFINITY;
+  else
+    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
+  return sign ? -magnitude : magnitude;
+}
+
+// A pixel value as two bytes, so that "no pixel" (0xFFFF) differs from every pixel.
+void PutPixel(std::string& out, int pixel) {
+  out += static_cast<char>(pixel < 0 ? 0xFF : pixel);
+  out += static_cast<char>(pixel < 0 ? 0xFF : 0);
+}
+std::string PixelRow(const std::string& row) {
+  std::string out;
+  for (char c : row) PutPixel(out, static_cast<unsigned char>(c));
+  return out;
+}
+
+// The ways a careless change could put an image on the wire: its bytes, or floats of
+// 16, 32 or 64 bits holding x/255 or the model's normalisation (x/255 - mean)/std.
+struct Encoding {
+  std::string name;
+  int width;  // bytes per value; 1: the image's own bytes
+  double mean = 0, std = 1;
+};
+
+// `haystack` read as `e.width`-byte values from every alignment, each value mapped back
+// to the pixel it would encode (within 0.02 of a grey level; 0.2 for float16, whose 10
+// mantissa bits space values near 1 a quarter of a grey level apart), or to "no pixel".
+// Matching grey levels instead of exact bits finds an image whatever rounding produced
+// the floats.
+std::vector<std::string> AsPixelStreams(const std::string& haystack, const Encoding& e) {
+  if (e.width == 1) return {PixelRow(haystack)};
+  const double tolerance = e.width == 2 ? 0.2 : 0.02;
+  std::vector<std::string> streams;
+  for (int align = 0; align < e.width; ++align) {
+    std::string out;
+    for (size_t i = align; i + e.width <= haystack.size(); i += e.width) {
+      double v;
+      if (e.width == 2) {
+        uint16_t h;
+        std::memcpy(&h, haystack.data() + i, 2);
+        v = HalfToFloat(h);
+      } else if (e.width == 4) {
+        float f;
+        std::memcpy(&f, haystack.data() + i, 4);
+        v = f;
+      } else {
+        std::memcpy(&v, haystack.data() + i, 8);
+      }
+      const double grey = (v * e.std + e.mean) * 255.0;
+      const double level = std::round(grey);
+      PutPixel(out, std::isfinite(grey) && std::abs(grey - level) < tolerance && level >= 0 &&
+                            level <= 255
+                        ? static_cast<int>(level)
+                        : -1);
+    }
+    streams.push_back(std::move(out));
+  }
+  return streams;
+}
+
+size_t FoundIn(const std::string& haystack, const std::vector<std::string>& rows,
+               const Encoding& e) {
+  std::vector<std::string> needles;
+  for (const std::string& row : rows) needles.push_back(PixelRow(row));
+  size_t found = 0;
+  for (const std::string& stream : AsPixelStreams(haystack, e))
+    found += Occurrences(stream, needles);
+  return found;
+}
+
+// The encodings of `rows` themselves, laid end to end (to show the scan finds each).
+std::string Encode(const std::vector<std::string>& rows, const Encoding& e) {
+  std::string out = "header";
+  for (const std::string& row : rows) {
+    for (char c : row) {
+      const double x = static_cast<unsigned char>(c) / 255.0;
+      const float xf = static_cast<float>(static_cast<unsigned char>(c)) / 255.0f;
+      const float normalised = (xf - static_cast<float>(e.mean)) / static_cast<float>(e.std);
+      if (e.width == 1) {
+        out += c;
+      } else if (e.width == 2) {
+        // float16 from a float32, rounded to nearest.
+        const float f = e.mean == 0 && e.std == 1 ? xf : normalised;
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        bits += 0x1000;  // round to the nearest of the 10 mantissa bits kept
+        const int exponent = static_cast<int>((bits >> 23) & 0xff) - 127 + 15;
+        uint16_t h = static_cast<uint16_t>((bits >> 16) & 0x8000);
+        if (exponent > 0) h |= static_cast<uint16_t>((exponent << 10) | ((bits >> 13) & 0x3ff));
+        out.append(reinterpret_cast<const char*>(&h), 2);
+      } else if (e.width == 4) {
+        const float f = e.mean == 0 && e.std == 1 ? xf : normalised;
+        out.append(reinterpret_cast<const char*>(&f), 4);
+      } else {
+        const double d = (x - e.mean) / e.std;
+        out.append(reinterpret_cast<const char*>(&d), 8);
+      }
+    }
+  }
+  return out;
 }
 
 TEST_F(SplitTrainingTest, OwnersSendNoImagesAndTheStoreKeepsOnlyDigestsAndCounts) {
@@ -145,17 +245,37 @@ TEST_F(SplitTrainingTest, OwnersSendNoImagesAndTheStoreKeepsOnlyDigestsAndCounts
   ASSERT_GT(rows.size(), 10000u);
   std::string received = *ReadFile(transcript);
   EXPECT_NE(received.find("owner@3 ACT"), std::string::npos);
+  // The normalisation the model applies, from the owners' pixels as the server computes it.
+  double sum = 0, sq = 0;
+  for (int64_t i = 0; i < images->numel(); ++i) {
+    const double x = static_cast<unsigned char>(images->raw_data()[i]) / 255.0;
+    sum += x;
+    sq += x * x;
+  }
+  const double mean = sum / images->numel(), std = std::sqrt(sq / images->numel() - mean * mean);
+  const std::vector<Encoding> encodings = {{"uint8", 1},
+                                           {"float16 x/255", 2},
+                                           {"float32 x/255", 4},
+                                           {"float64 x/255", 8},
+                                           {"float16 (x/255-mean)/std", 2, mean, std},
+                                           {"float32 (x/255-mean)/std", 4, mean, std},
+                                           {"float64 (x/255-mean)/std", 8, mean, std}};
+  const std::vector<std::string> some(rows.begin(), rows.begin() + 50);
+  for (const Encoding& e : encodings) {
+    // The scan finds rows in this encoding (here 50 rows put there on purpose)...
+    EXPECT_EQ(FoundIn(Encode(some, e), some, e), some.size()) << e.name;
+    // ...and finds none in what the server received.
+    EXPECT_EQ(FoundIn(received, rows, e), 0u) << e.name;
+  }
   std::string stored;
   for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/store/blobs"))
     if (entry.is_regular_file()) stored += *ReadFile(entry.path().string());
-  const size_t found_received = Occurrences(received, rows);
-  const size_t found_stored = Occurrences(stored, rows);
-  EXPECT_EQ(found_received, 0u);
-  EXPECT_EQ(found_stored, 0u);
+  EXPECT_EQ(FoundIn(stored, rows, encodings[0]), 0u);
+  EXPECT_EQ(FoundIn(stored, rows, encodings[2]), 0u);
   // The check can find rows: the test images, which dataset.idx stored, are found.
   auto test_images = data::ReadIdxFile(kFmnist + "t10k-images-idx3-ubyte.gz", 500);
   const std::vector<std::string> test_rows = DistinctiveRows(*test_images, 500);
-  EXPECT_GT(Occurrences(stored, test_rows), test_rows.size() / 2);
+  EXPECT_GT(FoundIn(stored, test_rows, encodings[0]), test_rows.size() / 2);
 }
 
 TEST_F(SplitTrainingTest, AKilledServerResumesFromItsCheckpoint) {
