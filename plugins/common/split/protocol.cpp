@@ -67,10 +67,13 @@ StatusOr<std::vector<double>> Numbers(const Message& m, const char* field) {
   return out;
 }
 
-// The names the header gives the message's tensors (TensorsOf has checked the list).
+// The names the header gives the message's tensors (TensorsOf has checked the list; a
+// message without tensors may have none).
 std::vector<std::string> TensorNames(const Message& m) {
   std::vector<std::string> names;
-  for (const json& d : m.header["tensors"]) names.push_back(d["name"].get<std::string>());
+  auto list = m.header.find("tensors");
+  if (list == m.header.end()) return names;
+  for (const json& d : *list) names.push_back(d.at("name").get<std::string>());
   return names;
 }
 

@@ -270,6 +270,8 @@ TEST(ProtocolTest, MalformedMessagesAreRefusedNamingTheField) {
   refused(bad_config, "'batch'");
   Message headless = Encode(Theta{4, 60, HeadState{torch::ones({1}), torch::ones({1}), {}, {}}});
   refused(headless, "input_mean, input_std and the head's parameters");
+  refused(Message{"THETA", {{"round", 4}, {"examples", 60}}, {}},
+          "input_mean, input_std and the head's parameters");
   refused(Message{"HELLO", nlohmann::json::object(), {}}, "not a split-learning message");
   refused(Message{"STOP", nlohmann::json::array(), {}}, "not a JSON object");
 
