@@ -67,7 +67,7 @@ TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
                 R"(  - id: open
     uses: attacker.inversion
     inputs: {model: train.model, data: test_set.dataset}
-    with: {attack: 1, epochs: 8}
+    with: {attack: 1, epochs: 8, patience: 2}
   - id: defended
     uses: attacker.inversion
     inputs: {model: train.model, defenders: train.owner/defender, data: test_set.dataset}
@@ -76,7 +76,7 @@ TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
     uses: attacker.inversion
     inputs: {model: conv.model, defenders: conv.owner/defender, data: test_set.dataset}
     with: {attack: 3, architecture: deepmarks_cnn, split_after: conv2, epochs: 2,
-           max_defenders: 1}
+           patience: 1, max_defenders: 1}
   - id: table
     uses: report.privacy_table
     inputs: {trainings: [train.report, conv.report], attacks: [open.report, conv_attack.report]}
@@ -93,6 +93,25 @@ TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
   EXPECT_GE(open["reprint_accuracy"].get<double>(), 0.0);
   EXPECT_EQ(open["test_images"], 120);
   EXPECT_EQ(open["hidden_shape"], json::array({900}));
+  // The inverter trained until its validation SSIM stopped improving (or to the limit),
+  // and the best epoch's inverter is the one scored.
+  const json& training = open["defenders"][0]["training"];
+  const json& curve = training["curve"];
+  ASSERT_EQ(curve.size(), training["epochs"].get<size_t>()) << training.dump();
+  ASSERT_GE(curve.size(), 1u);
+  EXPECT_LE(curve.size(), 8u);
+  double best = -2;
+  int64_t best_epoch = 0;
+  for (const json& point : curve) {
+    if (point["validation_ssim"].get<double>() > best) {
+      best = point["validation_ssim"].get<double>();
+      best_epoch = point["epoch"].get<int64_t>();
+    }
+  }
+  EXPECT_EQ(training["kept_epoch"], best_epoch) << training.dump();
+  EXPECT_DOUBLE_EQ(training["kept_validation_ssim"].get<double>(), best);
+  EXPECT_TRUE(curve.size() == 8u || static_cast<int64_t>(curve.size()) - best_epoch == 2)
+      << training.dump();
   // Each owner's released defender is attacked on its own.
   json defended = Artifact("defended.report");
   ASSERT_EQ(defended["defenders"].size(), 2u) << defended.dump();

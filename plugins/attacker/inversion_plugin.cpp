@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/image_folder.h"
+#include "models/early_stopping.h"
 #include "models/model_file.h"
 #include "models/model_zoo.h"
 #include "models/training.h"
@@ -57,7 +58,16 @@ class Inversion : public Node {
   static constexpr Param<std::string> kSplitAfter{"split_after", "fc2", "Where the model is cut."};
   static constexpr Param<double> kTrainFraction{
       "train_fraction", 0.8, "Share of `data` the inverter trains on.", Range{0.05, 0.95}};
-  static constexpr Param<int64_t> kEpochs{"epochs", 5, "Inverter epochs.", Range{1, 1000}};
+  static constexpr Param<int64_t> kEpochs{"epochs", 5, "Most inverter epochs.", Range{1, 1000}};
+  static constexpr Param<int64_t> kPatience{
+      "patience", 0,
+      "Stop after this many epochs without a better validation SSIM and keep the best "
+      "inverter (0: train every epoch and keep the last).",
+      Range{0, 1000}};
+  static constexpr Param<double> kValidationFraction{
+      "validation_fraction", 0.1,
+      "Share of the inverter's training images held out to draw the validation curve.",
+      Range{0.01, 0.5}};
   static constexpr Param<int64_t> kBatch{"batch", 64, "Inverter batch.", Range{1, 65536}};
   static constexpr Param<double> kLr{"lr", 1e-3, "Adam rate of the inverter.", Range{1e-7, 1}};
   static constexpr Param<int64_t> kMaxDefenders{
@@ -70,12 +80,12 @@ class Inversion : public Node {
                                            Range{0, 1024}};
 
   static Contract GetContract() {
-    return Contract::Build("1.0.0",
+    return Contract::Build("1.1.0",
                            "Model inversion against split learning: reconstructs owners' images "
                            "from their hidden states; MSE, SSIM, perceptual, reprint accuracy.",
                            kModel, kDefenders, kData, kReport, kGrid, kAttack, kArchitecture,
-                           kSplitAfter, kTrainFraction, kEpochs, kBatch, kLr, kMaxDefenders,
-                           kGridImages, kSeed, kThreads);
+                           kSplitAfter, kTrainFraction, kEpochs, kPatience, kValidationFraction,
+                           kBatch, kLr, kMaxDefenders, kGridImages, kSeed, kThreads);
   }
 
   Status Process(Context& ctx) override {
@@ -150,8 +160,10 @@ class Inversion : public Node {
       SM_ASSIGN_OR_RETURN(torch::nn::Sequential inverter,
                           split::MakeInverter(static_cast<int>(attack), head.hidden_shape(),
                                               image_shape[0], image_shape[1], image_shape[2]));
-      TrainInverter(ctx, inverter, hidden.slice(0, 0, n_train), x.slice(0, 0, n_train),
-                    "attack " + std::to_string(attack) + " on " + name);
+      SM_ASSIGN_OR_RETURN(
+          json curve,
+          TrainInverter(ctx, inverter, hidden.slice(0, 0, n_train), x.slice(0, 0, n_train),
+                        "attack " + std::to_string(attack) + " on " + name));
       inverter->eval();
       const torch::Tensor rec = Chunked(
           hidden.slice(0, n_train), [&](const torch::Tensor& h) { return inverter->forward(h); });
@@ -160,7 +172,8 @@ class Inversion : public Node {
                               {"mse", s.mse},
                               {"ssim", s.ssim},
                               {"perceptual", s.perceptual},
-                              {"reprint_accuracy", s.reprint_accuracy}});
+                              {"reprint_accuracy", s.reprint_accuracy},
+                              {"training", std::move(curve)}});
       ctx.Info(name + ": mse " + std::to_string(s.mse) + ", ssim " + std::to_string(s.ssim) +
                ", reprint accuracy " + std::to_string(s.reprint_accuracy));
       const double k = static_cast<double>(defenders.size());
@@ -206,14 +219,30 @@ class Inversion : public Node {
     return torch::cat(out);
   }
 
-  static void TrainInverter(Context& ctx, torch::nn::Sequential& inverter,
-                            const torch::Tensor& hidden, const torch::Tensor& images,
-                            const std::string& what) {
+  // Trains on all but a held-out share of the images and scores that share after every
+  // epoch: the validation curve {epoch, train_mse, validation_ssim}. With a patience, it
+  // stops once the validation SSIM has not improved for that many epochs and keeps the
+  // best inverter, so an attack is as strong as its architecture and data allow rather
+  // than as a fixed epoch count left it.
+  static StatusOr<json> TrainInverter(Context& ctx, torch::nn::Sequential& inverter,
+                                      const torch::Tensor& hidden, const torch::Tensor& images,
+                                      const std::string& what) {
+    const int64_t total = hidden.size(0);
+    const int64_t n_val = std::max<int64_t>(
+        1, static_cast<int64_t>(static_cast<double>(total) * ctx.Get(kValidationFraction)));
+    const int64_t n = total - n_val;
+    if (n < 1) return InvalidArgumentError("too few images to train and validate an inverter");
+    const torch::Tensor h_val = hidden.slice(0, n), x_val = images.slice(0, n);
     torch::optim::Adam optimizer(inverter->parameters(), torch::optim::AdamOptions(ctx.Get(kLr)));
-    const int64_t n = hidden.size(0), batch = ctx.Get(kBatch), epochs = ctx.Get(kEpochs);
-    inverter->train();
-    for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    const int64_t batch = ctx.Get(kBatch), epochs = ctx.Get(kEpochs), patience = ctx.Get(kPatience);
+    json points = json::array();
+    models::EarlyStopping stopping(patience);
+    std::shared_ptr<torch::nn::Module> best;
+    for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+      if (ctx.Cancelled()) return CancelledError("cancelled while training " + what);
+      inverter->train();
       const torch::Tensor order = torch::randperm(n, torch::kLong);
+      double loss_sum = 0;
       for (int64_t i = 0; i < n; i += batch) {
         const torch::Tensor idx = order.slice(0, i, i + batch);
         optimizer.zero_grad();
@@ -221,9 +250,38 @@ class Inversion : public Node {
                                              images.index_select(0, idx));
         loss.backward();
         optimizer.step();
+        loss_sum += loss.item<double>() * static_cast<double>(idx.size(0));
       }
-      ctx.Progress(static_cast<double>(epoch + 1), static_cast<double>(epochs), what);
+      inverter->eval();
+      const torch::Tensor rec =
+          Chunked(h_val, [&](const torch::Tensor& h) { return inverter->forward(h); });
+      SM_ASSIGN_OR_RETURN(torch::Tensor distance,
+                          split::ReconstructionDistance(x_val, rec, "ssim"));
+      const double ssim = 1.0 - distance.item<double>();
+      points.push_back({{"epoch", epoch},
+                        {"train_mse", loss_sum / static_cast<double>(n)},
+                        {"validation_ssim", ssim}});
+      ctx.Progress(static_cast<double>(epoch), static_cast<double>(epochs), what);
+      if (stopping.Record(epoch, ssim) && patience > 0) best = inverter->clone();
+      if (stopping.ShouldStop()) break;
     }
+    if (best) {  // the best epoch's weights back into the inverter
+      torch::NoGradGuard no_grad;
+      auto from = best->named_parameters(), to = inverter->named_parameters();
+      for (auto& p : to) p.value().copy_(from[p.key()]);
+      auto from_buffers = best->named_buffers(), to_buffers = inverter->named_buffers();
+      for (auto& b : to_buffers) b.value().copy_(from_buffers[b.key()]);
+    }
+    inverter->eval();
+    // Without a patience the last epoch's inverter is the one scored.
+    const bool kept_best = patience > 0;
+    const json& last = points.back();
+    return json{{"epochs", points.size()},
+                {"kept_epoch", kept_best ? stopping.best_epoch() : last["epoch"].get<int64_t>()},
+                {"kept_validation_ssim",
+                 kept_best ? stopping.best() : last["validation_ssim"].get<double>()},
+                {"validation_images", n_val},
+                {"curve", std::move(points)}};
   }
 
   static StatusOr<Scores> Score(torch::jit::Module& model, const split::SplitModel& features,

@@ -1,5 +1,6 @@
 // Real training on Fashion-MNIST subsets with TorchScript models built in C++.
 #include "models/training.h"
+#include "models/early_stopping.h"
 
 #include <filesystem>
 #include <iostream>
@@ -95,6 +96,24 @@ TEST(NormalisationTest, ChannelStatisticsArePerChannel) {
   EXPECT_NEAR(std[0], 0.5, 1e-6);
   EXPECT_NEAR(mean[1], 0.2, 1e-6);  // float32 pixels
   EXPECT_NEAR(std[1], 1e-6, 1e-9);  // constant channel: clamped, never zero
+}
+
+TEST(EarlyStoppingTest, KeepsTheBestEpochAndStopsAfterThePatience) {
+  EarlyStopping stop(2);
+  EXPECT_TRUE(stop.Record(1, 0.10));
+  EXPECT_TRUE(stop.Record(2, 0.30));
+  EXPECT_FALSE(stop.Record(3, 0.30));  // equal is not better
+  EXPECT_FALSE(stop.ShouldStop());
+  EXPECT_FALSE(stop.Record(4, 0.20));
+  EXPECT_TRUE(stop.ShouldStop());  // two epochs without a better score
+  EXPECT_EQ(stop.best_epoch(), 2);
+  EXPECT_DOUBLE_EQ(stop.best(), 0.30);
+  // A negative first score is still a best; patience 0 never stops.
+  EarlyStopping never(0);
+  EXPECT_TRUE(never.Record(1, -0.5));
+  for (int64_t epoch = 2; epoch < 50; ++epoch) EXPECT_FALSE(never.Record(epoch, -0.9));
+  EXPECT_FALSE(never.ShouldStop());
+  EXPECT_EQ(never.best_epoch(), 1);
 }
 
 }  // namespace
