@@ -19,25 +19,32 @@ ProcessResult Shell(const std::string& cmd) {
   return *r;
 }
 
-TEST(ExamplesTest, OutOfTreePluginBuildsAgainstTheInstalledSdkAndLoads) {
-  const std::string work = testing::TempDir() + "/examples_test";
+// Installs securemark into WORK/prefix, checks that `installed` paths are there, and
+// builds examples/EXAMPLE out of tree against it into WORK/build.
+void InstallAndBuild(const std::string& work, const std::string& example,
+                     const std::vector<std::string>& installed) {
   std::filesystem::remove_all(work);
   const std::string prefix = work + "/prefix";
-
   ProcessResult install = Shell("cmake --install " + kBuild + " --prefix " + prefix);
   ASSERT_EQ(install.exit_code, 0) << install.output;
-  for (const char* path : {"/bin/securemark", "/bin/securemark-host", "/plugins/dataset_idx.so",
-                           "/include/securemark/node.h", "/include/securemark/party.h",
-                           "/include/securemark/message.h", "/include/securemark/files.h",
-                           "/include/securemark/digest.h"}) {
+  for (const std::string& path : installed)
     EXPECT_TRUE(std::filesystem::exists(prefix + path)) << path;
-  }
-
-  ProcessResult configure = Shell("cmake -G Ninja -S " + kSource + "/examples/minimal_plugin -B " +
+  ProcessResult configure = Shell("cmake -G Ninja -S " + kSource + "/examples/" + example + " -B " +
                                   work + "/build -DCMAKE_PREFIX_PATH=" + prefix);
   ASSERT_EQ(configure.exit_code, 0) << configure.output;
   ProcessResult build = Shell("cmake --build " + work + "/build");
   ASSERT_EQ(build.exit_code, 0) << build.output;
+}
+
+TEST(ExamplesTest, OutOfTreePluginBuildsAgainstTheInstalledSdkAndLoads) {
+  const std::string work = testing::TempDir() + "/examples_test";
+  const std::string prefix = work + "/prefix";
+  InstallAndBuild(
+      work, "minimal_plugin",
+      {"/bin/securemark", "/bin/securemark-host", "/plugins/dataset_idx.so",
+       "/include/securemark/node.h", "/include/securemark/party.h", "/include/securemark/message.h",
+       "/include/securemark/files.h", "/include/securemark/digest.h"});
+  if (HasFatalFailure()) return;
   // Its unit test runs the node through the installed securemark/testing.h.
   ProcessResult unit = Shell(work + "/build/label_count_test");
   ASSERT_EQ(unit.exit_code, 0) << unit.output;
@@ -70,22 +77,13 @@ TEST(ExamplesTest, OutOfTreePluginBuildsAgainstTheInstalledSdkAndLoads) {
 // that the installed securemark's own plugins made.
 TEST(ExamplesTest, OutOfTreePluginWithAModelAndACodebook) {
   const std::string work = testing::TempDir() + "/examples_capacity";
-  std::filesystem::remove_all(work);
   const std::string prefix = work + "/prefix";
-  ProcessResult install = Shell("cmake --install " + kBuild + " --prefix " + prefix);
-  ASSERT_EQ(install.exit_code, 0) << install.output;
-  for (const char* path :
-       {"/include/securemark-domain/codes/codebook.h", "/include/securemark-domain/codes/bibd.h",
-        "/include/securemark-domain/domain/domain_values.h",
-        "/include/securemark-domain/models/model_file.h", "/lib/libsecuremark_domain_sdk.so"}) {
-    EXPECT_TRUE(std::filesystem::exists(prefix + path)) << path;
-  }
-  ProcessResult configure =
-      Shell("cmake -G Ninja -S " + kSource + "/examples/fingerprint_capacity -B " + work +
-            "/build -DCMAKE_PREFIX_PATH=" + prefix);
-  ASSERT_EQ(configure.exit_code, 0) << configure.output;
-  ProcessResult build = Shell("cmake --build " + work + "/build");
-  ASSERT_EQ(build.exit_code, 0) << build.output;
+  InstallAndBuild(
+      work, "fingerprint_capacity",
+      {"/include/securemark-domain/codes/codebook.h", "/include/securemark-domain/codes/bibd.h",
+       "/include/securemark-domain/domain/domain_values.h",
+       "/include/securemark-domain/models/model_file.h", "/lib/libsecuremark_domain_sdk.so"});
+  if (HasFatalFailure()) return;
   ProcessResult unit = Shell(work + "/build/capacity_test");
   ASSERT_EQ(unit.exit_code, 0) << unit.output;
   EXPECT_NE(unit.output.find("[  PASSED  ] 2 tests"), std::string::npos) << unit.output;
