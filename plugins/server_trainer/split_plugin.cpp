@@ -73,7 +73,6 @@ void SplitServer::Enrol(Context& ctx, const std::string& peer, const split::Join
   const bool again = o.examples > 0;
   o.examples = join.examples;
   o.active = false;
-  o.needs_head = true;
   joining_.insert(peer);
   refusals_.erase(peer);
   if (again) events_.push_back({{"event", "rejoined"}, {"owner", peer}});
@@ -122,7 +121,6 @@ Status SplitServer::SendStep(Context& ctx, const std::string& peer, int64_t roun
                    Config(ctx),
                    {m.attr("input_mean").toTensor(), m.attr("input_std").toTensor(),
                     model_->head_names(), model_->HeadParameters()}};
-  owners_[peer].needs_head = false;
   return Send(peer, step);
 }
 

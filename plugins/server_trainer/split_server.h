@@ -35,14 +35,12 @@ using models::ModelFile;
 namespace securemark::split_server {
 
 using nlohmann::json;
-using split::AddTensor;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 struct Owner {
   int64_t examples = 0;
-  bool active = false;     // takes part in rounds
-  bool needs_head = true;  // gets the server's Θ_l with its next STEP
+  bool active = false;  // takes part in rounds
 };
 
 class SplitServer : public Node {

@@ -12,32 +12,16 @@ using nlohmann::json;
 constexpr int64_t kMaxRound = 1000000000000;
 constexpr size_t kMaxChannels = 16;
 
+// The wire name of each message type.
 template <typename T>
-struct Kind;
-template <>
-struct Kind<Join> {
-  static constexpr const char* name = "JOIN";
-};
-template <>
-struct Kind<Step> {
-  static constexpr const char* name = "STEP";
-};
-template <>
-struct Kind<Act> {
-  static constexpr const char* name = "ACT";
-};
-template <>
-struct Kind<Grad> {
-  static constexpr const char* name = "GRAD";
-};
-template <>
-struct Kind<Theta> {
-  static constexpr const char* name = "THETA";
-};
-template <>
-struct Kind<Stop> {
-  static constexpr const char* name = "STOP";
-};
+constexpr const char* KindOf() {
+  if constexpr (std::is_same_v<T, Join>) return "JOIN";
+  if constexpr (std::is_same_v<T, Step>) return "STEP";
+  if constexpr (std::is_same_v<T, Act>) return "ACT";
+  if constexpr (std::is_same_v<T, Grad>) return "GRAD";
+  if constexpr (std::is_same_v<T, Theta>) return "THETA";
+  if constexpr (std::is_same_v<T, Stop>) return "STOP";
+}
 
 Status Bad(const Message& m, const std::string& what) {
   return InvalidArgumentError(m.kind + ": " + what);
@@ -177,8 +161,8 @@ StatusOr<ProtocolMessage> Widen(StatusOr<T> decoded) {
 
 party::ChannelOptions ProtocolOptions(int64_t max_message_mb) {
   party::ChannelOptions o;
-  o.kinds = {Kind<Join>::name, Kind<Step>::name,  Kind<Act>::name,
-             Kind<Grad>::name, Kind<Theta>::name, Kind<Stop>::name};
+  o.kinds = {KindOf<Join>(), KindOf<Step>(),  KindOf<Act>(),
+             KindOf<Grad>(), KindOf<Theta>(), KindOf<Stop>()};
   o.max_message_bytes = max_message_mb << 20;
   return o;
 }
@@ -200,7 +184,7 @@ Message Encode(const ProtocolMessage& message) {
   return std::visit(
       [](const auto& m) {
         using T = std::decay_t<decltype(m)>;
-        Message out{Kind<T>::name, nlohmann::json::object(), {}};
+        Message out{KindOf<T>(), nlohmann::json::object(), {}};
         if constexpr (std::is_same_v<T, Join>) {
           out.header["examples"] = m.examples;
           if (m.stats) {
@@ -232,12 +216,12 @@ Message Encode(const ProtocolMessage& message) {
 
 StatusOr<ProtocolMessage> Decode(const Message& m) {
   if (!m.header.is_object()) return Bad(m, "the header is not a JSON object");
-  if (m.kind == Kind<Join>::name) return Widen(JoinOf(m));
-  if (m.kind == Kind<Step>::name) return Widen(StepOf(m));
-  if (m.kind == Kind<Act>::name) return Widen(ActOf(m));
-  if (m.kind == Kind<Grad>::name) return Widen(GradOf(m));
-  if (m.kind == Kind<Theta>::name) return Widen(ThetaOf(m));
-  if (m.kind == Kind<Stop>::name) return ProtocolMessage(Stop{});
+  if (m.kind == KindOf<Join>()) return Widen(JoinOf(m));
+  if (m.kind == KindOf<Step>()) return Widen(StepOf(m));
+  if (m.kind == KindOf<Act>()) return Widen(ActOf(m));
+  if (m.kind == KindOf<Grad>()) return Widen(GradOf(m));
+  if (m.kind == KindOf<Theta>()) return Widen(ThetaOf(m));
+  if (m.kind == KindOf<Stop>()) return ProtocolMessage(Stop{});
   return InvalidArgumentError("'" + m.kind.substr(0, 32) + "' is not a split-learning message");
 }
 
