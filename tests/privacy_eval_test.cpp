@@ -11,7 +11,7 @@ namespace {
 const std::string kFmnist = "/usr/share/datasets/fashion-mnist/";
 
 std::string Training(const std::string& id, const std::string& server_with,
-                     const std::string& defenders) {
+                     const std::string& defenders, const std::string& limit = "2000") {
   return "  - id: " + id + R"(
     inputs: {test: test_set.dataset, owner/defenders: )" +
          defenders + R"(}
@@ -25,7 +25,7 @@ std::string Training(const std::string& id, const std::string& server_with,
         count: 2
         with: {images: )" +
          kFmnist + "train-images-idx3-ubyte.gz, labels: " + kFmnist +
-         "train-labels-idx1-ubyte.gz, limit: 2000, release_defender: true}\n";
+         "train-labels-idx1-ubyte.gz, limit: " + limit + ", release_defender: true}\n";
 }
 
 class PrivacyEvalTest : public RunFixture {
@@ -68,6 +68,10 @@ TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
     uses: attacker.inversion
     inputs: {model: train.model, data: test_set.dataset}
     with: {attack: 1, epochs: 8, patience: 2}
+  - id: whitebox
+    uses: attacker.inversion
+    inputs: {model: train.model, data: test_set.dataset}
+    with: {attack: 1, epochs: 8, patience: 2, refine_steps: 100, observations: 2}
   - id: defended
     uses: attacker.inversion
     inputs: {model: train.model, defenders: train.owner/defender, data: test_set.dataset}
@@ -88,9 +92,9 @@ TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
   // Without a defender an inverter learns the images: it beats guessing the mean image.
   json open = Artifact("open.report");
   EXPECT_LT(open["mse"].get<double>(), open["mean_image_mse"].get<double>()) << open.dump();
-  EXPECT_GT(open["ssim"].get<double>(), 0.0);
-  EXPECT_LE(open["ssim"].get<double>(), 1.0);
-  EXPECT_GE(open["reprint_accuracy"].get<double>(), 0.0);
+  // The reconstructions keep the class: the model labels them far above chance (0.1),
+  // where the mean image would get one class right.
+  EXPECT_GT(open["reprint_accuracy"].get<double>(), 0.3) << open.dump();
   EXPECT_EQ(open["test_images"], 120);
   EXPECT_EQ(open["hidden_shape"], json::array({900}));
   // The inverter trained until its validation SSIM stopped improving (or to the limit),
@@ -112,6 +116,16 @@ TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
   EXPECT_DOUBLE_EQ(training["kept_validation_ssim"].get<double>(), best);
   EXPECT_TRUE(curve.size() == 8u || static_cast<int64_t>(curve.size()) - best_epoch == 2)
       << training.dump();
+  // Without a defender the head is close to invertible, and refining the learned
+  // reconstructions through it (white-box, rMLE) recovers much more of each image.
+  json whitebox = Artifact("whitebox.report");
+  const json& learned = whitebox["defenders"][0]["learned_only"];
+  ASSERT_TRUE(learned.is_object()) << whitebox.dump();
+  EXPECT_GT(whitebox["ssim"].get<double>(), learned["ssim"].get<double>() + 0.05)
+      << whitebox.dump();
+  EXPECT_EQ(whitebox["observations"], 2);
+  EXPECT_DOUBLE_EQ(whitebox["defended_accuracy"].get<double>(),
+                   whitebox["clean_accuracy"].get<double>());
   // Each owner's released defender is attacked on its own.
   json defended = Artifact("defended.report");
   ASSERT_EQ(defended["defenders"].size(), 2u) << defended.dump();
@@ -155,6 +169,47 @@ TEST_F(PrivacyEvalTest, InvertersLearnFromHiddenStatesAndEveryCellIsReported) {
   EXPECT_NE(reasons.find("(defender.deconv:1) does not fit the hidden states [900]"),
             std::string::npos)
       << reasons;
+}
+
+// The claim of a defence, with its control beside it: under the same attack and training
+// budget, the defended owners' best reconstruction is clearly worse than the undefended
+// ones' (a defender that were the identity fails this), while their accuracy through
+// the defender stays within a stated margin of the undefended accuracy (a defended
+// training that collapsed fails that). Measured at this size: undefended SSIM about 0.55,
+// defended (Defender1-4 with a noisy channel of 2) about 0.34, accuracy 0.78 and 0.75.
+TEST_F(PrivacyEvalTest, ADefenderLowersTheBestAttackAtAStatedAccuracyCost) {
+  if (!std::filesystem::exists(kFmnist)) GTEST_SKIP();
+  constexpr double kSsimMargin = 0.1, kAccuracyMargin = 0.06;
+  std::string steps =
+      "steps:\n  - id: test_set\n    uses: dataset.idx\n    with: {split: test, limit: 2000}\n"
+      "  - id: no_defence\n    uses: defender.none\n"
+      "  - id: noisy\n    uses: defender.mlp\n    foreach: [1, 2, 3, 4]\n"
+      "    with: {variant: \"${{ item }}\", noise: 2, seed: 7}\n" +
+      Training("open", "{epochs: 2, batch: 32, seed: 1}", "no_defence.model", "6000") +
+      Training("defended", "{epochs: 2, batch: 32, seed: 1}", "\"noisy[*].model\"", "6000");
+  for (const char* setup : {"open", "defended"}) {
+    steps += std::string("  - id: attack_") + setup +
+             "\n    uses: attacker.inversion\n    inputs: {model: " + setup +
+             ".model, defenders: " + setup +
+             ".owner/defender, data: test_set.dataset}\n"
+             "    with: {attack: 2, epochs: 15, patience: 3, max_defenders: 2}\n";
+  }
+  Run run = RunPipeline(Write("defence", steps));
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  const json open = Artifact("attack_open.report"), defended = Artifact("attack_defended.report");
+  ASSERT_EQ(defended["defenders"].size(), 2u) << defended.dump();
+  for (const json& d : defended["defenders"])
+    EXPECT_NE(d["defender"].get<std::string>().find("noise=2"), std::string::npos) << d.dump();
+  const double open_ssim = open["best_ssim"].get<double>();
+  const double defended_ssim = defended["best_ssim"].get<double>();
+  const double open_accuracy = open["defended_accuracy"].get<double>();
+  const double defended_accuracy = defended["defended_accuracy"].get<double>();
+  EXPECT_LT(defended_ssim, open_ssim - kSsimMargin)
+      << "undefended " << open_ssim << ", defended " << defended_ssim;
+  EXPECT_GT(defended_accuracy, open_accuracy - kAccuracyMargin)
+      << "undefended " << open_accuracy << ", defended " << defended_accuracy;
+  // The undefended model learned the task, so the comparison is between working models.
+  EXPECT_GT(open_accuracy, 0.7) << open.dump();
 }
 
 }  // namespace

@@ -202,45 +202,66 @@ void AccusationFindings(const std::vector<StepDocument>& documents, RunSummary& 
   }
 }
 
-// Privacy: per defender setup, the test accuracy and the best attack's SSIM.
+// Privacy: per defender setup, the accuracy and the best attack's SSIM. With a verdict
+// column (report.privacy_table 2), only setups that kept their accuracy are credited with
+// lowering the SSIM; those that lost it are named as such.
 void PrivacyTable(const std::vector<std::pair<std::string, CsvTable>>& tables, RunSummary& out) {
   struct Setup {
     double accuracy = -1, ssim = -1;
-    std::string attack;
+    std::string attack, verdict;
   };
   std::vector<std::pair<std::string, Setup>> setups;
   for (const auto& [name, t] : tables) {
-    const auto setup = t.Column("setup"), attack = t.Column("attack"), ssim = t.Column("ssim");
+    const auto setup = t.Column("setup"), attack = t.Column("attack");
+    const auto ssim = t.Column("best_ssim") ? t.Column("best_ssim") : t.Column("ssim");
     if (!setup || !attack || !ssim) continue;
-    const auto accuracy = t.Column("test_accuracy");
+    const auto accuracy = t.Column("test_accuracy"), verdict = t.Column("verdict");
     for (size_t r = 0; r < t.rows.size(); ++r) {
       const std::string& s = t.rows[r][*setup];
       auto it = std::find_if(setups.begin(), setups.end(), [&](auto& p) { return p.first == s; });
       if (it == setups.end()) it = setups.insert(setups.end(), {s, Setup{}});
       const auto v = t.Number(r, *ssim);
-      if (v && *v > it->second.ssim) it->second = {it->second.accuracy, *v, t.rows[r][*attack]};
+      if (v && *v > it->second.ssim) {
+        it->second.ssim = *v;
+        it->second.attack = t.rows[r][*attack];
+      }
       if (accuracy && t.Number(r, *accuracy)) it->second.accuracy = *t.Number(r, *accuracy);
+      if (verdict) it->second.verdict = t.rows[r][*verdict];
     }
   }
   if (setups.empty()) return;
+  const bool verdicts = !setups.front().second.verdict.empty();
   SummaryTable table{"Privacy: the strongest reconstruction attack per setup",
                      {"setup", "test accuracy", "best attack", "its SSIM"},
                      {}};
-  for (const auto& [name, s] : setups)
+  if (verdicts) table.columns.push_back("verdict");
+  for (const auto& [name, s] : setups) {
     table.rows.push_back({name, s.accuracy >= 0 ? Fixed(s.accuracy, 3) : "", s.attack,
                           s.ssim >= 0 ? Fixed(s.ssim, 3) : ""});
+    if (verdicts) table.rows.back().push_back(s.verdict);
+  }
   out.tables.push_back(std::move(table));
   const auto& first = setups.front().second;
-  const auto best = std::min_element(
-      setups.begin(), setups.end(), [](auto& a, auto& b) { return a.second.ssim < b.second.ssim; });
+  auto credited = [&](const Setup& s) { return !verdicts || s.verdict == "protects"; };
+  auto best = setups.end();
+  for (auto it = setups.begin() + 1; it != setups.end(); ++it)
+    if (credited(it->second) && (best == setups.end() || it->second.ssim < best->second.ssim))
+      best = it;
   std::string sentence = "Without a defence (" + setups.front().first +
                          ") the best attack reconstructs with SSIM " + Fixed(first.ssim, 3);
-  if (best != setups.begin())
+  if (best != setups.end())
     sentence += "; " + best->first + " lowers it to " + Fixed(best->second.ssim, 3) +
                 (best->second.accuracy >= 0 && first.accuracy >= 0
                      ? " at " + Fixed(100 * (first.accuracy - best->second.accuracy), 1) +
                            " points of accuracy"
                      : "");
+  else if (verdicts)
+    sentence += "; no defended setup lowers it while keeping its accuracy";
+  std::string lost;
+  for (const auto& [name, s] : setups)
+    if (s.verdict == "accuracy lost") lost += (lost.empty() ? "" : ", ") + name;
+  if (!lost.empty())
+    sentence += " (not credited, their accuracy fell past the margin: " + lost + ")";
   out.findings.push_back({"Privacy", sentence + " (1 = a perfect copy of the image)."});
 }
 

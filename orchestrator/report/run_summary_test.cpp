@@ -102,6 +102,23 @@ TEST(RunSummaryTest, NamesTheStrongestAttackPerPrivacySetup) {
       << p;
 }
 
+// A setup that bought its low SSIM with its accuracy is not the one the finding credits.
+TEST(RunSummaryTest, CreditsOnlySetupsThatKeptTheirAccuracy) {
+  CsvTable privacy{{"setup", "test_accuracy", "attack", "ssim", "best_ssim", "verdict"},
+                   {{"none", "0.90", "Attack1", "0.70", "0.72", "baseline"},
+                    {"noisy", "0.89", "Attack1", "0.30", "0.35", "protects"},
+                    {"collapsed", "0.20", "Attack1", "0.10", "0.10", "accuracy lost"}}};
+  RunSummary s = Summarise({}, {}, {{"privacy.table", privacy}});
+  ASSERT_EQ(s.tables.size(), 1u);
+  EXPECT_EQ(s.tables[0].rows[2],
+            (std::vector<std::string>{"collapsed", "0.200", "Attack1", "0.100", "accuracy lost"}));
+  const std::string p = Finding(s, "Privacy");
+  EXPECT_NE(p.find("SSIM 0.720; noisy lowers it to 0.350 at 1.0 points of accuracy (not "
+                   "credited, their accuracy fell past the margin: collapsed)"),
+            std::string::npos)
+      << p;
+}
+
 TEST(RunSummaryTest, ParametersAreRowsNotJson) {
   auto rows = ParameterRows(json{{"epochs", 3}, {"data_dir", "/data"}, {"k", {1, 2}}});
   EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{

@@ -10,6 +10,16 @@
 //   reprint_accuracy  the model's accuracy on the reconstructions (clean_accuracy on x).
 // With several defenders (owners with different defences) each is attacked on its own
 // and the report gives each and their mean.
+//
+// Two ways to be stronger than a decoder trained once:
+//   observations  the server sees each image once per epoch; linking those copies and
+//                 averaging them undoes part of a defender's noise, so the attacker may
+//                 average this many calls of the defender per image;
+//   refine_steps  white-box refinement (He et al.'s rMLE, split/white_box.h) of each
+//                 reconstruction through the owner's head and defender.
+// Accuracy beside every score: `defended_accuracy` is the model's accuracy on the scored
+// images with the defender in its path (head, defender, tail) — how the owners' model
+// performs; `clean_accuracy` is the model alone, as it would be sold.
 #include <algorithm>
 #include <chrono>
 
@@ -24,6 +34,7 @@
 #include "securemark/node.h"
 #include "split/privacy_nets.h"
 #include "split/split_model.h"
+#include "split/white_box.h"
 
 namespace securemark {
 namespace {
@@ -37,7 +48,7 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 }
 
 struct Scores {
-  double mse = 0, ssim = 0, perceptual = 0, reprint_accuracy = 0;
+  double mse = 0, ssim = 0, perceptual = 0, reprint_accuracy = 0, defended_accuracy = 0;
 };
 
 class Inversion : public Node {
@@ -74,18 +85,28 @@ class Inversion : public Node {
       "max_defenders", 5, "Attack at most this many of the given defenders.", Range{1, 4096}};
   static constexpr Param<int64_t> kGridImages{"grid_images", 10, "Images in the grid.",
                                               Range{1, 64}};
+  static constexpr Param<int64_t> kObservations{
+      "observations", 1,
+      "Hidden states per image the attacker averages (one per epoch the server saw it).",
+      Range{1, 1000}};
+  static constexpr Param<int64_t> kRefineSteps{
+      "refine_steps", 0, "White-box refinement steps per reconstruction (0: none).",
+      Range{0, 100000}};
+  static constexpr Param<double> kRefineTv{
+      "refine_tv", 0.01, "Total-variation weight of the refinement.", Range{0, 100}};
   static constexpr Param<int64_t> kSeed{"seed", 0, "Initialisation and shuffling.",
                                         Range{0, 9.2e18}};
   static constexpr Param<int64_t> kThreads{"threads", 0, "LibTorch threads (0: automatic).",
                                            Range{0, 1024}};
 
   static Contract GetContract() {
-    return Contract::Build("1.1.0",
+    return Contract::Build("1.2.0",
                            "Model inversion against split learning: reconstructs owners' images "
                            "from their hidden states; MSE, SSIM, perceptual, reprint accuracy.",
                            kModel, kDefenders, kData, kReport, kGrid, kAttack, kArchitecture,
                            kSplitAfter, kTrainFraction, kEpochs, kPatience, kValidationFraction,
-                           kBatch, kLr, kMaxDefenders, kGridImages, kSeed, kThreads);
+                           kBatch, kLr, kMaxDefenders, kObservations, kRefineSteps, kRefineTv,
+                           kGridImages, kSeed, kThreads);
   }
 
   Status Process(Context& ctx) override {
@@ -132,17 +153,21 @@ class Inversion : public Node {
 
     json per_defender = json::array();
     Scores mean;
+    double best_ssim = 0;
     torch::Tensor grid_reconstruction;
     const int64_t attack = ctx.Get(kAttack);
     for (size_t d = 0; d < defenders.size(); ++d) {
       auto& [name, defender] = defenders[d];
       const bool none = undefended;
+      auto sent = [&](const torch::Tensor& images) {
+        torch::Tensor h = head.Head(images);
+        return none ? h : defender.forward({h}).toTensor();
+      };
       torch::Tensor hidden;
       try {
-        hidden = Chunked(x, [&](const torch::Tensor& b) {
-          torch::Tensor h = head.Head(b);
-          return none ? h : defender.forward({h}).toTensor();
-        });
+        hidden = Chunked(x, sent);
+        for (int64_t k = 1; k < ctx.Get(kObservations); ++k) hidden += Chunked(x, sent);
+        hidden /= static_cast<double>(ctx.Get(kObservations));
       } catch (const std::exception& e) {
         // TorchScript errors carry a traceback; its last line says what went wrong.
         std::string why = e.what();
@@ -165,10 +190,32 @@ class Inversion : public Node {
           TrainInverter(ctx, inverter, hidden.slice(0, 0, n_train), x.slice(0, 0, n_train),
                         "attack " + std::to_string(attack) + " on " + name));
       inverter->eval();
-      const torch::Tensor rec = Chunked(
-          hidden.slice(0, n_train), [&](const torch::Tensor& h) { return inverter->forward(h); });
+      torch::Tensor rec = Chunked(hidden.slice(0, n_train),
+                                  [&](const torch::Tensor& h) { return inverter->forward(h); });
+      json learned = nullptr;
+      if (ctx.Get(kRefineSteps) > 0) {
+        SM_ASSIGN_OR_RETURN(Scores l, Score(model, features, x_test, y_test, rec));
+        learned = {{"mse", l.mse}, {"ssim", l.ssim}, {"reprint_accuracy", l.reprint_accuracy}};
+        split::WhiteBoxOptions options;
+        options.steps = ctx.Get(kRefineSteps);
+        options.tv = ctx.Get(kRefineTv);
+        rec = split::WhiteBoxRefine(sent, hidden.slice(0, n_train), rec, options,
+                                    [&] { return ctx.Cancelled(); });
+        if (ctx.Cancelled())
+          return CancelledError("cancelled while refining attack " + std::to_string(attack) +
+                                " on " + name);
+      }
       SM_ASSIGN_OR_RETURN(Scores s, Score(model, features, x_test, y_test, rec));
+      const double defended_accuracy =
+          Chunked(x_test, [&](const torch::Tensor& b) { return head.Tail(sent(b)); })
+              .argmax(1)
+              .eq(y_test)
+              .to(torch::kFloat)
+              .mean()
+              .item<double>();
       per_defender.push_back({{"defender", name},
+                              {"defended_accuracy", defended_accuracy},
+                              {"learned_only", std::move(learned)},
                               {"mse", s.mse},
                               {"ssim", s.ssim},
                               {"perceptual", s.perceptual},
@@ -181,6 +228,8 @@ class Inversion : public Node {
       mean.ssim += s.ssim / k;
       mean.perceptual += s.perceptual / k;
       mean.reprint_accuracy += s.reprint_accuracy / k;
+      mean.defended_accuracy += defended_accuracy / k;
+      best_ssim = std::max(best_ssim, s.ssim);
       if (d == 0) grid_reconstruction = rec.slice(0, 0, ctx.Get(kGridImages));
     }
     // What guessing the average training image would score: an inverter must beat it to
@@ -192,7 +241,11 @@ class Inversion : public Node {
                    {"ssim", mean.ssim},
                    {"perceptual", mean.perceptual},
                    {"reprint_accuracy", mean.reprint_accuracy},
+                   {"best_ssim", best_ssim},
+                   {"defended_accuracy", mean.defended_accuracy},
                    {"clean_accuracy", clean_accuracy},
+                   {"observations", ctx.Get(kObservations)},
+                   {"refine_steps", ctx.Get(kRefineSteps)},
                    {"mean_image_mse", (average - x_test).pow(2).mean().item<double>()},
                    {"train_images", n_train},
                    {"test_images", n - n_train},

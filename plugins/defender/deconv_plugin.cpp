@@ -10,16 +10,18 @@ class DeconvDefender : public Node {
   static constexpr Param<int64_t> kVariant{"variant", 1, "1-3 conv/deconv pairs, 4 bottleneck.",
                                            Range{1, 4}};
   static Contract GetContract() {
-    return Contract::Build("2.0.0", "A convolutional defender for [C, H, W] hidden states.",
+    return Contract::Build("2.1.0", "A convolutional defender for [C, H, W] hidden states.",
                            kDefender, kShape, kArchitecture, kSplitAfter, kChannels, kHeight,
-                           kWidth, kSeed, kVariant);
+                           kWidth, kSeed, kVariant, kNoise);
   }
   Status Process(Context& ctx) override {
     SM_ASSIGN_OR_RETURN(const std::vector<int64_t> shape, HiddenShape(ctx));
-    SM_ASSIGN_OR_RETURN(torch::jit::Module m,
-                        split::MakeDeconvDefender(shape, static_cast<int>(ctx.Get(kVariant)),
-                                                  static_cast<uint64_t>(ctx.Get(kSeed))));
-    return EmitDefender(ctx, std::move(m), "defender.deconv:" + std::to_string(ctx.Get(kVariant)));
+    SM_ASSIGN_OR_RETURN(
+        torch::jit::Module m,
+        split::MakeDeconvDefender(shape, static_cast<int>(ctx.Get(kVariant)),
+                                  static_cast<uint64_t>(ctx.Get(kSeed)), ctx.Get(kNoise)));
+    return EmitDefender(ctx, std::move(m),
+                        "defender.deconv:" + std::to_string(ctx.Get(kVariant)) + NoiseSuffix(ctx));
   }
 };
 

@@ -42,6 +42,23 @@ TEST_F(DefenderPluginsTest, MlpDefendersFitTheDefaultCutAndCarryTheirName) {
   }
 }
 
+// `noise` survives saving and loading: the stored defender draws fresh noise, says its
+// level, and its name tells it from the deterministic one in reports.
+TEST_F(DefenderPluginsTest, ANoisyChannelIsPartOfTheStoredDefender) {
+  auto m = Make("defender.mlp", {{"variant", int64_t{2}}, {"noise", 1.5}});
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->attr("securemark_defender").toStringRef(), "defender.mlp:2 noise=1.5");
+  EXPECT_DOUBLE_EQ(m->attr("securemark_noise").toDouble(), 1.5);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::rand({4, 900}) * 30;
+  const torch::Tensor a = m->forward({x}).toTensor(), b = m->forward({x}).toTensor();
+  EXPECT_FALSE(torch::allclose(a, b));
+  EXPECT_NEAR((a - b).std().item<double>(), 1.5 * std::sqrt(2.0), 0.1);
+  auto refused = Make("defender.mlp", {{"variant", int64_t{2}}, {"noise", -1.0}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("noise"), std::string::npos) << refused.status();
+}
+
 TEST_F(DefenderPluginsTest, TheNoneDefenderIsTheIdentityWithoutParameters) {
   auto m = Make("defender.none", {});
   ASSERT_TRUE(m.ok()) << m.status();

@@ -3,6 +3,7 @@
 // data_owner.node's `defenders` input; the owner checks that it fits its cut and trains it.
 #pragma once
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,18 @@ inline constexpr Param<int64_t> kChannels{"channels", 1, "Image channels.", Rang
 inline constexpr Param<int64_t> kHeight{"height", 28, "Image height.", Range{1, 4096}};
 inline constexpr Param<int64_t> kWidth{"width", 28, "Image width.", Range{1, 4096}};
 inline constexpr Param<int64_t> kSeed{"seed", 0, "Initialisation seed."};
+inline constexpr Param<double> kNoise{
+    "noise", 0.0,
+    "End with a noisy channel: outputs scaled to unit RMS plus N(0, noise^2) (0: none).",
+    Range{0, 100}};
+
+// How reports tell a defender with a noisy channel from one without: " noise=1.5".
+inline std::string NoiseSuffix(Context& ctx) {
+  if (ctx.Get(kNoise) == 0) return "";
+  std::ostringstream out;
+  out << " noise=" << ctx.Get(kNoise);
+  return out.str();
+}
 
 // The hidden-state shape the defender works on: `shape`, or the one the cut produces.
 inline StatusOr<std::vector<int64_t>> HiddenShape(Context& ctx) {
@@ -48,7 +61,7 @@ inline Status EmitDefender(Context& ctx, torch::jit::Module defender, const std:
 }
 
 // An MLP defender of `variant` (0: the identity) for flat hidden states.
-inline Status EmitMlp(Context& ctx, int variant, const std::string& name) {
+inline Status EmitMlp(Context& ctx, int variant, const std::string& name, double noise = 0) {
   SM_ASSIGN_OR_RETURN(const std::vector<int64_t> shape, HiddenShape(ctx));
   int64_t features = 1;
   for (int64_t d : shape) features *= d;
@@ -59,7 +72,7 @@ inline Status EmitMlp(Context& ctx, int variant, const std::string& name) {
   }
   SM_ASSIGN_OR_RETURN(torch::jit::Module m,
                       split::MakeMlpDefender(std::max<int64_t>(features, 2), variant,
-                                             static_cast<uint64_t>(ctx.Get(kSeed))));
+                                             static_cast<uint64_t>(ctx.Get(kSeed)), noise));
   return EmitDefender(ctx, std::move(m), name);
 }
 

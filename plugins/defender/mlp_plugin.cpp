@@ -9,13 +9,14 @@ class MlpDefender : public Node {
  public:
   static constexpr Param<int64_t> kVariant{"variant", 1, "Defender1-4.", Range{1, 4}};
   static Contract GetContract() {
-    return Contract::Build("2.0.0", "An MLP defender (SecureMark-DL Defender1-4).", kDefender,
+    return Contract::Build("2.1.0", "An MLP defender (SecureMark-DL Defender1-4).", kDefender,
                            kShape, kArchitecture, kSplitAfter, kChannels, kHeight, kWidth, kSeed,
-                           kVariant);
+                           kVariant, kNoise);
   }
   Status Process(Context& ctx) override {
     return EmitMlp(ctx, static_cast<int>(ctx.Get(kVariant)),
-                   "defender.mlp:" + std::to_string(ctx.Get(kVariant)));
+                   "defender.mlp:" + std::to_string(ctx.Get(kVariant)) + NoiseSuffix(ctx),
+                   ctx.Get(kNoise));
   }
 };
 

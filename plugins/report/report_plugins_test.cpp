@@ -53,8 +53,75 @@ TEST_F(ReportPluginsTest, PrivacyTableKeepsEachSetupsAccuracyBesideItsAttacks) {
   EXPECT_DOUBLE_EQ(rows[3]["test_accuracy"].get<double>(), 0.88);
   const std::string csv = FindOutput(*out, "table")->value.bytes;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
-  EXPECT_NE(csv.find("\"multiple defenders\",0.88,Attack2,0.05,0.2,0.2,0.5\n"), std::string::npos)
+  EXPECT_NE(
+      csv.find("\"multiple defenders\",0.88,0.88,Attack2,0.05,0.2,0.2,0.2,0.5,accuracy lost\n"),
+      std::string::npos)
       << csv;
+}
+
+// A defended setup's privacy counts only at the accuracy it keeps: accuracy is taken from
+// the attacker's defended_accuracy (the model with the owner's defender in its path), the
+// best SSIM is the highest any attack reached on any defender, and a setup that lost more
+// accuracy than the margin is "accuracy lost" however low its SSIM.
+TEST_F(ReportPluginsTest, PrivacyTableGivesEachSetupAVerdictAgainstItsBaseline) {
+  auto attack = [](int n, double ssim, double best, double accuracy) {
+    json r = Attack(n, ssim);
+    r["best_ssim"] = best;
+    r["defended_accuracy"] = accuracy;
+    return r;
+  };
+  InputValues in;
+  for (double a : {0.90, 0.90, 0.90, 0.80, 0.85, 0.85})
+    Add(in, "trainings", {{"test_accuracy", a}});
+  // none, a noisy defence that keeps accuracy, one that destroys it, one that changes
+  // nothing; then a conv baseline and its defence that keeps accuracy and SSIM.
+  Add(in, "attacks", attack(1, 0.6, 0.6, 0.90));
+  Add(in, "attacks", attack(2, 0.7, 0.7, 0.90));
+  Add(in, "attacks", attack(1, 0.2, 0.3, 0.89));
+  Add(in, "attacks", attack(2, 0.2, 0.45, 0.885));  // 1.5 pt below its baseline
+  Add(in, "attacks", attack(1, 0.1, 0.1, 0.30));
+  Add(in, "attacks", attack(2, 0.1, 0.1, 0.30));
+  Add(in, "attacks", attack(1, 0.7, 0.75, 0.90));
+  Add(in, "attacks", attack(2, 0.7, 0.7, 0.90));
+  Add(in, "attacks", attack(1, 0.5, 0.5, 0.85));
+  Add(in, "attacks", attack(2, 0.5, 0.5, 0.85));
+  Add(in, "attacks", attack(1, 0.3, 0.3, 0.84));
+  Add(in, "attacks", attack(2, 0.2, 0.25, 0.84));
+  const std::vector<std::string> setups = {"none",    "noisy", "collapsed",
+                                           "useless", "conv",  "conv defended"};
+  auto out = Run("report.privacy_table",
+                 {{"setups", setups},
+                  {"baselines", std::vector<std::string>{"", "none", "none", "none", "", "conv"}},
+                  {"max_accuracy_drop", 0.025}},
+                 in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  const json verdicts = json::parse(FindOutput(*out, "summary")->value.bytes)["setups"];
+  ASSERT_EQ(verdicts.size(), 6u);
+  const std::vector<std::string> expected = {"baseline",      "protects", "accuracy lost",
+                                             "no protection", "baseline", "protects"};
+  for (size_t s = 0; s < 6; ++s) EXPECT_EQ(verdicts[s]["verdict"], expected[s]) << setups[s];
+  EXPECT_DOUBLE_EQ(verdicts[1]["best_ssim"].get<double>(), 0.45);
+  EXPECT_EQ(verdicts[1]["best_attack"], "Attack2");
+  EXPECT_NEAR(verdicts[1]["accuracy_drop"].get<double>(), 0.0125, 1e-12);
+  EXPECT_DOUBLE_EQ(verdicts[2]["model_accuracy"].get<double>(), 0.9);
+  EXPECT_NEAR(verdicts[5]["ssim_reduction"].get<double>(), 0.2, 1e-12);
+  const std::string svg = FindOutput(*out, "curve")->value.bytes;
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  size_t points = 0;
+  for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1))
+    ++points;
+  EXPECT_EQ(points, 6u);
+  EXPECT_NE(svg.find("fill=\"white\"/>\n<text x=\""), std::string::npos)
+      << "the collapsed setup is drawn hollow";
+
+  auto wrong = Run("report.privacy_table",
+                   {{"setups", setups},
+                    {"baselines", std::vector<std::string>{"", "none", "none", "none", "", "cnn"}}},
+                   in);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("'baselines[5]': 'cnn' is not one of the setups"),
+            std::string::npos)
+      << wrong.status();
 }
 
 TEST_F(ReportPluginsTest, PrivacyTableRefusesInputsOfTheWrongKindByPosition) {

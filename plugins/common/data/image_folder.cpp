@@ -88,6 +88,11 @@ void ToPlanes(const Image& in, int64_t height, int64_t width, uint8_t* out) {
 
 }  // namespace
 
+StatusOr<Image> DecodePngBytes(const std::string& what, const std::string& bytes,
+                               int64_t channels) {
+  return DecodePng(what, bytes, channels);
+}
+
 StatusOr<Image> DecodeImageFile(const std::string& path, int64_t channels) {
   if (channels != 1 && channels != 3) return InvalidArgumentError("images have 1 or 3 channels");
   SM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));

@@ -31,6 +31,8 @@ struct Image {
 
 // Decodes PNG or JPEG (by content, not extension) into `channels` channels.
 StatusOr<Image> DecodeImageFile(const std::string& path, int64_t channels);
+// The same from bytes held in memory; `what` names them in errors.
+StatusOr<Image> DecodePngBytes(const std::string& what, const std::string& bytes, int64_t channels);
 Status WritePng(const std::string& path, const Image& image);
 // The PNG file's bytes, for storing images as artifacts.
 StatusOr<std::string> EncodePng(const Image& image);

@@ -4,7 +4,38 @@
 
 namespace securemark::split {
 
-StatusOr<torch::jit::Module> MakeMlpDefender(int64_t features, int variant, uint64_t seed) {
+namespace {
+
+// The noisy channel every defender may end with: each example's hidden state is scaled to
+// unit root-mean-square and Gaussian noise of standard deviation `noise` is added. The
+// scaling is what makes the noise count: without it the head could outgrow any fixed
+// noise at no cost. Fresh noise is drawn on every call, so whoever queries the defender
+// (owner or adversary) sees what the server would.
+Status AddNoisyChannel(torch::jit::Module& m, std::string& body, double noise, size_t dims) {
+  if (!(noise >= 0) || !std::isfinite(noise))
+    return InvalidArgumentError("defender noise must be finite and >= 0, got " +
+                                std::to_string(noise));
+  m.register_attribute("securemark_noise", c10::FloatType::get(), noise);
+  if (noise == 0) return OkStatus();
+  const std::string view = dims == 1 ? "r.unsqueeze(1)" : "r.view(-1, 1, 1, 1)";
+  body +=
+      "    f = h.flatten(1)\n"
+      "    r = ((f * f).mean(1) + 1e-12).sqrt()\n"
+      "    h = h / " +
+      view +
+      "\n"
+      "    h = h + self.securemark_noise * torch.randn_like(h)\n";
+  return OkStatus();
+}
+
+}  // namespace
+
+double DefenderNoise(const torch::jit::Module& defender) {
+  return defender.hasattr("securemark_noise") ? defender.attr("securemark_noise").toDouble() : 0.0;
+}
+
+StatusOr<torch::jit::Module> MakeMlpDefender(int64_t features, int variant, uint64_t seed,
+                                             double noise) {
   if (variant < 0 || variant > kDefenderVariants)
     return InvalidArgumentError("defender variant must be in [0, 4], got " +
                                 std::to_string(variant));
@@ -29,12 +60,13 @@ StatusOr<torch::jit::Module> MakeMlpDefender(int64_t features, int variant, uint
     body +=
         "    h = torch.relu(torch.matmul(h, self.d" + n + "_weight.t()) + self.d" + n + "_bias)\n";
   }
+  SM_RETURN_IF_ERROR(AddNoisyChannel(m, body, noise, 1));
   m.define("def forward(self, x):\n" + body + "    return h\n");
   return m;
 }
 
 StatusOr<torch::jit::Module> MakeDeconvDefender(const std::vector<int64_t>& shape, int variant,
-                                                uint64_t seed) {
+                                                uint64_t seed, double noise) {
   if (variant < 1 || variant > kDefenderVariants)
     return InvalidArgumentError("deconv defender variant must be in [1, 4], got " +
                                 std::to_string(variant));
@@ -69,6 +101,7 @@ StatusOr<torch::jit::Module> MakeDeconvDefender(const std::vector<int64_t>& shap
             n + "_bias, 1, 1))\n";
     in = widths[i];
   }
+  SM_RETURN_IF_ERROR(AddNoisyChannel(m, body, noise, 3));
   m.define("def forward(self, x):\n" + body + "    return h\n");
   return m;
 }

@@ -21,13 +21,21 @@ namespace securemark::split {
 inline constexpr int kDefenderVariants = 4;
 inline constexpr int kAttackVariants = 8;
 
-// variant 0 is the identity (no defence).
-StatusOr<torch::jit::Module> MakeMlpDefender(int64_t features, int variant, uint64_t seed);
+// With noise > 0 a defender ends with a noisy channel: each example's output is scaled to
+// unit root-mean-square and N(0, noise^2) is added to every value, freshly on each call.
+// That caps what the hidden states can say about an image whatever the attacker learns,
+// where a deterministic, near-invertible defender only changes which inverse is learnt.
+
+// variant 0 is the identity (no defence; with noise, the noisy channel alone).
+StatusOr<torch::jit::Module> MakeMlpDefender(int64_t features, int variant, uint64_t seed,
+                                             double noise = 0);
 // For convolutional cuts, hidden [N, C, H, W] -> same: variant 1-3 stack 1-3 pairs of a
 // 3x3 convolution and a 3x3 transposed convolution (each followed by ReLU), variant 4 a
 // half-channel bottleneck pair. Initialised near the identity like the MLP defenders.
 StatusOr<torch::jit::Module> MakeDeconvDefender(const std::vector<int64_t>& shape, int variant,
-                                                uint64_t seed);
+                                                uint64_t seed, double noise = 0);
+// The noise a defender's channel adds (0 for one without, or not made here).
+double DefenderNoise(const torch::jit::Module& defender);
 
 // Layer widths of Attack`variant` between the hidden state and the image: MLP widths for
 // flat hidden states, channel counts of transposed convolutions for [C, H, W] ones.

@@ -7,6 +7,7 @@
 #include "split/split_config.h"
 #include "split/split_model.h"
 #include "split/tensor_frames.h"
+#include "split/white_box.h"
 
 namespace securemark::split {
 namespace {
@@ -168,6 +169,62 @@ TEST(PrivacyNetsTest, DefendersKeepWidthAndTheNullDefenderIsTheIdentity) {
     EXPECT_EQ(x.sizes(), (std::vector<int64_t>{4, 1, 28, 28})) << v;
     EXPECT_TRUE((x >= 0).all().item<bool>() && (x <= 1).all().item<bool>());
   }
+}
+
+// The noisy channel: each example leaves at unit RMS whatever the head's scale, plus fresh
+// N(0, noise^2) on every call, so averaging many calls recovers the scaled state and the
+// spread around it is the noise asked for.
+TEST(PrivacyNetsTest, TheNoisyChannelScalesToUnitRmsAndAddsFreshNoise) {
+  torch::manual_seed(3);
+  const torch::Tensor h = torch::rand({8, 900}) * torch::arange(1, 9).unsqueeze(1) * 50;
+  for (int variant : {0, 2}) {
+    auto d = MakeMlpDefender(900, variant, 0, 1.5);
+    ASSERT_TRUE(d.ok());
+    EXPECT_DOUBLE_EQ(DefenderNoise(*d), 1.5);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor a = d->forward({h}).toTensor(), b = d->forward({h}).toTensor();
+    EXPECT_FALSE(torch::allclose(a, b)) << "fresh noise on every call";
+    std::vector<torch::Tensor> calls;
+    for (int i = 0; i < 400; ++i) calls.push_back(d->forward({h}).toTensor());
+    const torch::Tensor stacked = torch::stack(calls), mean = stacked.mean(0);
+    const torch::Tensor rms = mean.pow(2).mean(1).sqrt();
+    EXPECT_TRUE(torch::allclose(rms, torch::ones({8}), 0, 0.02)) << rms;
+    EXPECT_NEAR((stacked - mean).std().item<double>(), 1.5, 0.02);
+  }
+  auto deconv = MakeDeconvDefender({4, 6, 6}, 1, 0, 0.5);
+  ASSERT_TRUE(deconv.ok());
+  const torch::Tensor c = torch::rand({3, 4, 6, 6}) * 100;
+  const torch::Tensor out = deconv->forward({c}).toTensor();
+  EXPECT_EQ(out.sizes(), c.sizes());
+  // RMS about sqrt(1 + 0.5^2) per example, far from the input's ~58.
+  EXPECT_NEAR(out.pow(2).mean().sqrt().item<double>(), std::sqrt(1.25), 0.1);
+  auto plain = MakeMlpDefender(900, 2, 0);
+  EXPECT_DOUBLE_EQ(DefenderNoise(*plain), 0.0);
+  EXPECT_FALSE(MakeMlpDefender(900, 1, 0, -1).ok());
+  EXPECT_FALSE(MakeMlpDefender(900, 1, 0, std::nan("")).ok());
+}
+
+// White-box refinement finds the image behind a hidden state when the map is invertible:
+// from a grey start it gets most of the way; with no steps it returns the start.
+TEST(WhiteBoxTest, RefinementRecoversTheImageBehindAnInvertibleMap) {
+  torch::manual_seed(4);
+  const torch::Tensor x = torch::rand({6, 1, 12, 12}) * 0.8 + 0.1;
+  const torch::Tensor w = torch::eye(144) + 0.1 * torch::randn({144, 144});
+  auto forward = [&](const torch::Tensor& images) {
+    return torch::matmul(images.flatten(1), w.t());
+  };
+  const torch::Tensor observed = forward(x), start = torch::full_like(x, 0.5);
+  WhiteBoxOptions options;
+  options.steps = 300;
+  options.tv = 0;
+  options.chunk = 4;  // two chunks
+  const torch::Tensor refined = WhiteBoxRefine(forward, observed, start, options);
+  ASSERT_EQ(refined.sizes(), x.sizes());
+  const double before = (start - x).pow(2).mean().item<double>();
+  const double after = (refined - x).pow(2).mean().item<double>();
+  EXPECT_LT(after, 0.05 * before) << before << " -> " << after;
+  options.steps = 0;
+  EXPECT_TRUE(torch::allclose(WhiteBoxRefine(forward, observed, start, options), start, 0, 1e-5));
 }
 
 TEST(SplitConfigTest, RoundTripsAndRefusesMalformedFieldsByName) {
