@@ -31,8 +31,11 @@ class ImageFolderDataset : public Node {
     if ((ctx.Get(kHeight) == 0) != (ctx.Get(kWidth) == 0)) {
       return InvalidArgumentError("set both height and width to resize, or neither");
     }
-    data::ImageFolderOptions o{ctx.Get(kHeight), ctx.Get(kWidth), ctx.Get(kChannels),
-                               ctx.Get(kLimit)};
+    data::ImageFolderOptions o;
+    o.height = ctx.Get(kHeight);
+    o.width = ctx.Get(kWidth);
+    o.channels = ctx.Get(kChannels);
+    o.limit_per_class = ctx.Get(kLimit);
     SM_ASSIGN_OR_RETURN(Dataset d, data::ReadImageFolder(ctx.Get(kRoot), o));
     d.SetAttr("name", ctx.Get(kRoot));
     ctx.Info("read " + d.images().ShapeString() + " in " + d.Attr("classes") + " classes");
