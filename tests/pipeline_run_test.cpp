@@ -110,6 +110,28 @@ TEST_F(PipelineRunTest, RerunResumesAfterAFailure) {
   EXPECT_EQ(second.states["b"], "COMPLETE");
 }
 
+// A host slower to start than the heartbeat timeout (loading LibTorch while dozens of
+// hosts start on two cores) is waited for: the heartbeat deadline runs from its HELLO.
+// Before, it was killed and started again, and every restart loaded everything again.
+TEST_F(PipelineRunTest, AHostSlowToStartIsNotTakenForDead) {
+  std::string file = Write("slow_start",
+                           "steps:\n  - id: a\n    uses: testing.work\n"
+                           "    with: {value: 7}\n");
+  const std::string err = dir_ + "/stderr.txt";
+  auto r = RunProcess({"/bin/sh", "-c",
+                       // Killed and restarted again and again, the host would never start: bounded.
+                       "SECUREMARK_TESTING_LOAD_DELAY_MS=2500 " + kEnv + "timeout 120 " + kBuild +
+                           "/bin/securemark run " + file + " --store " + dir_ +
+                           "/store --json --heartbeat-timeout 0.5 2>" + err},
+                      true);
+  ASSERT_TRUE(r.ok());
+  Run run = Parse(r->exit_code, r->output, *ReadFile(err));
+  EXPECT_EQ(run.exit_code, 0) << run.stderr_text;
+  EXPECT_EQ(run.states["a"], "COMPLETE");
+  EXPECT_EQ(run.stderr_text.find("sent no heartbeat"), std::string::npos) << run.stderr_text;
+  EXPECT_EQ(r->output.find("sent no heartbeat"), std::string::npos) << r->output;
+}
+
 TEST_F(PipelineRunTest, HostKilledMidStepFailsThatAttemptAndTheRetryCompletes) {
   const std::string pid_file = dir_ + "/pid";
   std::string file = Write("kill",

@@ -59,6 +59,9 @@ std::string Escape(const std::string& text) {
 }
 
 bool IsPng(const std::string& bytes) { return bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0; }
+// Figures plugins draw themselves (report.privacy_table's trade-off curve). Shown through
+// <img>, so nothing in them runs.
+bool IsSvg(const std::string& bytes) { return bytes.compare(0, 5, "<svg ") == 0; }
 
 bool Finished(const store::Execution& e) {
   return e.state == store::ExecutionState::kComplete || e.state == store::ExecutionState::kCached;
@@ -293,8 +296,8 @@ StatusOr<ReportSummary> WriteRunReport(store::Store& store, const store::Context
         accuracy_rows.push_back(
             {name, o.execution.plugin, std::to_string(doc["test_accuracy"].get<double>())});
       }
-    } else if (IsPng(o.bytes)) {
-      const std::string path = "images/" + FileStem(name) + ".png";
+    } else if (IsPng(o.bytes) || IsSvg(o.bytes)) {
+      const std::string path = "images/" + FileStem(name) + (IsPng(o.bytes) ? ".png" : ".svg");
       SM_RETURN_IF_ERROR(WriteFileAtomic((out / path).string(), o.bytes));
       images.push_back({&o, path});
     } else if (std::optional<CsvTable> t = ParseCsv(o.bytes)) {

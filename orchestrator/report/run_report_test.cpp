@@ -56,6 +56,9 @@ class RunReportTest : public ::testing::Test {
          "\"fc, no defender\",0.8,Attack2,0.06,0.25,0.2,0.5\n"
          "\"fc, mlp defender\",0.79,Attack1,0.09,0.1,0.4,0.3\n"
          "\"fc, mlp defender\",0.79,Attack2,0.08,0.12,0.4,0.3\n");
+    Step("privacy_curve", "report.privacy_table", "curve", "Blob",
+         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"30\">"
+         "<circle cx=\"20\" cy=\"15\" r=\"4\"/></svg>\n");
     data::Image image{8, 8, 1, std::string(64, '\x80')};
     auto png = data::EncodePng(image);
     ASSERT_TRUE(png.ok());
@@ -99,12 +102,12 @@ TEST_F(RunReportTest, DrawsEveryFigureAndChromiumLoadsEveryImage) {
   // accuracy per epoch; detection and false alarm vs K; pruning; SSIM and MSE per defender
   EXPECT_EQ(summary->plots, 6);
   EXPECT_EQ(summary->tables, 2);
-  EXPECT_EQ(summary->images, 1);
+  EXPECT_EQ(summary->images, 2);  // the grid (PNG) and the trade-off curve (SVG)
   EXPECT_TRUE(summary->lineage);
-  for (const char* file :
-       {"index.html", "lineage.svg", "plots/accuracy-per-epoch.svg",
-        "plots/pruning-table-table-cnn.svg", "plots/colluders-detection-table-table-cnn.svg",
-        "plots/accuracy-per-epoch.gp", "data/table-table.csv"}) {
+  for (const char* file : {"index.html", "lineage.svg", "plots/accuracy-per-epoch.svg",
+                           "images/privacy-curve-curve.svg", "plots/pruning-table-table-cnn.svg",
+                           "plots/colluders-detection-table-table-cnn.svg",
+                           "plots/accuracy-per-epoch.gp", "data/table-table.csv"}) {
     EXPECT_TRUE(fs::exists(dir_ + "/report/" + file)) << file;
   }
   // The pruning curve holds the four K = 1 pruning rates, in percent.
@@ -123,7 +126,7 @@ TEST_F(RunReportTest, DrawsEveryFigureAndChromiumLoadsEveryImage) {
 
   testing::RenderedImages page = testing::RenderInChromium(summary->index);
   ASSERT_TRUE(page.rendered) << page.dom.substr(0, 2000);
-  EXPECT_EQ(page.total, 8);  // 6 plots, 1 image, the lineage
+  EXPECT_EQ(page.total, 9);  // 6 plots, 2 images, the lineage
   EXPECT_EQ(page.loaded, page.total) << "broken: " << page.broken;
 
   // The answer comes first: the summary is the first section, above the contents and the
@@ -136,7 +139,7 @@ TEST_F(RunReportTest, DrawsEveryFigureAndChromiumLoadsEveryImage) {
       << html->substr(first_section, 60);
   EXPECT_LT(html->find("Detection / false alarm per number of colluders K"),
             html->find("<h2>Contents</h2>"));
-  EXPECT_NE(html->find("7 executions: 7 complete."), std::string::npos);
+  EXPECT_NE(html->find("8 executions: 8 complete."), std::string::npos);
   EXPECT_NE(html->find("<td>1.00 / 0.000</td>"), std::string::npos);
   EXPECT_NE(html->find("the best attack reconstructs with SSIM 0.300"), std::string::npos);
   EXPECT_NE(html->find("<td>epochs</td><td>3</td>"), std::string::npos);

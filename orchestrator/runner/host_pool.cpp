@@ -1,6 +1,7 @@
 #include "runner/host_pool.h"
 
 #include <sys/wait.h>
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <thread>
@@ -207,9 +208,12 @@ std::vector<std::pair<Host, std::string>> HostPool::ReapDead() {
         h.pid = 0;
       }
     }
-    if (why.empty() && Clock::now() - h.last_heard > options_.heartbeat_timeout) {
-      why = "plugin host " + h.id + " sent no heartbeat for " +
-            std::to_string(options_.heartbeat_timeout.count() / 1000) + " s";
+    const auto allowed = h.ready ? options_.heartbeat_timeout
+                                 : std::max(options_.heartbeat_timeout, options_.startup_timeout);
+    if (why.empty() && Clock::now() - h.last_heard > allowed) {
+      why = "plugin host " + h.id +
+            (h.ready ? " sent no heartbeat for " : " did not start within ") +
+            std::to_string(allowed.count() / 1000) + " s";
       if (h.local && h.pid > 0) {
         ::kill(h.pid, SIGKILL);
         waitpid(h.pid, nullptr, 0);

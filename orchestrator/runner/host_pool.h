@@ -26,6 +26,11 @@ struct HostPoolOptions {
   std::vector<std::string> allowed_keys;  // public keys (Z85 or files) of remote hosts
   std::string work_dir;                   // per-run key files live here (0700)
   std::chrono::milliseconds heartbeat_timeout{10000};
+  // How long a local host may take to say HELLO. Loading LibTorch and a plugin takes
+  // seconds, and far longer when dozens of hosts start at once on two cores; a host
+  // that is still starting is not dead, and killing it only starts the load again. A host
+  // that crashes while starting is still seen at once (its exit status).
+  std::chrono::milliseconds startup_timeout{180000};
 };
 
 struct Host {

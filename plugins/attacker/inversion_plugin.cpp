@@ -51,6 +51,24 @@ struct Scores {
   double mse = 0, ssim = 0, perceptual = 0, reprint_accuracy = 0, defended_accuracy = 0;
 };
 
+// What every attack on one defender shares: the model, its cut, the attacker's images
+// (the first n_train train the inverter, the rest are scored).
+struct Setting {
+  torch::jit::Module& model;
+  const split::SplitModel& head;
+  const split::SplitModel& features;
+  const torch::Tensor& x;
+  const torch::Tensor& y;
+  int64_t n_train;
+};
+
+// One defender attacked: its scores, its report entry and the scored reconstructions.
+struct Attempt {
+  Scores scores;
+  nlohmann::json entry;
+  torch::Tensor reconstruction;
+};
+
 class Inversion : public Node {
  public:
   static constexpr Input<models::ModelFile> kModel{"model", "The trained (split) model."};
@@ -145,92 +163,32 @@ class Inversion : public Node {
     const bool undefended = defenders.empty();  // the hidden states leave as they are
     if (undefended) defenders.emplace_back("none", torch::jit::Module("none"));
 
-    const torch::Tensor clean_logits =
-        Chunked(x, [&](const torch::Tensor& b) { return model.forward({b}).toTensor(); });
+    const Setting setting{model, head, features, x, y, n_train};
     const torch::Tensor x_test = x.slice(0, n_train), y_test = y.slice(0, n_train);
-    const double clean_accuracy =
-        clean_logits.slice(0, n_train).argmax(1).eq(y_test).to(torch::kFloat).mean().item<double>();
+    const double clean_accuracy = Accuracy(
+        [&](const torch::Tensor& b) { return model.forward({b}).toTensor(); }, x_test, y_test);
 
     json per_defender = json::array();
     Scores mean;
-    double best_ssim = 0;
+    double best_ssim = -1;
     torch::Tensor grid_reconstruction;
     const int64_t attack = ctx.Get(kAttack);
     for (size_t d = 0; d < defenders.size(); ++d) {
       auto& [name, defender] = defenders[d];
-      const bool none = undefended;
-      auto sent = [&](const torch::Tensor& images) {
-        torch::Tensor h = head.Head(images);
-        return none ? h : defender.forward({h}).toTensor();
-      };
-      torch::Tensor hidden;
-      try {
-        hidden = Chunked(x, sent);
-        for (int64_t k = 1; k < ctx.Get(kObservations); ++k) hidden += Chunked(x, sent);
-        hidden /= static_cast<double>(ctx.Get(kObservations));
-      } catch (const std::exception& e) {
-        // TorchScript errors carry a traceback; its last line says what went wrong.
-        std::string why = e.what();
-        while (!why.empty() && why.back() == '\n') why.pop_back();
-        why = why.substr(why.find_last_of('\n') + 1);
-        return InvalidArgumentError(
-            "input 'defenders[" + std::to_string(d) + "]' (" + name +
-            ") does not fit the hidden states " + ShapeText(head.hidden_shape()) + " of a " +
-            ctx.Get(kArchitecture) + " cut after " + ctx.Get(kSplitAfter) + ": " + why);
-      }
-      if (hidden.sizes().slice(1).vec() != head.hidden_shape())
-        return InvalidArgumentError("input 'defenders[" + std::to_string(d) + "]' (" + name +
-                                    ") changes the hidden state's shape to " +
-                                    ShapeText(hidden.sizes().slice(1).vec()));
-      SM_ASSIGN_OR_RETURN(torch::nn::Sequential inverter,
-                          split::MakeInverter(static_cast<int>(attack), head.hidden_shape(),
-                                              image_shape[0], image_shape[1], image_shape[2]));
-      SM_ASSIGN_OR_RETURN(
-          json curve,
-          TrainInverter(ctx, inverter, hidden.slice(0, 0, n_train), x.slice(0, 0, n_train),
-                        "attack " + std::to_string(attack) + " on " + name));
-      inverter->eval();
-      torch::Tensor rec = Chunked(hidden.slice(0, n_train),
-                                  [&](const torch::Tensor& h) { return inverter->forward(h); });
-      json learned = nullptr;
-      if (ctx.Get(kRefineSteps) > 0) {
-        SM_ASSIGN_OR_RETURN(Scores l, Score(model, features, x_test, y_test, rec));
-        learned = {{"mse", l.mse}, {"ssim", l.ssim}, {"reprint_accuracy", l.reprint_accuracy}};
-        split::WhiteBoxOptions options;
-        options.steps = ctx.Get(kRefineSteps);
-        options.tv = ctx.Get(kRefineTv);
-        rec = split::WhiteBoxRefine(sent, hidden.slice(0, n_train), rec, options,
-                                    [&] { return ctx.Cancelled(); });
-        if (ctx.Cancelled())
-          return CancelledError("cancelled while refining attack " + std::to_string(attack) +
-                                " on " + name);
-      }
-      SM_ASSIGN_OR_RETURN(Scores s, Score(model, features, x_test, y_test, rec));
-      const double defended_accuracy =
-          Chunked(x_test, [&](const torch::Tensor& b) { return head.Tail(sent(b)); })
-              .argmax(1)
-              .eq(y_test)
-              .to(torch::kFloat)
-              .mean()
-              .item<double>();
-      per_defender.push_back({{"defender", name},
-                              {"defended_accuracy", defended_accuracy},
-                              {"learned_only", std::move(learned)},
-                              {"mse", s.mse},
-                              {"ssim", s.ssim},
-                              {"perceptual", s.perceptual},
-                              {"reprint_accuracy", s.reprint_accuracy},
-                              {"training", std::move(curve)}});
-      ctx.Info(name + ": mse " + std::to_string(s.mse) + ", ssim " + std::to_string(s.ssim) +
-               ", reprint accuracy " + std::to_string(s.reprint_accuracy));
+      SM_ASSIGN_OR_RETURN(Attempt a,
+                          AttackDefender(ctx, setting, d, name, undefended ? nullptr : &defender));
+      const Scores& s = a.scores;
       const double k = static_cast<double>(defenders.size());
       mean.mse += s.mse / k;
       mean.ssim += s.ssim / k;
       mean.perceptual += s.perceptual / k;
       mean.reprint_accuracy += s.reprint_accuracy / k;
-      mean.defended_accuracy += defended_accuracy / k;
-      best_ssim = std::max(best_ssim, s.ssim);
-      if (d == 0) grid_reconstruction = rec.slice(0, 0, ctx.Get(kGridImages));
+      mean.defended_accuracy += s.defended_accuracy / k;
+      if (s.ssim > best_ssim) {  // the grid shows the defender that leaked most
+        best_ssim = s.ssim;
+        grid_reconstruction = a.reconstruction.slice(0, 0, ctx.Get(kGridImages));
+      }
+      per_defender.push_back(std::move(a.entry));
     }
     // What guessing the average training image would score: an inverter must beat it to
     // have learnt anything from the hidden states.
@@ -257,6 +215,79 @@ class Inversion : public Node {
   }
 
  private:
+  // Trains the inverter on what leaves through `defender` (nullptr: no defender), refines
+  // its reconstructions white-box if asked, and scores them on the held-out images.
+  static StatusOr<Attempt> AttackDefender(Context& ctx, const Setting& s, size_t index,
+                                          const std::string& name, torch::jit::Module* defender) {
+    const split::SplitModel& head = s.head;
+    auto sent = [&](const torch::Tensor& images) {
+      torch::Tensor h = head.Head(images);
+      return defender == nullptr ? h : defender->forward({h}).toTensor();
+    };
+    const std::string input = "input 'defenders[" + std::to_string(index) + "]' (" + name + ")";
+    torch::Tensor hidden;
+    try {
+      hidden = Chunked(s.x, sent);
+      for (int64_t k = 1; k < ctx.Get(kObservations); ++k) hidden += Chunked(s.x, sent);
+      hidden /= static_cast<double>(ctx.Get(kObservations));
+    } catch (const std::exception& e) {
+      // TorchScript errors carry a traceback; its last line says what went wrong.
+      std::string why = e.what();
+      while (!why.empty() && why.back() == '\n') why.pop_back();
+      why = why.substr(why.find_last_of('\n') + 1);
+      return InvalidArgumentError(
+          input + " does not fit the hidden states " + ShapeText(head.hidden_shape()) + " of a " +
+          ctx.Get(kArchitecture) + " cut after " + ctx.Get(kSplitAfter) + ": " + why);
+    }
+    if (hidden.sizes().slice(1).vec() != head.hidden_shape())
+      return InvalidArgumentError(input + " changes the hidden state's shape to " +
+                                  ShapeText(hidden.sizes().slice(1).vec()));
+    const int64_t attack = ctx.Get(kAttack), n_train = s.n_train;
+    const torch::Tensor x_test = s.x.slice(0, n_train), y_test = s.y.slice(0, n_train);
+    SM_ASSIGN_OR_RETURN(torch::nn::Sequential inverter,
+                        split::MakeInverter(static_cast<int>(attack), head.hidden_shape(),
+                                            s.x.size(1), s.x.size(2), s.x.size(3)));
+    const std::string what = "attack " + std::to_string(attack) + " on " + name;
+    SM_ASSIGN_OR_RETURN(json curve, TrainInverter(ctx, inverter, hidden.slice(0, 0, n_train),
+                                                  s.x.slice(0, 0, n_train), what));
+    inverter->eval();
+    torch::Tensor rec = Chunked(hidden.slice(0, n_train),
+                                [&](const torch::Tensor& h) { return inverter->forward(h); });
+    json learned = nullptr;
+    if (ctx.Get(kRefineSteps) > 0) {
+      SM_ASSIGN_OR_RETURN(Scores l, Score(s, x_test, y_test, rec));
+      learned = {{"mse", l.mse}, {"ssim", l.ssim}, {"reprint_accuracy", l.reprint_accuracy}};
+      split::WhiteBoxOptions options;
+      options.steps = ctx.Get(kRefineSteps);
+      options.tv = ctx.Get(kRefineTv);
+      rec = split::WhiteBoxRefine(sent, hidden.slice(0, n_train), rec, options,
+                                  [&] { return ctx.Cancelled(); });
+      if (ctx.Cancelled()) return CancelledError("cancelled while refining " + what);
+    }
+    SM_ASSIGN_OR_RETURN(Scores scores, Score(s, x_test, y_test, rec));
+    scores.defended_accuracy =
+        Accuracy([&](const torch::Tensor& b) { return head.Tail(sent(b)); }, x_test, y_test);
+    ctx.Info(name + ": mse " + std::to_string(scores.mse) + ", ssim " +
+             std::to_string(scores.ssim) + ", reprint accuracy " +
+             std::to_string(scores.reprint_accuracy) + ", accuracy through it " +
+             std::to_string(scores.defended_accuracy));
+    json entry = {{"defender", name},
+                  {"defended_accuracy", scores.defended_accuracy},
+                  {"learned_only", std::move(learned)},
+                  {"mse", scores.mse},
+                  {"ssim", scores.ssim},
+                  {"perceptual", scores.perceptual},
+                  {"reprint_accuracy", scores.reprint_accuracy},
+                  {"training", std::move(curve)}};
+    return Attempt{scores, std::move(entry), rec};
+  }
+
+  template <typename F>
+  static double Accuracy(F&& logits_of, const torch::Tensor& x, const torch::Tensor& y) {
+    const torch::Tensor logits = Chunked(x, std::forward<F>(logits_of));
+    return logits.argmax(1).eq(y).to(torch::kFloat).mean().item<double>();
+  }
+
   // The model cut before its output layer: its head gives the features phi.
   static StatusOr<split::SplitModel> LastHiddenLayer(const torch::jit::Module& model, Context& ctx,
                                                      const std::vector<int64_t>& image_shape) {
@@ -337,9 +368,10 @@ class Inversion : public Node {
                 {"curve", std::move(points)}};
   }
 
-  static StatusOr<Scores> Score(torch::jit::Module& model, const split::SplitModel& features,
-                                const torch::Tensor& x, const torch::Tensor& y,
-                                const torch::Tensor& rec) {
+  static StatusOr<Scores> Score(const Setting& setting, const torch::Tensor& x,
+                                const torch::Tensor& y, const torch::Tensor& rec) {
+    torch::jit::Module& model = setting.model;
+    const split::SplitModel& features = setting.features;
     torch::NoGradGuard no_grad;
     Scores s;
     s.mse = (rec - x).pow(2).mean().item<double>();

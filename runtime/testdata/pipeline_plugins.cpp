@@ -1,6 +1,7 @@
 // Plugins for pipeline and runner tests: fan-in, slow work, and failures on demand.
 #include <unistd.h>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -9,6 +10,14 @@
 namespace {
 
 using namespace securemark;
+
+// Loading this library can be made slow, as loading LibTorch is on a busy machine: with
+// SECUREMARK_TESTING_LOAD_DELAY_MS set, its static initialisation sleeps that long.
+[[maybe_unused]] const bool kSlowToLoad = [] {
+  if (const char* ms = std::getenv("SECUREMARK_TESTING_LOAD_DELAY_MS"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(ms)));
+  return true;
+}();
 
 // testing.gather: joins its fan-in inputs into one JSON array.
 class Gather : public Node {
