@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "data/image_folder.h"
 #include "exec/local_context.h"
 
 namespace securemark {
@@ -122,6 +123,46 @@ TEST_F(ReportPluginsTest, PrivacyTableGivesEachSetupAVerdictAgainstItsBaseline) 
   EXPECT_NE(wrong.status().message().find("'baselines[5]': 'cnn' is not one of the setups"),
             std::string::npos)
       << wrong.status();
+}
+
+// With the attacks' grids, the table stacks the originals over each setup's best
+// reconstructions: one row of originals, then one row per setup, from the grid of the
+// attack that reached that setup's best SSIM.
+TEST_F(ReportPluginsTest, PrivacyTableStacksEachSetupsBestReconstructions) {
+  auto grid = [](char top, char bottom) {  // 2 images of 4x4 in an attacker's layout
+    const int64_t h = 4, gap = 2, width = 2 * (4 + gap) + gap, height = 2 * h + 3 * gap;
+    data::Image image{height, width, 1, std::string(height * width, '\xff')};
+    for (int64_t row = 0; row < height; ++row)
+      for (int64_t col = gap; col < width; ++col)
+        if (row >= gap && row < gap + h)
+          image.pixels[row * width + col] = top;
+        else if (row >= 2 * gap + h && row < 2 * gap + 2 * h)
+          image.pixels[row * width + col] = bottom;
+    return std::string(*data::EncodePng(image));
+  };
+  InputValues in;
+  Add(in, "trainings", {{"test_accuracy", 0.9}});
+  Add(in, "trainings", {{"test_accuracy", 0.9}});
+  for (double ssim : {0.5, 0.8, 0.3, 0.2}) Add(in, "attacks", Attack(1, ssim));
+  for (char bottom : {'\x10', '\x20', '\x30', '\x40'})
+    in["grids"].push_back({"Blob", grid('\x05', bottom), false});
+  auto out = Run("report.privacy_table", {{"setups", std::vector<std::string>{"a", "b"}}}, in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  const OutputValue* png = FindOutput(*out, "reconstructions");
+  ASSERT_NE(png, nullptr);
+  auto image = data::DecodePngBytes("reconstructions", png->value.bytes, 1);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->height, 3 * 7);  // originals and two setups, each half a grid
+  auto pixel = [&](int64_t row) { return image->pixels[row * image->width + 3]; };
+  EXPECT_EQ(pixel(3), '\x05');       // the originals
+  EXPECT_EQ(pixel(7 + 2), '\x20');   // setup a: its second attack was best
+  EXPECT_EQ(pixel(14 + 2), '\x30');  // setup b: its first
+  in["grids"].pop_back();
+  auto short_of_one =
+      Run("report.privacy_table", {{"setups", std::vector<std::string>{"a", "b"}}}, in);
+  ASSERT_FALSE(short_of_one.ok());
+  EXPECT_NE(short_of_one.status().message().find("'grids' has 3 grids"), std::string::npos)
+      << short_of_one.status();
 }
 
 TEST_F(ReportPluginsTest, PrivacyTableRefusesInputsOfTheWrongKindByPosition) {
