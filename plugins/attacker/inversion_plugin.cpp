@@ -380,9 +380,8 @@ class Inversion : public Node {
     const torch::Tensor fx = features.Head(x), fr = features.Head(rec);
     s.perceptual =
         ((fx - fr).pow(2).sum(1) / fx.pow(2).sum(1).clamp_min(1e-12)).mean().item<double>();
-    const torch::Tensor logits =
-        Chunked(rec, [&](const torch::Tensor& b) { return model.forward({b}).toTensor(); });
-    s.reprint_accuracy = logits.argmax(1).eq(y).to(torch::kFloat).mean().item<double>();
+    s.reprint_accuracy =
+        Accuracy([&](const torch::Tensor& b) { return model.forward({b}).toTensor(); }, rec, y);
     return s;
   }
 
