@@ -49,7 +49,7 @@ endfunction()
 #   securemark_add_test(NAME name SOURCES a_test.cpp ... LIBS lib ... [TORCH] [LOCK resource])
 # LOCK: the test's cases share a resource (a store they build once) and never run at once.
 function(securemark_add_test)
-  cmake_parse_arguments(ARG "TORCH" "NAME;LOCK" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "TORCH" "NAME;LOCK;FIXTURE" "SOURCES;LIBS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   if(ARG_TORCH)
@@ -65,6 +65,9 @@ function(securemark_add_test)
   set(lock)
   if(ARG_LOCK)
     set(lock RESOURCE_LOCK ${ARG_LOCK})
+  endif()
+  if(ARG_FIXTURE)  # a test fixture (a server the tests need) started before them
+    list(APPEND lock FIXTURES_REQUIRED ${ARG_FIXTURE})
   endif()
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"

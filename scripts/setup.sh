@@ -23,6 +23,8 @@ packages=(
   libopenblas0-pthread
   # reports: plots, lineage graphs, and the browser the report test renders them in
   gnuplot-nox graphviz fonts-dejavu-core chromium
+  # the Slurm executor's tests start a private single-node cluster
+  slurm-wlm munge iproute2
   # data
   dataset-fashion-mnist
 )

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/executor_options.h"
 #include "cli/pipeline_loading.h"
 #include "runner/runner.h"
 
@@ -43,7 +44,30 @@ struct RunArgs {
   runner::RunOptions options;
   bool json = false;
   bool plain = false;
+  ExecutorArgs executor;
+  bool jobs_given = false;
+  bool listen_given = false;
 };
+
+// Slurm: steps at once follow the host limit unless --jobs says otherwise, hosts connect
+// from other machines, and the partition's limits are checked before anything runs.
+// Returns an exit code when the run must not start.
+std::optional<int> PrepareSlurm(RunArgs& args, const pipeline::Plan& plan) {
+  StatusOr<std::optional<runner::SlurmOptions>> slurm = SlurmOptionsOf(args.executor);
+  if (!slurm.ok()) {
+    std::cerr << "securemark: " << slurm.status().message() << "\n";
+    return kExitUsage;
+  }
+  args.options.slurm = *slurm;
+  if (!*slurm) return std::nullopt;
+  if (!args.jobs_given) args.options.jobs = (*slurm)->max_hosts;
+  if (!args.listen_given) args.options.listen = "tcp://0.0.0.0:0";
+  if (!PartitionAllows(plan, **slurm)) {
+    std::cerr << "nothing was run\n";
+    return kExitFailed;
+  }
+  return std::nullopt;
+}
 
 int Run(RunArgs& args) {
   PluginCatalog catalog = PluginCatalog::Discover(DefaultPluginSearchPath());
@@ -58,7 +82,8 @@ int Run(RunArgs& args) {
     return kExitFailed;
   }
   args.options.pipeline_file = args.file;
-  ShareCoresAmongHosts(args.options.jobs);
+  if (std::optional<int> refused = PrepareSlurm(args, compiled->plan)) return *refused;
+  if (!args.options.slurm) ShareCoresAmongHosts(args.options.jobs);
   args.options.interrupted = &g_signal;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -87,13 +112,16 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   run->add_option("--store,-s", args->options.store_dir, "Store directory (created if missing)");
   run->add_option("--set", args->sets, "Override a pipeline parameter KEY=VALUE (repeatable)");
   run->add_flag("--force", args->options.force, "Run every step even when a cached result exists");
-  run->add_option("--jobs,-j", args->options.jobs, "Steps running at once")
-      ->check(CLI::Range(1, 256));
+  run->add_option("--jobs,-j", args->options.jobs,
+                  "Steps running at once (with --executor slurm: --max-hosts)")
+      ->check(CLI::Range(1, 100000))
+      ->each([args](const std::string&) { args->jobs_given = true; });
   run->add_flag("--json", args->json, "Print one JSON event per line on stdout");
   run->add_flag("--plain", args->plain, "Timestamped log lines even on a terminal");
   run->add_option(
-      "--listen", args->options.listen,
-      "Endpoint hosts connect to (for hosts on other machines, e.g. tcp://0.0.0.0:5555)");
+         "--listen", args->options.listen,
+         "Endpoint hosts connect to (for hosts on other machines, e.g. tcp://0.0.0.0:5555)")
+      ->each([args](const std::string&) { args->listen_given = true; });
   run->add_option("--server-key", args->options.server_key_file,
                   "Orchestrator key file (securemark keys new); default: a new key per run");
   run->add_option("--allow-key", args->options.allowed_keys,
@@ -103,6 +131,7 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   run->add_option("--heartbeat-timeout", args->options.heartbeat_timeout_s,
                   "Seconds without a heartbeat before a host is declared dead")
       ->check(FiniteRange(0.5, 3600.0));
+  AddExecutorOptions(run, args->executor);
   run->callback([&exit_code, args] { exit_code = Run(*args); });
 }
 

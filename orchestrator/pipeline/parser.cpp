@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "pipeline/quantities.h"
 #include "securemark/contract.h"
 #include "securemark/suggestions.h"
 
@@ -162,6 +163,27 @@ class Parser {
       } else {
         r.retries = static_cast<int>(n.get<int64_t>());
       }
+    }
+    if (node["cpus"]) {
+      json n = ToJson(node["cpus"]);
+      if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > 4096) {
+        Error(At(node["cpus"]), "runtime.cpus must be an integer in [1, 4096]");
+      } else {
+        r.cpus = static_cast<int>(n.get<int64_t>());
+      }
+    }
+    if (node["memory"]) {
+      r.memory_mb = ParseMemoryMb(ToJson(node["memory"]));
+      if (!r.memory_mb)
+        Error(At(node["memory"]),
+              "runtime.memory must be a positive size like 512M or 4G (a number means megabytes)");
+    }
+    if (node["time"]) {
+      r.time_s = ParseDurationSeconds(ToJson(node["time"]));
+      if (!r.time_s)
+        Error(At(node["time"]),
+              "runtime.time must be a positive duration like 90s, 30m, 2h or 1-12:00:00 (a "
+              "number means seconds)");
     }
     return r;
   }
@@ -369,7 +391,7 @@ const PipelineKeys& AllowedKeys() {
   static const PipelineKeys keys{
       {"apiVersion", "name", "description", "params", "steps"},
       {"id", "uses", "with", "inputs", "needs", "foreach", "runtime", "parties", "description"},
-      {"timeout", "retries", "encrypt"},
+      {"timeout", "retries", "encrypt", "cpus", "memory", "time"},
       {"name", "uses", "count", "with"}};
   return keys;
 }

@@ -35,5 +35,27 @@ TEST(ParserTest, TheJsonSchemaListsExactlyTheKeysTheParserAccepts) {
             Sorted(AllowedKeys().party));
 }
 
+TEST(ParserTest, RuntimeResourcesAreReadInSlurmsUnitsAndBadOnesNamed) {
+  ParseResult good = ParsePipelineText(
+      "apiVersion: securemark/v1\nname: r\nsteps:\n"
+      "  - id: a\n    uses: testing.work\n    runtime: {cpus: 2, memory: 4G, time: 30m}\n",
+      "r.yaml");
+  ASSERT_TRUE(good.diagnostics.empty()) << good.diagnostics.front().message;
+  const RuntimeSpec& r = good.spec.steps.at(0).runtime;
+  EXPECT_EQ(r.cpus, 2);
+  EXPECT_EQ(r.memory_mb, 4096);
+  EXPECT_EQ(r.time_s, 1800);
+
+  ParseResult bad = ParsePipelineText(
+      "apiVersion: securemark/v1\nname: r\nsteps:\n"
+      "  - id: a\n    uses: testing.work\n    runtime: {cpus: 0, memory: 4GB, time: soon}\n",
+      "r.yaml");
+  ASSERT_EQ(bad.diagnostics.size(), 3u);
+  EXPECT_NE(bad.diagnostics[0].message.find("runtime.cpus"), std::string::npos);
+  EXPECT_NE(bad.diagnostics[1].message.find("runtime.memory"), std::string::npos);
+  EXPECT_NE(bad.diagnostics[2].message.find("runtime.time"), std::string::npos);
+  EXPECT_EQ(bad.diagnostics[1].at.line, 6);
+}
+
 }  // namespace
 }  // namespace securemark::pipeline

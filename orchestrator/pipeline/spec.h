@@ -29,6 +29,11 @@ struct RuntimeSpec {
   std::optional<double> timeout_s;
   int retries = 0;
   bool encrypt = true;  // multi-party steps: CURVE between the parties
+  // What the step's host needs; executors that allocate hosts (Slurm) ask for it, local
+  // hosts ignore it. Unset: the executor's default.
+  std::optional<int> cpus;
+  std::optional<int64_t> memory_mb;
+  std::optional<int64_t> time_s;
   Location at;
 };
 

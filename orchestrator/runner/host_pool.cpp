@@ -1,9 +1,12 @@
 #include "runner/host_pool.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include <zmq_addon.hpp>
@@ -58,21 +61,46 @@ StatusOr<std::unique_ptr<HostPool>> HostPool::Create(const HostPoolOptions& opti
     return UnavailableError("cannot listen on " + options.listen + ": " + e.what());
   }
   pool->endpoint_ = pool->router_->get(zmq::sockopt::last_endpoint);
+  pool->server_public_key_ = server.public_key;
+  pool->connect_ = pool->endpoint_;
+  const size_t wildcard = pool->connect_.find("0.0.0.0");
+  if (options.slurm) {
+    // Nodes reach the orchestrator by a name they can resolve, not by the bound address.
+    std::string advertise = options.slurm->advertise;
+    if (advertise.empty()) {
+      char name[256] = {};
+      gethostname(name, sizeof name - 1);
+      advertise = name;
+    }
+    const size_t colon = pool->endpoint_.rfind(':');
+    pool->connect_ = "tcp://" + advertise + pool->endpoint_.substr(colon);
+    std::random_device random;
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%08x", random());
+    pool->job_name_ = std::string("securemark-") + tag;
+    RememberJobsToCancel(pool->job_name_);
+  } else if (wildcard != std::string::npos) {
+    // A wildcard bind is reached locally through the loopback address.
+    pool->connect_.replace(wildcard, 7, "127.0.0.1");
+  }
   return pool;
 }
 
-size_t HostPool::LocalCount() const {
+size_t HostPool::LaunchedCount() const {
   size_t n = 0;
-  for (const auto& [id, h] : hosts_) n += h.local;
+  for (const auto& [id, h] : hosts_) n += h.launched();
   return n;
+}
+
+StatusOr<std::string> HostPool::Launch(const std::string& library, const HostResources& need,
+                                       const std::string& for_step) {
+  if (options_.slurm) return SubmitSlurm(library, need, for_step);
+  return StartLocal(library);
 }
 
 StatusOr<std::string> HostPool::StartLocal(const std::string& library) {
   const std::string id = "host-" + std::to_string(next_id_++);
-  std::string connect = endpoint_;
-  // A wildcard bind is reached locally through the loopback address.
-  if (connect.find("0.0.0.0") != std::string::npos)
-    connect.replace(connect.find("0.0.0.0"), 7, "127.0.0.1");
+  const std::string connect = connect_;
   SM_ASSIGN_OR_RETURN(
       int pid,
       StartProcess({SiblingExecutable("securemark-host"), "serve", "--connect", connect,
@@ -89,9 +117,53 @@ StatusOr<std::string> HostPool::StartLocal(const std::string& library) {
   return id;
 }
 
-Host* HostPool::FindIdle(const std::string& plugin) {
+StatusOr<std::string> HostPool::SubmitSlurm(const std::string& library, const HostResources& need,
+                                            const std::string& for_step) {
+  const SlurmOptions& slurm = *options_.slurm;
+  const std::string id = "host-" + std::to_string(next_id_++);
+  // Each job gets a key of its own, allowed under its id: a job cannot pose as another
+  // host, and its key is refused again once the job is gone.
+  const transport::KeyPair keys = transport::NewKeyPair();
+  HostJobSpec spec;
+  spec.job_name = job_name_;
+  spec.host_command =
+      slurm.host_command.empty() ? SiblingExecutable("securemark-host") : slurm.host_command;
+  spec.connect = connect_;
+  spec.server_public_key = server_public_key_;
+  spec.public_key = keys.public_key;
+  spec.secret_key = keys.secret_key;
+  spec.library = library;
+  spec.host_id = id;
+  spec.partition = slurm.partition;
+  spec.output = slurm.output;
+  spec.resources = need;
+  if (spec.resources.time_s == 0) spec.resources.time_s = slurm.host_time_s;
+  const std::string script = options_.work_dir + "/" + id + ".sbatch";
+  SM_RETURN_IF_ERROR(WriteFileAtomic(script, HostJobScript(spec), 0600));
+  StatusOr<std::string> job = SlurmClient::Submit(script);
+  std::error_code ec;
+  std::filesystem::remove(script, ec);  // it holds the host's secret key
+  if (!job.ok())
+    return FailedPreconditionError("Slurm refused the host job for step " + for_step + " (" +
+                                   spec.resources.ToString() +
+                                   "): " + std::string(job.status().message()));
+  zap_->Allow(keys.public_key, id);
+  Host host;
+  host.id = id;
+  host.job = *job;
+  host.library = library;
+  host.resources = spec.resources;
+  host.public_key = keys.public_key;
+  host.launched_for = for_step;
+  host.last_heard = host.last_sent = Clock::now();
+  hosts_[id] = host;
+  return id;
+}
+
+Host* HostPool::FindIdle(const std::string& plugin, const HostResources& need) {
   for (auto& [id, h] : hosts_) {
-    if (h.ready && !h.retiring && h.task.empty() && h.plugins.count(plugin)) return &h;
+    if (h.ready && !h.retiring && h.task.empty() && h.plugins.count(plugin) && h.Fits(need))
+      return &h;
   }
   return nullptr;
 }
@@ -136,10 +208,11 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
       break;
     }
     std::string id = parts.front().to_string();
-    std::string peer_address;
+    std::string peer_address, user_id;
     if (parts.size() > 1) {
       try {
         peer_address = parts[1].gets("Peer-Address");
+        user_id = parts[1].gets("User-Id");
       } catch (const zmq::error_t&) {  // not a TCP connection
       }
     }
@@ -151,6 +224,10 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
       continue;
     }
     auto it = hosts_.find(id);
+    if (it != hosts_.end() && !it->second.public_key.empty() && user_id != id) {
+      notes.push_back("dropped " + m->kind + " sent as " + id + " with another host's key");
+      continue;
+    }
     if (m->kind == "HELLO") {
       if (m->header.value("protocol", 0) != transport::kProtocolVersion) {
         notes.push_back("host " + id + " speaks protocol " +
@@ -166,6 +243,7 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
         it = hosts_.emplace(id, h).first;
         notes.push_back("host " + id + " joined from " + m->header.value("host", "?"));
       }
+      if (it->second.address.empty()) it->second.address = peer_address;
       it->second.ready = true;
       it->second.plugins.clear();
       if (m->header.contains("plugins") && m->header["plugins"].is_array()) {
@@ -192,6 +270,7 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
 
 std::vector<std::pair<Host, std::string>> HostPool::ReapDead() {
   std::vector<std::pair<Host, std::string>> dead;
+  if (options_.slurm) WatchJobs(dead);
   for (auto it = hosts_.begin(); it != hosts_.end();) {
     Host& h = it->second;
     std::string why;
@@ -210,7 +289,9 @@ std::vector<std::pair<Host, std::string>> HostPool::ReapDead() {
     }
     const auto allowed = h.ready ? options_.heartbeat_timeout
                                  : std::max(options_.heartbeat_timeout, options_.startup_timeout);
-    if (why.empty() && Clock::now() - h.last_heard > allowed) {
+    // A job still in Slurm's queue is waiting for a node, not late.
+    const bool queued = !h.job.empty() && !h.job_started;
+    if (why.empty() && !queued && Clock::now() - h.last_heard > allowed) {
       why = "plugin host " + h.id +
             (h.ready ? " sent no heartbeat for " : " did not start within ") +
             std::to_string(allowed.count() / 1000) + " s";
@@ -218,15 +299,63 @@ std::vector<std::pair<Host, std::string>> HostPool::ReapDead() {
         ::kill(h.pid, SIGKILL);
         waitpid(h.pid, nullptr, 0);
       }
+      if (!h.job.empty()) SlurmClient::Cancel({h.job});
     }
     if (why.empty()) {
       ++it;
       continue;
     }
     dead.emplace_back(h, why);
-    it = hosts_.erase(it);
+    auto gone = it++;
+    Forget(gone);
   }
   return dead;
+}
+
+void HostPool::WatchJobs(std::vector<std::pair<Host, std::string>>& dead) {
+  const auto now = Clock::now();
+  if (now - last_watch_ < std::chrono::duration<double>(options_.slurm->poll_s)) return;
+  last_watch_ = now;
+  bool any = false;
+  for (const auto& [id, h] : hosts_) any |= !h.job.empty();
+  if (!any) return;
+  StatusOr<std::map<std::string, SlurmJobState>> jobs = SlurmClient::Jobs(job_name_);
+  if (!jobs.ok()) return;  // the heartbeat deadline still sees hosts that are gone
+  for (auto it = hosts_.begin(); it != hosts_.end();) {
+    Host& h = it->second;
+    if (h.job.empty()) {
+      ++it;
+      continue;
+    }
+    const std::string job = "Slurm job " + h.job + " (plugin host " + h.id + ")";
+    std::string why;
+    auto state = jobs->find(h.job);
+    if (state == jobs->end()) {
+      why = job + " is no longer known to Slurm";
+    } else if (!IsActive(state->second.state)) {
+      why = job + " ended: " + state->second.state;
+    } else if (state->second.state == "PENDING" && NeverStarts(state->second.reason)) {
+      why = job + " will never start as asked (" + h.resources.ToString() + "): Slurm says " +
+            state->second.reason;
+      h.refused = true;
+      SlurmClient::Cancel({h.job});
+    } else if (state->second.state == "RUNNING" && !h.job_started) {
+      h.job_started = true;
+      h.last_heard = now;  // the start-up allowance counts from here
+    }
+    if (why.empty()) {
+      ++it;
+      continue;
+    }
+    dead.emplace_back(h, why);
+    auto gone = it++;
+    Forget(gone);
+  }
+}
+
+void HostPool::Forget(std::map<std::string, Host>::iterator it) {
+  if (!it->second.public_key.empty()) zap_->Revoke(it->second.public_key);
+  hosts_.erase(it);
 }
 
 void HostPool::Kill(const std::string& id) {
@@ -236,7 +365,8 @@ void HostPool::Kill(const std::string& id) {
     ::kill(it->second.pid, SIGKILL);
   } else {
     (void)Send(id, {"SHUTDOWN", json::object(), {}});
-    hosts_.erase(it);
+    if (!it->second.job.empty()) SlurmClient::Cancel({it->second.job});
+    Forget(it);
   }
 }
 
@@ -247,13 +377,27 @@ void HostPool::Retire(const std::string& id) {
   (void)Send(id, {"SHUTDOWN", json::object(), {}});
 }
 
+void HostPool::ReleaseIdle() {
+  const auto now = Clock::now();
+  for (auto& [id, h] : hosts_) {
+    if (h.job.empty() || !h.ready || h.retiring || !h.task.empty()) {
+      h.idle_since.reset();
+      continue;
+    }
+    if (!h.idle_since) h.idle_since = now;
+    if (now - *h.idle_since >= options_.idle_release) Retire(id);
+  }
+}
+
 void HostPool::ShutdownAll() {
+  std::vector<std::string> jobs;
   for (auto& [id, h] : hosts_) {
     if (h.ready) {
       (void)Send(id, {"SHUTDOWN", json::object(), {}});
     } else if (h.local && h.pid > 0) {
       ::kill(h.pid, SIGKILL);  // still starting: it holds nothing worth closing
     }
+    if (!h.job.empty()) jobs.push_back(h.job);
   }
   // Give local hosts a moment to close their nodes, then make sure they are gone.
   const auto deadline = Clock::now() + std::chrono::seconds(3);
@@ -269,7 +413,25 @@ void HostPool::ShutdownAll() {
     }
     h.pid = 0;
   }
-  hosts_.clear();
+  // Slurm jobs that are still queued or have not yet ended after their SHUTDOWN are
+  // cancelled: nothing of the run may keep holding the cluster.
+  if (!jobs.empty()) {
+    const auto job_deadline = Clock::now() + std::chrono::seconds(2);
+    while (Clock::now() < job_deadline) {
+      StatusOr<std::map<std::string, SlurmJobState>> states = SlurmClient::Jobs(job_name_);
+      if (!states.ok()) break;
+      std::vector<std::string> active;
+      for (const std::string& j : jobs) {
+        auto s = states->find(j);
+        if (s != states->end() && IsActive(s->second.state) && s->second.state != "PENDING")
+          active.push_back(j);
+      }
+      if (active.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    SlurmClient::Cancel(jobs);
+  }
+  for (auto it = hosts_.begin(); it != hosts_.end();) Forget(it++);
 }
 
 }  // namespace securemark::runner

@@ -6,12 +6,14 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <zmq.hpp>
 
+#include "runner/slurm.h"
 #include "securemark/status.h"
 #include "transport/curve.h"
 #include "transport/messages.h"
@@ -31,6 +33,11 @@ struct HostPoolOptions {
   // that is still starting is not dead, and killing it only starts the load again. A host
   // that crashes while starting is still seen at once (its exit status).
   std::chrono::milliseconds startup_timeout{180000};
+  // Set: hosts the pool launches are Slurm jobs, each with a key of its own; else local
+  // processes sharing one key.
+  std::optional<SlurmOptions> slurm;
+  // A Slurm host idle this long is released (its job ends), so that it holds no node.
+  std::chrono::milliseconds idle_release{10000};
 };
 
 struct Host {
@@ -45,6 +52,19 @@ struct Host {
   std::string task;  // current task id, "" when idle
   Clock::time_point last_heard;
   Clock::time_point last_sent;
+  // Slurm hosts: the job, what it was given, its own public key, and whether Slurm has
+  // started it (a queued job is waiting, not late).
+  std::string job;
+  HostResources resources;
+  std::string public_key;
+  bool job_started = false;
+  std::string launched_for;  // the step whose need launched it
+  bool refused = false;      // Slurm will never start it as asked
+  std::optional<Clock::time_point> idle_since;
+
+  bool launched() const { return local || !job.empty(); }
+  // Whether it can run a step that needs `need` (local hosts take anything).
+  bool Fits(const HostResources& need) const { return job.empty() || resources.Covers(need); }
 };
 
 struct Incoming {
@@ -58,12 +78,17 @@ class HostPool {
   ~HostPool();
 
   const std::string& endpoint() const { return endpoint_; }
+  const std::string& connect_endpoint() const { return connect_; }  // what hosts dial
   std::map<std::string, Host>& hosts() { return hosts_; }
-  size_t LocalCount() const;
+  bool slurm() const { return options_.slurm.has_value(); }
+  // Hosts the pool started (local processes or Slurm jobs), not those that joined.
+  size_t LaunchedCount() const;
 
-  // Starts a local host serving `library`; it counts as busy until its HELLO arrives.
-  StatusOr<std::string> StartLocal(const std::string& library);
-  Host* FindIdle(const std::string& plugin);
+  // Starts a host serving `library` for a step needing `need` (`for_step` names it in
+  // errors): a local process, or a Slurm job. It counts as busy until its HELLO arrives.
+  StatusOr<std::string> Launch(const std::string& library, const HostResources& need,
+                               const std::string& for_step);
+  Host* FindIdle(const std::string& plugin, const HostResources& need = {});
   Status Send(const std::string& host, const transport::Message& message);
 
   // Waits up to `timeout` for messages; answers ZAP requests and heartbeats on the way.
@@ -75,10 +100,18 @@ class HostPool {
   std::vector<std::pair<Host, std::string>> ReapDead();
   void Kill(const std::string& host);
   void Retire(const std::string& host);  // SHUTDOWN once idle work is done
+  // Retires Slurm hosts idle for longer than the release delay.
+  void ReleaseIdle();
   void ShutdownAll();
 
  private:
   HostPool(const HostPoolOptions& options, zmq::context_t context);
+  StatusOr<std::string> StartLocal(const std::string& library);
+  StatusOr<std::string> SubmitSlurm(const std::string& library, const HostResources& need,
+                                    const std::string& for_step);
+  // Asks Slurm about the run's jobs (at most every poll_s) and reports those that ended.
+  void WatchJobs(std::vector<std::pair<Host, std::string>>& dead);
+  void Forget(std::map<std::string, Host>::iterator it);
 
   HostPoolOptions options_;
   zmq::context_t context_;
@@ -87,6 +120,10 @@ class HostPool {
   std::string endpoint_;
   std::string server_public_file_;
   std::string host_key_file_;
+  std::string server_public_key_;
+  std::string connect_;   // what hosts connect to
+  std::string job_name_;  // shared by the run's Slurm jobs
+  Clock::time_point last_watch_;
   std::map<std::string, Host> hosts_;
   int next_id_ = 1;
 };

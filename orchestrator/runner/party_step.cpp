@@ -64,6 +64,7 @@ Status PartyStep::Advance(HostPool& pool, ProgressSink& progress) {
     if (p.finished || p.given_up || p.sent) continue;
     if (i > 0 && endpoint_.empty()) break;  // the others wait for the listener's endpoint
     if (p.host.empty()) SM_RETURN_IF_ERROR(Claim(p, pool, progress));
+    if (outcome_ != Outcome::kRunning) return OkStatus();
     if (p.host.empty()) continue;
     auto h = pool.hosts().find(p.host);
     if (h != pool.hosts().end() && h->second.ready) SM_RETURN_IF_ERROR(Send(p, pool, progress));
@@ -87,16 +88,25 @@ Status PartyStep::Advance(HostPool& pool, ProgressSink& progress) {
 }
 
 Status PartyStep::Claim(Party& p, HostPool& pool, ProgressSink& progress) {
-  if (Host* idle = pool.FindIdle(p.spec->plugin->name())) {
+  const HostResources need = ResourcesOf(instance_.runtime);
+  if (Host* idle = pool.FindIdle(p.spec->plugin->name(), need)) {
     idle->task = TaskId(p);
     p.host = idle->id;
     return OkStatus();
   }
   if (!options_.local_hosts) return OkStatus();  // a remote host has to join
-  SM_ASSIGN_OR_RETURN(std::string id, pool.StartLocal(p.spec->plugin->library()));
-  pool.hosts()[id].task = TaskId(p);
-  p.host = id;
-  progress.Note("started plugin host " + id + " for party " + p.info.name + " of " + instance_.key);
+  StatusOr<std::string> id = pool.Launch(p.spec->plugin->library(), need, instance_.key);
+  if (!id.ok()) {
+    // Slurm refused it: no host of this kind can be had, so the attempt cannot succeed.
+    error_ = "party " + p.info.name + ": " + std::string(id.status().message());
+    outcome_ = Outcome::kFailed;
+    return OkStatus();
+  }
+  Host& host = pool.hosts()[*id];
+  host.task = TaskId(p);
+  p.host = *id;
+  progress.Note("started plugin host " + *id + " for party " + p.info.name + " of " +
+                instance_.key + (host.job.empty() ? "" : " as Slurm job " + host.job));
   return OkStatus();
 }
 

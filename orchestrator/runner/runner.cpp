@@ -60,8 +60,10 @@ class Runner {
       // A signal that arrived while polling: the hosts it reached are not failures.
       if (Interrupted()) break;
       for (auto& [host, why] : pool_.ReapDead()) {
+        if (host.refused) SM_RETURN_IF_ERROR(LaunchRefused(host.launched_for, why));
         if (!host.retiring) SM_RETURN_IF_ERROR(HostDied(host, why));
       }
+      pool_.ReleaseIdle();
       SM_RETURN_IF_ERROR(EnforceTimeouts());
     }
     pool_.ShutdownAll();
@@ -170,10 +172,10 @@ class Runner {
         SM_RETURN_IF_ERROR(StartParties(t));
         continue;
       }
-      Host* host = pool_.FindIdle(t.instance->plugin->name());
+      Host* host = pool_.FindIdle(t.instance->plugin->name(), ResourcesOf(t.instance->runtime));
       if (host == nullptr) {
         ++looked_at;
-        SM_RETURN_IF_ERROR(MakeRoomFor(t.instance->plugin->library(), claimed));
+        SM_RETURN_IF_ERROR(MakeRoomFor(t, claimed));
         continue;
       }
       SM_RETURN_IF_ERROR(Start(t, *host));
@@ -190,32 +192,50 @@ class Runner {
     return OkStatus();
   }
 
-  // Finds a host for one more ready task of `library`: one already starting and not yet
-  // promised to another task, else a new local host, else (at the limit) an idle host of
-  // another library is retired to make room on a later pass.
-  Status MakeRoomFor(const std::string& library, std::map<std::string, size_t>& claimed) {
+  bool MayLaunchHosts() const { return options_.local_hosts || options_.slurm.has_value(); }
+
+  // Finds a host for ready task `t`: one already starting for its library and needs and
+  // not yet promised to another task, else a new host (local or a Slurm job), else (at
+  // the limit) an idle host of another kind is retired to make room on a later pass.
+  Status MakeRoomFor(Task& t, std::map<std::string, size_t>& claimed) {
+    const std::string& library = t.instance->plugin->library();
+    const HostResources need = ResourcesOf(t.instance->runtime);
+    const std::string kind = library + "|" + need.ToString();
     size_t starting = 0;
     for (auto& [id, h] : pool_.hosts())
-      starting += !h.ready && h.task.empty() && h.library == library;
-    if (claimed[library] < starting) {
-      ++claimed[library];
+      starting += !h.ready && h.task.empty() && h.library == library && h.Fits(need);
+    if (claimed[kind] < starting) {
+      ++claimed[kind];
       return OkStatus();
     }
-    if (!options_.local_hosts) return OkStatus();  // wait for a remote host to join
-    if (pool_.LocalCount() >= static_cast<size_t>(options_.jobs)) {
+    if (!MayLaunchHosts()) return OkStatus();  // wait for a remote host to join
+    const size_t limit =
+        static_cast<size_t>(options_.slurm ? options_.slurm->max_hosts : options_.jobs);
+    if (pool_.LaunchedCount() >= limit) {
       for (auto& [id, h] : pool_.hosts()) {
-        if (h.local && h.ready && h.task.empty() && !h.retiring) {
+        if (h.launched() && h.ready && h.task.empty() && !h.retiring) {
           pool_.Retire(id);
           return OkStatus();
         }
       }
       return OkStatus();
     }
-    SM_ASSIGN_OR_RETURN(std::string id, pool_.StartLocal(library));
-    ++claimed[library];
-    progress_.Note("started plugin host " + id + " for " +
-                   std::filesystem::path(library).filename().string());
+    StatusOr<std::string> id = pool_.Launch(library, need, t.instance->key);
+    if (!id.ok()) return FailPermanently(t, std::string(id.status().message()));
+    ++claimed[kind];
+    const Host& host = pool_.hosts().at(*id);
+    progress_.Note("started plugin host " + *id + " for " +
+                   std::filesystem::path(library).filename().string() +
+                   (host.job.empty() ? "" : " as Slurm job " + host.job));
     return OkStatus();
+  }
+
+  // Slurm will never start the host launched for `step` as it asked: the step fails,
+  // naming what was asked and why, instead of waiting for ever.
+  Status LaunchRefused(const std::string& step, const std::string& why) {
+    auto it = tasks_.find(step);
+    if (it == tasks_.end() || it->second.state != TaskState::kWaiting) return OkStatus();
+    return FailPermanently(it->second, "Slurm refused the host job for step " + step + ": " + why);
   }
 
   StatusOr<transport::Message> TaskMessage(const Task& t, const std::string& role = "") {
@@ -233,7 +253,7 @@ class Runner {
       SM_ASSIGN_OR_RETURN(inputs[party.role], TaskMessage(t, party.role));
     }
     PartyStepOptions options;
-    options.local_hosts = options_.local_hosts;
+    options.local_hosts = MayLaunchHosts();
     options.state_dir = StateDir(t);
     t.party = std::make_unique<PartyStep>(*t.instance, t.execution, std::move(inputs), options);
     for (const std::string& id : t.party->TaskIds()) by_execution_[id] = t.instance->key;
@@ -274,7 +294,10 @@ class Runner {
 
   Status Start(Task& t, Host& host) {
     ++t.attempts;
-    SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(NewExecutionFor(t)));
+    store::NewExecution execution = NewExecutionFor(t);
+    execution.properties["host"] = host.id;
+    if (!host.job.empty()) execution.properties["slurm_job"] = host.job;
+    SM_ASSIGN_OR_RETURN(t.execution, store_.BeginExecution(execution));
     SM_ASSIGN_OR_RETURN(transport::Message task, TaskMessage(t));
     Status sent = pool_.Send(host.id, task);
     SetState(t, TaskState::kRunning);
@@ -358,11 +381,22 @@ class Runner {
   }
 
   Status AttemptFailed(Task& t, const std::string& error,
-                       store::ExecutionState state = store::ExecutionState::kFailed) {
+                       store::ExecutionState state = store::ExecutionState::kFailed,
+                       bool host_lost = false) {
     SM_RETURN_IF_ERROR(store_.FailExecution(t.execution, error, t.inputs, state));
     by_execution_.erase(std::to_string(t.execution));
     ReleaseParties(t);
-    if (t.attempts <= t.instance->runtime.retries && state == store::ExecutionState::kFailed) {
+    // A host that died under the step (killed, preempted, its node lost) is not the
+    // step's failure: such attempts are retried without using up its `retries`, a few
+    // times, so that a step that kills its own host still ends.
+    if (host_lost && t.host_losses < kHostLossRetries && state == store::ExecutionState::kFailed) {
+      ++t.host_losses;
+      SetState(t, TaskState::kWaiting);
+      progress_.StepFinished(t.instance->key, "RETRY", Elapsed(t), error);
+      return OkStatus();
+    }
+    if (t.attempts - t.host_losses <= t.instance->runtime.retries &&
+        state == store::ExecutionState::kFailed) {
       SetState(t, TaskState::kWaiting);
       progress_.StepFinished(t.instance->key, "RETRY", Elapsed(t), error);
       return OkStatus();
@@ -405,7 +439,7 @@ class Runner {
         t.party->HostDied(host.id, why, progress_);
         SM_RETURN_IF_ERROR(CheckParty(t));
       } else if (!t.party && t.host == host.id) {
-        SM_RETURN_IF_ERROR(AttemptFailed(t, why));
+        SM_RETURN_IF_ERROR(AttemptFailed(t, why, store::ExecutionState::kFailed, true));
       }
     }
     return OkStatus();
@@ -484,6 +518,7 @@ StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& optio
   pool_options.listen = options.listen;
   pool_options.server_key_file = options.server_key_file;
   pool_options.allowed_keys = options.allowed_keys;
+  pool_options.slurm = options.slurm;
   pool_options.heartbeat_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(options.heartbeat_timeout_s * 1000));
   std::string work = (std::filesystem::temp_directory_path() / "securemark-run-XXXXXX").string();
@@ -494,7 +529,9 @@ StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& optio
   pool_options.work_dir = work;
   StatusOr<RunSummary> summary = [&]() -> StatusOr<RunSummary> {
     SM_ASSIGN_OR_RETURN(std::unique_ptr<HostPool> pool, HostPool::Create(pool_options));
-    if (options.listen != "tcp://127.0.0.1:0")
+    if (options.slurm)
+      progress.Note("Slurm host jobs connect to " + pool->connect_endpoint());
+    else if (options.listen != "tcp://127.0.0.1:0")
       progress.Note("hosts may join at " + pool->endpoint());
     return Runner(plan, options, progress, *store, *pool).Run();
   }();
@@ -505,6 +542,7 @@ StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& optio
 }
 
 void RemoveRunFilesNow() {
+  CancelRememberedJobsNow();  // host jobs would otherwise wait out their orchestrator
   if (g_work_dir[0] == '\0') return;
   char path[sizeof g_work_dir + 32];
   for (const char* name : {"/local-host.key", "/local-host.pub", "/orchestrator.pub"}) {

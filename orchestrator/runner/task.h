@@ -14,12 +14,16 @@
 
 namespace securemark::runner {
 
+// Attempts lost with their host that are retried on top of the step's own `retries`.
+inline constexpr int kHostLossRetries = 2;
+
 enum class TaskState { kWaiting, kRunning, kDone, kFailed, kSkipped };
 
 struct Task {
   const pipeline::Instance* instance = nullptr;
   TaskState state = TaskState::kWaiting;
   int attempts = 0;
+  int host_losses = 0;  // attempts that failed because their host died
   int64_t execution = 0;
   std::string host;
   Clock::time_point started;

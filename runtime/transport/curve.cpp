@@ -86,6 +86,10 @@ void ZapHandler::Allow(const std::string& z85_public_key, const std::string& use
   if (!binary.empty()) allowed_[binary] = user_id;
 }
 
+void ZapHandler::Revoke(const std::string& z85_public_key) {
+  allowed_.erase(Z85ToBinary(z85_public_key));
+}
+
 std::string ZapHandler::HandleRequest() {
   std::vector<zmq::message_t> request;
   if (!zmq::recv_multipart(socket_, std::back_inserter(request), zmq::recv_flags::dontwait))

@@ -32,6 +32,8 @@ class ZapHandler {
   explicit ZapHandler(zmq::context_t& context);
   // `user_id` is what the connection's messages carry as their "User-Id" property.
   void Allow(const std::string& z85_public_key, const std::string& user_id = "");
+  // Refuses the key from now on (connections already made stay).
+  void Revoke(const std::string& z85_public_key);
   zmq::socket_t& socket() { return socket_; }
   // Answers one request; returns the refused key (Z85) when it was refused, else "".
   std::string HandleRequest();

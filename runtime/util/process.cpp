@@ -14,7 +14,8 @@ extern char** environ;
 
 namespace securemark {
 
-StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, bool capture_stdout) {
+StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, bool capture_stdout,
+                                   bool capture_stderr) {
   if (argv.empty()) return InvalidArgumentError("empty command");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -29,6 +30,7 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, bool ca
       return InternalError(std::string("pipe failed: ") + std::strerror(errno));
     }
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+    if (capture_stderr) posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
   }
   pid_t pid = 0;
   int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);

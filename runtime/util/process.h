@@ -14,9 +14,11 @@ struct ProcessResult {
   std::string output;  // captured stdout, when asked for
 };
 
-// Runs argv[0] (looked up in PATH when it has no slash) and waits. stderr is inherited;
-// stdout is captured when `capture_stdout` is set, inherited otherwise.
-StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, bool capture_stdout);
+// Runs argv[0] (looked up in PATH when it has no slash) and waits. stdout is captured when
+// `capture_stdout` is set, inherited otherwise; stderr is inherited, or captured with it
+// when `capture_stderr` is set (for tools whose errors are worth passing on).
+StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, bool capture_stdout,
+                                   bool capture_stderr = false);
 
 // Starts argv without waiting (stdio inherited); pair with WaitProcess.
 StatusOr<int> StartProcess(const std::vector<std::string>& argv);
