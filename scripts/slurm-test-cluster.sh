@@ -7,7 +7,7 @@
 #   scripts/slurm-test-cluster.sh stop DIR
 #
 # Runs as root (slurmd starts jobs as their owner) and without systemd.
-# Partitions: "test" (the default: 2 CPUs, 60 min), and "small", whose memory cap per node
+# Partitions: "test" (the default: 4 CPUs, 60 min), and "small", whose memory cap per node
 # (1000 MB) sinfo does not show, so that a job over it is refused by Slurm at run time.
 set -euo pipefail
 
@@ -108,8 +108,10 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
 ReturnToService=2
+# Four CPUs on a two-core machine, so that a multi-party step's three jobs run at once.
+SlurmdParameters=config_overrides
 MinJobAge=600
-NodeName=$node CPUs=2 RealMemory=8000 State=UNKNOWN
+NodeName=$node CPUs=4 RealMemory=8000 State=UNKNOWN
 PartitionName=test Nodes=$node Default=YES MaxTime=60 DefMemPerCPU=1000 State=UP
 PartitionName=small Nodes=$node MaxTime=60 DefMemPerCPU=500 MaxMemPerNode=1000 State=UP
 CONF

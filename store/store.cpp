@@ -311,6 +311,13 @@ StatusOr<int64_t> Store::BeginExecution(const NewExecution& e) {
   return id;
 }
 
+Status Store::AnnotateExecution(int64_t execution_id, const Properties& properties) {
+  SM_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*db_));
+  SM_RETURN_IF_ERROR(
+      PutProperties("execution_properties", "execution_id", execution_id, properties));
+  return tx->Commit();
+}
+
 StatusOr<int64_t> Store::StageOutput(int64_t execution_id, const std::string& type,
                                      std::string_view bytes, bool secret,
                                      const Properties& properties, const std::string& name) {

@@ -144,6 +144,9 @@ class Store {
 
   // ---- writing executions
   StatusOr<int64_t> BeginExecution(const NewExecution& execution);
+  // Adds (or replaces) properties of an execution: what is known only once it ran, such
+  // as the hosts a multi-party step was given.
+  Status AnnotateExecution(int64_t execution_id, const Properties& properties);
   StatusOr<int64_t> StageOutput(int64_t execution_id, const std::string& type,
                                 std::string_view bytes, bool secret,
                                 const Properties& properties = {}, const std::string& name = "");

@@ -10,7 +10,12 @@
 #include <set>
 #include <thread>
 
+#include <zmq.hpp>
+
 #include "run_fixture.h"
+#include "transport/curve.h"
+#include "transport/messages.h"
+#include "transport/sockets.h"
 
 namespace securemark {
 namespace {
@@ -185,13 +190,41 @@ TEST_F(SlurmExecutorTest, AHostJobCancelledMidStepIsRetriedOnAnotherJob) {
   EXPECT_EQ(ActiveHostJobs(), "");
 }
 
+// A multi-party step: every party a job of its own, all running at once, talking to each
+// other across jobs; the execution names each party's job.
+TEST_F(SlurmExecutorTest, PartiesOfAStepMeetAcrossHostJobs) {
+  const std::string file = Write("meet", R"(steps:
+  - id: meet
+    parties:
+      - name: hub
+        uses: testing.party_hub
+        with: {rounds: 4, round_timeout: 20}
+      - name: member
+        uses: testing.party_member
+        count: 2
+)");
+  Run run = RunPipeline(file, "--executor slurm --max-hosts 3");
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  EXPECT_EQ(run.states["meet"], "COMPLETE");
+  auto s = Store();
+  auto stmt = s->db().Prepare("SELECT id FROM artifacts WHERE name='meet.report'");
+  ASSERT_TRUE(stmt.ok());
+  ASSERT_TRUE(*stmt->Step());
+  EXPECT_EQ(json::parse(*s->ReadArtifact(stmt->Int(0)))["sum"], 4 * (1 + 2));
+  const std::string jobs = ExecutionProperty(1, "slurm_jobs");
+  EXPECT_NE(jobs.find("hub="), std::string::npos) << jobs;
+  EXPECT_NE(jobs.find("member@0="), std::string::npos) << jobs;
+  EXPECT_NE(jobs.find("member@1="), std::string::npos) << jobs;
+  EXPECT_EQ(ActiveHostJobs(), "");
+}
+
 TEST_F(SlurmExecutorTest, AStepAskingMoreThanThePartitionHasIsRefusedBeforeAnythingRuns) {
   const std::string file = Write("big", R"(steps:
   - id: small
     uses: testing.work
   - id: big
     uses: testing.work
-    runtime: {cpus: 4, time: 2h}
+    runtime: {cpus: 8, time: 2h}
 )");
   auto validate =
       RunProcess({"/bin/sh", "-c",
@@ -200,8 +233,8 @@ TEST_F(SlurmExecutorTest, AStepAskingMoreThanThePartitionHasIsRefusedBeforeAnyth
   ASSERT_TRUE(validate.ok());
   EXPECT_EQ(validate->exit_code, 1) << validate->output;
   EXPECT_NE(validate->output.find("/big:8:14: error: "), std::string::npos) << validate->output;
-  EXPECT_NE(validate->output.find("step 'big' asks Slurm partition 'test' for 4 CPUs (its nodes "
-                                  "have at most 2), 02:00:00 of time (its limit is 01:00:00)"),
+  EXPECT_NE(validate->output.find("step 'big' asks Slurm partition 'test' for 8 CPUs (its nodes "
+                                  "have at most 4), 02:00:00 of time (its limit is 01:00:00)"),
             std::string::npos)
       << validate->output;
   EXPECT_EQ(validate->output.find("'small'"), std::string::npos) << validate->output;
@@ -257,6 +290,109 @@ TEST_F(SlurmExecutorTest, AHostJobSlurmWillNeverStartFailsItsStepByNameAndTheRes
   EXPECT_EQ(ActiveHostJobs(), "");
 }
 
+// Two hosts for two parallel steps, then one long step: the other host is released while
+// it works, so that the run does not hold a node it has no use for.
+TEST_F(SlurmExecutorTest, AnIdleHostJobIsReleased) {
+  const std::string file = Write("idle", R"(steps:
+  - id: a
+    uses: testing.work
+    with: {seconds: 1}
+  - id: b
+    uses: testing.work
+    with: {seconds: 1, value: 1}
+  - id: last
+    uses: testing.work
+    inputs: {after: a.out}
+    with: {seconds: 5, value: 2}
+)");
+  Run run = RunPipeline(file, "--executor slurm --max-hosts 2 --host-idle 1s");
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  std::vector<std::string> released;
+  for (const json& e : run.events) {
+    const std::string text = e.value("message", "");
+    if (text.rfind("released plugin host", 0) == 0) released.push_back(text);
+  }
+  ASSERT_EQ(released.size(), 1u) << run.events.size();
+  EXPECT_NE(released[0].find("idle for 1 s"), std::string::npos) << released[0];
+  EXPECT_EQ(ActiveHostJobs(), "");
+  // A duration it cannot read is refused before anything runs.
+  Run bad = RunPipeline(file, "--executor slurm --host-idle soon");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.stderr_text.find("--host-idle: expected a duration"), std::string::npos)
+      << bad.stderr_text;
+}
+
+// A host job's key is good for that host only. The job's host command is wrapped so that
+// the key reaches the test, which then speaks with it under another host's id and under
+// a new one: both are dropped, and the run is not disturbed.
+TEST_F(SlurmExecutorTest, AHostJobsKeyCannotSpeakForAnotherHost) {
+  const std::string wrapper = dir_ + "/host-wrapper.sh";
+  ASSERT_TRUE(WriteFileAtomic(wrapper,
+                              "#!/bin/sh\nargs=\"$*\"\nwhile [ $# -gt 0 ]; do\n"
+                              "  case \"$1\" in --key) cp \"$2\" " +
+                                  dir_ +
+                                  "/stolen.key;; "
+                                  "--server-key) echo \"$2\" > " +
+                                  dir_ +
+                                  "/server.pub;; esac\n"
+                                  "  shift\ndone\nexec " +
+                                  kBuild + "/bin/securemark-host $args\n",
+                              0755)
+                  .ok());
+  const std::string file = Write("steal",
+                                 "steps:\n  - id: slow\n    uses: testing.work\n"
+                                 "    with: {seconds: 6}\n");
+  const std::string out = dir_ + "/out.json";
+  const int run = *StartProcess({"/bin/sh", "-c",
+                                 kEnv + kBuild + "/bin/securemark run " + file + " --store " +
+                                     dir_ + "/store --json --executor slurm --max-hosts 1 " +
+                                     "--host-command " + wrapper + " > " + out + " 2>/dev/null"});
+  std::string endpoint;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const json& e : Parse(0, *ReadFile(out), "").events) {
+          const std::string m = e.value("message", "");
+          if (m.rfind("Slurm host jobs connect to ", 0) == 0) endpoint = m.substr(27);
+        }
+        return !endpoint.empty() && fs::exists(dir_ + "/stolen.key") &&
+               fs::exists(dir_ + "/server.pub");
+      },
+      60));
+  auto keys = transport::ReadKeyPair(dir_ + "/stolen.key");
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  auto server = transport::ReadPublicKey(dir_ + "/server.pub");
+  ASSERT_TRUE(server.ok());
+  zmq::context_t context(1);
+  for (const char* id : {"host-2", "intruder"}) {
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    transport::ConfigureSocket(socket);
+    socket.set(zmq::sockopt::linger, 500);
+    socket.set(zmq::sockopt::routing_id, id);
+    socket.set(zmq::sockopt::curve_serverkey, *server);
+    socket.set(zmq::sockopt::curve_publickey, keys->public_key);
+    socket.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+    socket.connect(endpoint);
+    transport::SendFrames(socket,
+                          transport::EncodeMessage({"HELLO",
+                                                    {{"protocol", transport::kProtocolVersion},
+                                                     {"host", "elsewhere"},
+                                                     {"plugins", json::array({"testing.work"})}},
+                                                    {}}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ProcessResult result = *WaitProcess(run);
+  Run parsed = Parse(result.exit_code, *ReadFile(out), "");
+  EXPECT_EQ(parsed.exit_code, 0);
+  EXPECT_EQ(parsed.states["slow"], "COMPLETE");
+  std::string notes;
+  for (const json& e : parsed.events) notes += e.value("message", "") + "\n";
+  EXPECT_NE(notes.find("dropped HELLO sent as host-2 with another host's key"), std::string::npos)
+      << notes;
+  EXPECT_NE(notes.find("dropped HELLO sent as intruder with another host's key"), std::string::npos)
+      << notes;
+  EXPECT_EQ(notes.find("joined"), std::string::npos) << notes;
+}
+
 TEST_F(SlurmExecutorTest, InterruptingARunCancelsItsHostJobs) {
   const std::string pid_file = dir_ + "/pid";
   const std::string file = Write("long",
@@ -265,7 +401,7 @@ TEST_F(SlurmExecutorTest, InterruptingARunCancelsItsHostJobs) {
                                      pid_file +
                                      "}\n  - id: queued\n    uses: testing.work\n"
                                      "    with: {seconds: 120}\n"
-                                     "    runtime: {cpus: 2}\n");
+                                     "    runtime: {cpus: 4}\n");
   const int run = *StartProcess(
       {"/bin/sh", "-c",
        kEnv + "exec " + kBuild + "/bin/securemark run " + file + " --store " + dir_ +

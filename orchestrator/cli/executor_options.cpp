@@ -20,6 +20,8 @@ void AddExecutorOptions(CLI::App* command, ExecutorArgs& args) {
   command->add_option("--host-time", args.host_time,
                       "Time limit of a Slurm host job whose step asks for none (e.g. 30m, "
                       "2h, 1-00:00:00)");
+  command->add_option("--host-idle", args.host_idle,
+                      "Release a Slurm host job idle this long (e.g. 10s, 5m)");
   command->add_option("--advertise", args.slurm.advertise,
                       "Name or address Slurm nodes reach this machine at (default: hostname)");
   command->add_option("--host-output", args.slurm.output,
@@ -37,6 +39,11 @@ StatusOr<std::optional<runner::SlurmOptions>> SlurmOptionsOf(const ExecutorArgs&
         "--host-time: expected a duration like 30m, 2h or 1-00:00:00, got '" + args.host_time +
         "'");
   slurm.host_time_s = *time;
+  std::optional<int64_t> idle = pipeline::ParseDurationSeconds(nlohmann::json(args.host_idle));
+  if (!idle)
+    return InvalidArgumentError("--host-idle: expected a duration like 10s or 5m, got '" +
+                                args.host_idle + "'");
+  slurm.idle_s = static_cast<double>(*idle);
   return std::optional<runner::SlurmOptions>(slurm);
 }
 

@@ -17,6 +17,7 @@ struct ExecutorArgs {
   std::string executor = "local";
   runner::SlurmOptions slurm;
   std::string host_time = "1h";
+  std::string host_idle = "10s";
 };
 
 void AddExecutorOptions(CLI::App* command, ExecutorArgs& args);

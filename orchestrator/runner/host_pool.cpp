@@ -224,7 +224,10 @@ std::vector<Incoming> HostPool::Poll(std::chrono::milliseconds timeout,
       continue;
     }
     auto it = hosts_.find(id);
-    if (it != hosts_.end() && !it->second.public_key.empty() && user_id != id) {
+    // A key made for one host (its user id) speaks only as that host, and a host with a key
+    // of its own speaks only with it: a job cannot pose as another or as a new one.
+    if ((!user_id.empty() && user_id != id) ||
+        (it != hosts_.end() && !it->second.public_key.empty() && user_id != id)) {
       notes.push_back("dropped " + m->kind + " sent as " + id + " with another host's key");
       continue;
     }
@@ -377,16 +380,23 @@ void HostPool::Retire(const std::string& id) {
   (void)Send(id, {"SHUTDOWN", json::object(), {}});
 }
 
-void HostPool::ReleaseIdle() {
+std::vector<std::string> HostPool::ReleaseIdle() {
+  std::vector<std::string> released;
+  if (!options_.slurm) return released;
   const auto now = Clock::now();
+  const auto idle_limit = std::chrono::duration<double>(options_.slurm->idle_s);
   for (auto& [id, h] : hosts_) {
     if (h.job.empty() || !h.ready || h.retiring || !h.task.empty()) {
       h.idle_since.reset();
       continue;
     }
     if (!h.idle_since) h.idle_since = now;
-    if (now - *h.idle_since >= options_.idle_release) Retire(id);
+    if (now - *h.idle_since < idle_limit) continue;
+    Retire(id);
+    released.push_back("released plugin host " + id + " (Slurm job " + h.job + "), idle for " +
+                       std::to_string(static_cast<int>(options_.slurm->idle_s)) + " s");
   }
+  return released;
 }
 
 void HostPool::ShutdownAll() {

@@ -36,8 +36,6 @@ struct HostPoolOptions {
   // Set: hosts the pool launches are Slurm jobs, each with a key of its own; else local
   // processes sharing one key.
   std::optional<SlurmOptions> slurm;
-  // A Slurm host idle this long is released (its job ends), so that it holds no node.
-  std::chrono::milliseconds idle_release{10000};
 };
 
 struct Host {
@@ -100,8 +98,8 @@ class HostPool {
   std::vector<std::pair<Host, std::string>> ReapDead();
   void Kill(const std::string& host);
   void Retire(const std::string& host);  // SHUTDOWN once idle work is done
-  // Retires Slurm hosts idle for longer than the release delay.
-  void ReleaseIdle();
+  // Retires Slurm hosts idle for longer than SlurmOptions::idle_s; returns what it did.
+  std::vector<std::string> ReleaseIdle();
   void ShutdownAll();
 
  private:

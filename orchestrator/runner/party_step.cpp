@@ -50,6 +50,16 @@ PartyStep::Party* PartyStep::FindByTask(const std::string& task) {
   return nullptr;
 }
 
+std::string PartyStep::SlurmJobs() const {
+  std::string out;
+  for (const Party& p : parties_) {
+    if (p.jobs.empty()) continue;
+    out += (out.empty() ? "" : " ") + p.info.name + "=";
+    for (size_t i = 0; i < p.jobs.size(); ++i) out += (i ? "," : "") + p.jobs[i];
+  }
+  return out;
+}
+
 bool PartyStep::UsesHost(const std::string& host) const {
   for (const Party& p : parties_) {
     if (p.host == host) return true;
@@ -92,6 +102,7 @@ Status PartyStep::Claim(Party& p, HostPool& pool, ProgressSink& progress) {
   if (Host* idle = pool.FindIdle(p.spec->plugin->name(), need)) {
     idle->task = TaskId(p);
     p.host = idle->id;
+    if (!idle->job.empty()) p.jobs.push_back(idle->job);
     return OkStatus();
   }
   if (!options_.local_hosts) return OkStatus();  // a remote host has to join
@@ -105,6 +116,7 @@ Status PartyStep::Claim(Party& p, HostPool& pool, ProgressSink& progress) {
   Host& host = pool.hosts()[*id];
   host.task = TaskId(p);
   p.host = *id;
+  if (!host.job.empty()) p.jobs.push_back(host.job);
   progress.Note("started plugin host " + *id + " for party " + p.info.name + " of " +
                 instance_.key + (host.job.empty() ? "" : " as Slurm job " + host.job));
   return OkStatus();

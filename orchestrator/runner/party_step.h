@@ -51,6 +51,9 @@ class PartyStep {
   // RESULT messages of the parties that finished, by party name, listener first.
   std::vector<std::pair<const pipeline::PartyInstance*, transport::Message>> TakeResults();
   bool UsesHost(const std::string& host) const;
+  // Each party's Slurm jobs so far, "hub=12 member@0=13,15" (restarted parties list every
+  // job they had); "" when no party ran on Slurm.
+  std::string SlurmJobs() const;
 
  private:
   struct Party {
@@ -61,6 +64,7 @@ class PartyStep {
     bool finished = false;
     bool given_up = false;
     int starts = 0;
+    std::vector<std::string> jobs;  // Slurm jobs of its hosts, in order
     transport::Message result;
   };
 

@@ -2,7 +2,10 @@
 // work) run through `securemark run` on real hosts; then the same run again, all cached.
 // The sizes go up to the compiler's limit of 100,000 instances, where any work per tick
 // that grows with the plan (rather than with what is ready or running) shows.
+// BM_TrivialForeachOnSlurm runs the same on two Slurm host jobs against two local hosts
+// (with SLURM_CONF naming a cluster: scripts/slurm-test-cluster.sh start DIR starts one).
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include <benchmark/benchmark.h>
@@ -25,9 +28,7 @@ double RunOnce(const std::string& args) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void BM_TrivialForeach(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  const bool cached = state.range(1) != 0;
+void TrivialForeach(benchmark::State& state, int n, bool cached, const std::string& executor) {
   const std::string dir = kBuild + "/bench-data/foreach";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -37,7 +38,7 @@ void BM_TrivialForeach(benchmark::State& state) {
                         "  - id: w\n    uses: testing.work\n    foreach: ${{ range(params.n) }}\n"
                         "    with: {value: \"${{ item }}\"}\n");
   const std::string args =
-      file + " --store " + dir + "/store --plain --jobs 2 --set n=" + std::to_string(n);
+      file + " --store " + dir + "/store --plain --jobs 2 --set n=" + std::to_string(n) + executor;
   if (cached && RunOnce(args) < 0) state.SkipWithError("the warm-up run failed");
   for (auto _ : state) {
     double seconds = RunOnce(args);
@@ -47,6 +48,26 @@ void BM_TrivialForeach(benchmark::State& state) {
     state.counters["ms_per_execution"] = 1000 * seconds / n;
   }
 }
+void BM_TrivialForeach(benchmark::State& state) {
+  TrivialForeach(state, static_cast<int>(state.range(0)), state.range(1) != 0, "");
+}
+
+void BM_TrivialForeachOnSlurm(benchmark::State& state) {
+  const bool slurm = state.range(1) != 0;
+  if (slurm && std::getenv("SLURM_CONF") == nullptr) {
+    state.SkipWithError("SLURM_CONF is not set");
+    return;
+  }
+  TrivialForeach(state, static_cast<int>(state.range(0)), false,
+                 slurm ? " --executor slurm --max-hosts 2" : "");
+}
+BENCHMARK(BM_TrivialForeachOnSlurm)
+    ->ArgsProduct({{1000}, {0, 1}})
+    ->ArgNames({"instances", "slurm"})
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
+
 BENCHMARK(BM_TrivialForeach)
     ->ArgsProduct({{1000, 10000, 100000}, {0, 1}})
     ->ArgNames({"instances", "cached"})

@@ -63,7 +63,7 @@ class Runner {
         if (host.refused) SM_RETURN_IF_ERROR(LaunchRefused(host.launched_for, why));
         if (!host.retiring) SM_RETURN_IF_ERROR(HostDied(host, why));
       }
-      pool_.ReleaseIdle();
+      for (const std::string& note : pool_.ReleaseIdle()) progress_.Note(note);
       SM_RETURN_IF_ERROR(EnforceTimeouts());
     }
     pool_.ShutdownAll();
@@ -287,6 +287,9 @@ class Runner {
 
   void ReleaseParties(Task& t) {
     if (!t.party) return;
+    // Which jobs ran the parties, for matching the attempt with Slurm's own records.
+    if (const std::string jobs = t.party->SlurmJobs(); !jobs.empty())
+      (void)store_.AnnotateExecution(t.execution, {{"slurm_jobs", jobs}});
     t.party->Release(pool_);
     for (const std::string& id : t.party->TaskIds()) by_execution_.erase(id);
     t.party.reset();

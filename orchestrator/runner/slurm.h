@@ -34,6 +34,7 @@ struct SlurmOptions {
   std::string output = "/dev/null";  // sbatch --output of host jobs (%j: the job id)
   std::string host_command;          // securemark-host on the nodes; "": this one's path
   double poll_s = 1.0;               // how often squeue is asked about the run's jobs
+  double idle_s = 10;  // a host idle this long is released: its job ends, freeing the node
 };
 
 // Everything one host job's script needs.
