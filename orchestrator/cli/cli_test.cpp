@@ -148,12 +148,35 @@ TEST(CliTest, EveryKindOfErrorHasItsCodeAndMessage) {
        "range() needs an integer in [0, 1000000], got params.owners = \"abc\""},
       {"validate /nonexistent.yaml", 1, "/nonexistent.yaml"},
       {"show a1 --store /nonexistent-store", 1, "/nonexistent-store"},
+      {"run " + quickstart + " --executor kubernetes", 2, "--executor"},
+      {"validate " + quickstart + " --partition cpu", 2,
+       "--partition applies to Slurm host jobs; add --executor slurm"},
+      {"run " + quickstart + " --max-hosts 8", 2,
+       "--max-hosts applies to Slurm host jobs; add --executor slurm"},
+      {"run " + quickstart + " --executor slurm --host-time soon", 2,
+       "--host-time: expected a duration like 30m, 2h or 1-00:00:00, got 'soon'"},
+      {"validate " + quickstart + " --executor slurm --host-idle 0", 2,
+       "--host-idle: expected a duration"},
   };
   for (const auto& [args, code, message] : cases) {
     auto r = Securemark(args);
     EXPECT_EQ(r.exit_code, code) << args << "\n" << r.output;
     EXPECT_NE(r.output.find(message), std::string::npos) << args << "\n" << r.output;
   }
+}
+
+// --executor slurm where Slurm's commands are missing says so before anything is stored.
+TEST(CliTest, SlurmExecutorWithoutSlurmCommandsIsRefused) {
+  const std::string quickstart = std::string(SECUREMARK_SOURCE_DIR) + "/pipelines/quickstart.yaml";
+  const std::string store = testing::TempDir() + "/no_slurm_store";
+  std::filesystem::remove_all(store);
+  auto r =
+      Securemark("run " + quickstart + " --executor slurm --store " + store, "PATH=/nonexistent");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--executor slurm: sbatch, squeue or scancel is not on PATH"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(store));
 }
 
 // A key pair is never overwritten by accident, and a name is required.

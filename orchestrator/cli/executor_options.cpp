@@ -28,10 +28,21 @@ void AddExecutorOptions(CLI::App* command, ExecutorArgs& args) {
                       "sbatch --output of host jobs, on the node (%j: job id)");
   command->add_option("--host-command", args.slurm.host_command,
                       "securemark-host on the nodes (default: this installation's)");
+  for (const char* name : {"--partition", "--max-hosts", "--host-time", "--host-idle",
+                           "--advertise", "--host-output", "--host-command"}) {
+    command->get_option(name)->each(
+        [&args, name](const std::string&) { args.slurm_only_given.push_back(name); });
+  }
 }
 
 StatusOr<std::optional<runner::SlurmOptions>> SlurmOptionsOf(const ExecutorArgs& args) {
-  if (args.executor != "slurm") return std::optional<runner::SlurmOptions>();
+  if (args.executor != "slurm") {
+    // A Slurm option on a local run is a mistake worth saying, not a setting to ignore.
+    if (!args.slurm_only_given.empty())
+      return InvalidArgumentError(args.slurm_only_given.front() +
+                                  " applies to Slurm host jobs; add --executor slurm");
+    return std::optional<runner::SlurmOptions>();
+  }
   runner::SlurmOptions slurm = args.slurm;
   std::optional<int64_t> time = pipeline::ParseDurationSeconds(nlohmann::json(args.host_time));
   if (!time)

@@ -18,6 +18,7 @@ struct ExecutorArgs {
   runner::SlurmOptions slurm;
   std::string host_time = "1h";
   std::string host_idle = "10s";
+  std::vector<std::string> slurm_only_given;  // Slurm options given, for --executor local
 };
 
 void AddExecutorOptions(CLI::App* command, ExecutorArgs& args);

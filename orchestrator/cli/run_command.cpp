@@ -60,6 +60,11 @@ std::optional<int> PrepareSlurm(RunArgs& args, const pipeline::Plan& plan) {
   }
   args.options.slurm = *slurm;
   if (!*slurm) return std::nullopt;
+  if (!runner::SlurmClient::Available()) {
+    std::cerr << "securemark: --executor slurm: sbatch, squeue or scancel is not on PATH; run "
+                 "from a machine that can submit Slurm jobs\n";
+    return kExitUsage;
+  }
   if (!args.jobs_given) args.options.jobs = (*slurm)->max_hosts;
   if (!args.listen_given) args.options.listen = "tcp://0.0.0.0:0";
   if (!PartitionAllows(plan, **slurm)) {

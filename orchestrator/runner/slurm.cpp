@@ -241,20 +241,32 @@ StatusOr<PartitionLimits> SlurmClient::Limits(const std::string& partition) {
 }
 
 namespace {
+
+// The first executable `name` on PATH, or "".
+std::string OnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  for (const std::string& dir : Split(path ? path : "/usr/bin:/bin", ':')) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+}  // namespace
+
+bool SlurmClient::Available() {
+  return !OnPath("sbatch").empty() && !OnPath("squeue").empty() && !OnPath("scancel").empty();
+}
+
+namespace {
 char g_scancel[4096];
 char g_job_name[256];
 }  // namespace
 
 void RememberJobsToCancel(const std::string& job_name) {
   g_scancel[0] = '\0';
-  const char* path = std::getenv("PATH");
-  for (const std::string& dir : Split(path ? path : "/usr/bin:/bin", ':')) {
-    const std::string candidate = (dir.empty() ? "." : dir) + "/scancel";
-    if (candidate.size() < sizeof g_scancel && access(candidate.c_str(), X_OK) == 0) {
-      std::strcpy(g_scancel, candidate.c_str());
-      break;
-    }
-  }
+  const std::string scancel = OnPath("scancel");
+  if (scancel.size() < sizeof g_scancel) std::strcpy(g_scancel, scancel.c_str());
   if (job_name.size() >= sizeof g_job_name) return;
   std::strcpy(g_job_name, job_name.c_str());
 }

@@ -88,6 +88,8 @@ class SlurmClient {
   // States of the run's jobs, by the job name they share; finished ones may be missing.
   static StatusOr<std::map<std::string, SlurmJobState>> Jobs(const std::string& job_name);
   static void Cancel(const std::vector<std::string>& job_ids);
+  // Whether sbatch, squeue and scancel are on PATH.
+  static bool Available();
   static StatusOr<PartitionLimits> Limits(const std::string& partition);
 };
 
