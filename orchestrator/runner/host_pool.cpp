@@ -160,6 +160,32 @@ StatusOr<std::string> HostPool::SubmitSlurm(const std::string& library, const Ho
   return id;
 }
 
+StatusOr<std::string> HostPool::Provide(const std::string& library, const HostResources& need,
+                                        const std::string& for_step, size_t limit,
+                                        Claims& claimed) {
+  const std::string kind = library + "|" + need.ToString();
+  size_t starting = 0;
+  for (const auto& [id, h] : hosts_)
+    starting += !h.ready && h.task.empty() && h.library == library && h.Fits(need);
+  if (claimed[kind] < starting) {
+    ++claimed[kind];
+    return std::string();
+  }
+  if (LaunchedCount() >= limit) {
+    if (limit == 0) return std::string();
+    for (auto& [id, h] : hosts_) {
+      if (h.launched() && h.ready && h.task.empty() && !h.retiring) {
+        Retire(id);
+        break;
+      }
+    }
+    return std::string();
+  }
+  SM_ASSIGN_OR_RETURN(std::string id, Launch(library, need, for_step));
+  ++claimed[kind];
+  return id;
+}
+
 Host* HostPool::FindIdle(const std::string& plugin, const HostResources& need) {
   for (auto& [id, h] : hosts_) {
     if (h.ready && !h.retiring && h.task.empty() && h.plugins.count(plugin) && h.Fits(need))

@@ -87,6 +87,16 @@ class HostPool {
   StatusOr<std::string> Launch(const std::string& library, const HostResources& need,
                                const std::string& for_step);
   Host* FindIdle(const std::string& plugin, const HostResources& need = {});
+
+  // Starting hosts already promised to ready steps during one dispatch pass, per kind.
+  using Claims = std::map<std::string, size_t>;
+  // Sees that a host will come for one more ready step of `library` needing `need`: one
+  // already starting for it and not yet promised to another step (claimed), else a new
+  // host when fewer than `limit` are launched (0: launch none; wait for remote hosts),
+  // else an idle launched host of another kind is retired to make room on a later pass.
+  // Returns the id of a host it launched, "" when it launched none, or why it could not.
+  StatusOr<std::string> Provide(const std::string& library, const HostResources& need,
+                                const std::string& for_step, size_t limit, Claims& claimed);
   Status Send(const std::string& host, const transport::Message& message);
 
   // Waits up to `timeout` for messages; answers ZAP requests and heartbeats on the way.

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -12,6 +11,7 @@
 #include "loader/plugin_catalog.h"
 #include "runner/host_pool.h"
 #include "runner/party_step.h"
+#include "runner/run_files.h"
 #include "runner/step_io.h"
 #include "runner/task.h"
 #include "store.h"
@@ -160,7 +160,7 @@ class Runner {
       SM_RETURN_IF_ERROR(Prepare(t));
       if (t.state == TaskState::kWaiting) startable_.insert(t.order);
     }
-    std::map<std::string, size_t> claimed;  // starting hosts already promised, per library
+    HostPool::Claims claimed;  // starting hosts already promised to ready tasks
     const size_t jobs = static_cast<size_t>(options_.jobs);
     // At most `jobs - running` tasks can start now; looking at more than that many
     // would only make room for tasks that have to wait anyway.
@@ -194,38 +194,19 @@ class Runner {
 
   bool MayLaunchHosts() const { return options_.local_hosts || options_.slurm.has_value(); }
 
-  // Finds a host for ready task `t`: one already starting for its library and needs and
-  // not yet promised to another task, else a new host (local or a Slurm job), else (at
-  // the limit) an idle host of another kind is retired to make room on a later pass.
-  Status MakeRoomFor(Task& t, std::map<std::string, size_t>& claimed) {
-    const std::string& library = t.instance->plugin->library();
-    const HostResources need = ResourcesOf(t.instance->runtime);
-    const std::string kind = library + "|" + need.ToString();
-    size_t starting = 0;
-    for (auto& [id, h] : pool_.hosts())
-      starting += !h.ready && h.task.empty() && h.library == library && h.Fits(need);
-    if (claimed[kind] < starting) {
-      ++claimed[kind];
-      return OkStatus();
-    }
-    if (!MayLaunchHosts()) return OkStatus();  // wait for a remote host to join
+  // Sees that a host will come for ready task `t` (HostPool::Provide); a host Slurm
+  // refuses to start fails the task.
+  Status MakeRoomFor(Task& t, HostPool::Claims& claimed) {
     const size_t limit =
         static_cast<size_t>(options_.slurm ? options_.slurm->max_hosts : options_.jobs);
-    if (pool_.LaunchedCount() >= limit) {
-      for (auto& [id, h] : pool_.hosts()) {
-        if (h.launched() && h.ready && h.task.empty() && !h.retiring) {
-          pool_.Retire(id);
-          return OkStatus();
-        }
-      }
-      return OkStatus();
-    }
-    StatusOr<std::string> id = pool_.Launch(library, need, t.instance->key);
-    if (!id.ok()) return FailPermanently(t, std::string(id.status().message()));
-    ++claimed[kind];
-    const Host& host = pool_.hosts().at(*id);
-    progress_.Note("started plugin host " + *id + " for " +
-                   std::filesystem::path(library).filename().string() +
+    StatusOr<std::string> launched =
+        pool_.Provide(t.instance->plugin->library(), ResourcesOf(t.instance->runtime),
+                      t.instance->key, MayLaunchHosts() ? limit : 0, claimed);
+    if (!launched.ok()) return FailPermanently(t, std::string(launched.status().message()));
+    if (launched->empty()) return OkStatus();
+    const Host& host = pool_.hosts().at(*launched);
+    progress_.Note("started plugin host " + host.id + " for " +
+                   std::filesystem::path(host.library).filename().string() +
                    (host.job.empty() ? "" : " as Slurm job " + host.job));
     return OkStatus();
   }
@@ -506,9 +487,6 @@ class Runner {
   RunSummary summary_;
 };
 
-// The run's temporary directory, for RemoveRunFilesNow.
-char g_work_dir[4096];
-
 }  // namespace
 
 StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& options,
@@ -524,11 +502,7 @@ StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& optio
   pool_options.slurm = options.slurm;
   pool_options.heartbeat_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(options.heartbeat_timeout_s * 1000));
-  std::string work = (std::filesystem::temp_directory_path() / "securemark-run-XXXXXX").string();
-  if (work.size() >= sizeof g_work_dir || mkdtemp(work.data()) == nullptr)
-    return InternalError("cannot create a run directory in " +
-                         std::filesystem::temp_directory_path().string());
-  std::memcpy(g_work_dir, work.c_str(), work.size() + 1);
+  SM_ASSIGN_OR_RETURN(std::string work, CreateRunDirectory());
   pool_options.work_dir = work;
   StatusOr<RunSummary> summary = [&]() -> StatusOr<RunSummary> {
     SM_ASSIGN_OR_RETURN(std::unique_ptr<HostPool> pool, HostPool::Create(pool_options));
@@ -538,23 +512,8 @@ StatusOr<RunSummary> RunPlan(const pipeline::Plan& plan, const RunOptions& optio
       progress.Note("hosts may join at " + pool->endpoint());
     return Runner(plan, options, progress, *store, *pool).Run();
   }();
-  std::error_code ec;
-  std::filesystem::remove_all(work, ec);
-  g_work_dir[0] = '\0';
+  RemoveRunDirectory(work);
   return summary;
-}
-
-void RemoveRunFilesNow() {
-  CancelRememberedJobsNow();  // host jobs would otherwise wait out their orchestrator
-  if (g_work_dir[0] == '\0') return;
-  char path[sizeof g_work_dir + 32];
-  for (const char* name : {"/local-host.key", "/local-host.pub", "/orchestrator.pub"}) {
-    // strcpy/strcat are async-signal-safe in practice (glibc); snprintf is not.
-    std::strcpy(path, g_work_dir);
-    std::strcat(path, name);
-    unlink(path);
-  }
-  rmdir(g_work_dir);
 }
 
 }  // namespace securemark::runner
