@@ -350,7 +350,10 @@ TEST_F(SlurmExecutorTest, AHostJobsKeyCannotSpeakForAnotherHost) {
   std::string endpoint;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        for (const json& e : Parse(0, *ReadFile(out), "").events) {
+        // The shell may not have created the file yet.
+        StatusOr<std::string> text = ReadFile(out);
+        if (!text.ok()) return false;
+        for (const json& e : Parse(0, *text, "").events) {
           const std::string m = e.value("message", "");
           if (m.rfind("Slurm host jobs connect to ", 0) == 0) endpoint = m.substr(27);
         }

@@ -49,10 +49,10 @@ struct RunArgs {
   bool listen_given = false;
 };
 
-// Slurm: steps at once follow the host limit unless --jobs says otherwise, hosts connect
-// from other machines, and the partition's limits are checked before anything runs.
+// Slurm: steps at once follow the host limit unless --jobs says otherwise, and hosts
+// connect from other machines. Checked before the pipeline is read, as any usage error.
 // Returns an exit code when the run must not start.
-std::optional<int> PrepareSlurm(RunArgs& args, const pipeline::Plan& plan) {
+std::optional<int> PrepareSlurm(RunArgs& args) {
   StatusOr<std::optional<runner::SlurmOptions>> slurm = SlurmOptionsOf(args.executor);
   if (!slurm.ok()) {
     std::cerr << "securemark: " << slurm.status().message() << "\n";
@@ -67,14 +67,11 @@ std::optional<int> PrepareSlurm(RunArgs& args, const pipeline::Plan& plan) {
   }
   if (!args.jobs_given) args.options.jobs = (*slurm)->max_hosts;
   if (!args.listen_given) args.options.listen = "tcp://0.0.0.0:0";
-  if (!PartitionAllows(plan, **slurm)) {
-    std::cerr << "nothing was run\n";
-    return kExitFailed;
-  }
   return std::nullopt;
 }
 
 int Run(RunArgs& args) {
+  if (std::optional<int> refused = PrepareSlurm(args)) return *refused;
   PluginCatalog catalog = PluginCatalog::Discover(DefaultPluginSearchPath());
   StatusOr<pipeline::CompileResult> compiled = LoadPipeline(args.file, args.sets, catalog);
   if (!compiled.ok()) {
@@ -87,7 +84,11 @@ int Run(RunArgs& args) {
     return kExitFailed;
   }
   args.options.pipeline_file = args.file;
-  if (std::optional<int> refused = PrepareSlurm(args, compiled->plan)) return *refused;
+  // The partition's limits are checked before anything runs.
+  if (args.options.slurm && !PartitionAllows(compiled->plan, *args.options.slurm)) {
+    std::cerr << "nothing was run\n";
+    return kExitFailed;
+  }
   if (!args.options.slurm) ShareCoresAmongHosts(args.options.jobs);
   args.options.interrupted = &g_signal;
   std::signal(SIGINT, OnSignal);
