@@ -34,6 +34,21 @@ std::optional<int64_t> CeilPositive(double v) {
   return static_cast<int64_t>(std::ceil(v));
 }
 
+// A positive number with an optional unit letter at its end; scale_of gives a unit's
+// factor, 0 for a character that is no unit (the number then stands as written).
+template <typename ScaleOf>
+std::optional<int64_t> ScaledBySuffix(std::string text, ScaleOf scale_of) {
+  if (text.empty()) return std::nullopt;
+  double scale = scale_of(text.back());
+  if (scale != 0)
+    text.pop_back();
+  else
+    scale = 1;
+  auto v = PositiveNumber(text);
+  if (!v) return std::nullopt;
+  return CeilPositive(*v * scale);
+}
+
 // "[D-]HH:MM:SS", "MM:SS": Slurm's clock forms.
 std::optional<int64_t> ClockSeconds(const std::string& text) {
   std::string rest = text;
@@ -66,64 +81,42 @@ std::optional<int64_t> ClockSeconds(const std::string& text) {
 std::optional<int64_t> ParseMemoryMb(const nlohmann::json& value) {
   if (value.is_number()) return CeilPositive(value.get<double>());
   if (!value.is_string()) return std::nullopt;
-  std::string text = value.get<std::string>();
-  if (text.empty()) return std::nullopt;
-  double scale = 1;  // megabytes
-  switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-    case 'K':
-      scale = 1.0 / 1024;
-      break;
-    case 'M':
-      scale = 1;
-      break;
-    case 'G':
-      scale = 1024;
-      break;
-    case 'T':
-      scale = 1024.0 * 1024;
-      break;
-    default:
-      scale = 0;
-  }
-  if (scale != 0)
-    text.pop_back();
-  else
-    scale = 1;
-  auto v = PositiveNumber(text);
-  if (!v) return std::nullopt;
-  return CeilPositive(*v * scale);
+  // Slurm's memory suffixes, in either case; no suffix means megabytes.
+  return ScaledBySuffix(value.get<std::string>(), [](char unit) {
+    switch (std::toupper(static_cast<unsigned char>(unit))) {
+      case 'K':
+        return 1.0 / 1024;
+      case 'M':
+        return 1.0;
+      case 'G':
+        return 1024.0;
+      case 'T':
+        return 1024.0 * 1024;
+      default:
+        return 0.0;
+    }
+  });
 }
 
 std::optional<int64_t> ParseDurationSeconds(const nlohmann::json& value) {
   if (value.is_number()) return CeilPositive(value.get<double>());
   if (!value.is_string()) return std::nullopt;
-  std::string text = value.get<std::string>();
+  const std::string text = value.get<std::string>();
   if (text.find(':') != std::string::npos) return ClockSeconds(text);
-  if (text.empty()) return std::nullopt;
-  double scale = 1;
-  switch (text.back()) {
-    case 's':
-      scale = 1;
-      break;
-    case 'm':
-      scale = 60;
-      break;
-    case 'h':
-      scale = 3600;
-      break;
-    case 'd':
-      scale = 86400;
-      break;
-    default:
-      scale = 0;
-  }
-  if (scale != 0)
-    text.pop_back();
-  else
-    scale = 1;
-  auto v = PositiveNumber(text);
-  if (!v) return std::nullopt;
-  return CeilPositive(*v * scale);
+  return ScaledBySuffix(text, [](char unit) {
+    switch (unit) {
+      case 's':
+        return 1.0;
+      case 'm':
+        return 60.0;
+      case 'h':
+        return 3600.0;
+      case 'd':
+        return 86400.0;
+      default:
+        return 0.0;
+    }
+  });
 }
 
 std::string FormatSlurmTime(int64_t seconds) {
